@@ -1,0 +1,70 @@
+package certs
+
+// Frontend names the way a person reached certops.
+type Frontend string
+
+const (
+	FrontendMCP    Frontend = "mcp"
+	FrontendSlack  Frontend = "slack"
+	FrontendSystem Frontend = "system" // background workers, start-up reconciliation
+)
+
+// Role is what an actor may do. Admins see every certification; reviewers
+// see and act on only the certifications their identity reviews.
+type Role string
+
+const (
+	RoleAdmin    Role = "admin"
+	RoleReviewer Role = "reviewer"
+)
+
+// Actor is who calls the Service: every call carries one, and every audit
+// event records it. Front ends build it from their own user (a Slack user
+// mapped by email to an ISC identity; an MCP bearer token mapped to an
+// identity and a role).
+type Actor struct {
+	// ID is the front end's own id for the person: a Slack user id, an MCP
+	// token's name.
+	ID       string   `json:"id"`
+	Name     string   `json:"name,omitempty"`
+	Frontend Frontend `json:"frontend"`
+	Role     Role     `json:"role"`
+	// IdentityID is the actor's ISC identity id, when known.
+	IdentityID string `json:"identityId,omitempty"`
+	Email      string `json:"email,omitempty"`
+}
+
+// Keys returns the approver keys that name this actor: "<frontend>:<id>"
+// and, when known, "identity:<identity id>". Approver lists (Policy,
+// Request.Approvers) hold such keys.
+func (a Actor) Keys() []string {
+	keys := []string{string(a.Frontend) + ":" + a.ID}
+	if a.IdentityID != "" {
+		keys = append(keys, "identity:"+a.IdentityID)
+	}
+	return keys
+}
+
+// Is reports whether key names this actor (see Keys).
+func (a Actor) Is(key string) bool {
+	for _, k := range a.Keys() {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// Same reports whether a and b are the same person: the same front-end
+// user, or the same ISC identity.
+func (a Actor) Same(b Actor) bool {
+	for _, k := range b.Keys() {
+		if a.Is(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// SystemActor is the actor of background work.
+var SystemActor = Actor{ID: "certops", Name: "certops", Frontend: FrontendSystem, Role: RoleAdmin}
