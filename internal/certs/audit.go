@@ -19,7 +19,11 @@ const (
 	ActionCompleted        Action = "request.completed"
 	ActionFailed           Action = "request.failed"
 	ActionReconciled       Action = "request.reconciled"
-	ActionExport           Action = "data.exported" // a bulk read (many items, many certifications)
+	// ActionOutcomeUnknown: an ISC call's outcome could not be established
+	// while submitting; the request stays in submitting and is reconciled
+	// later, never resubmitted.
+	ActionOutcomeUnknown Action = "request.outcome_unknown"
+	ActionExport         Action = "data.exported" // a bulk read (many items, many certifications)
 )
 
 // Event is one entry of the audit trail. Events are written in the same

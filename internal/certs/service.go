@@ -1,9 +1,13 @@
 package certs
 
 import (
-	"context"
+	"fmt"
 	"log/slog"
+	"os"
+	"sync"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Policy is how a deployment wants reassignments decided. Front ends build
@@ -35,7 +39,23 @@ type Options struct {
 	TaskPoll, TaskPollMax time.Duration
 	// Owner names this process in leases (hostname:pid when empty).
 	Owner string
+
+	// SubmitLease is how long a request may sit in approved or submitting
+	// without a change before the worker takes it over (default 5m). Every
+	// recorded ISC call renews it, and each ISC call made while submitting
+	// is bounded by half of it, so a live submitter is never overtaken.
+	SubmitLease time.Duration
+	// ClaimLease is how long the worker holds a request it claimed
+	// (default 1m).
+	ClaimLease time.Duration
+	// ExportThreshold is the number of rows from which a read counts as a
+	// bulk export and is audited (default ExportThreshold).
+	ExportThreshold int
 }
+
+// ExportThreshold is the default number of rows from which a read is a bulk
+// export and writes an ActionExport event.
+const ExportThreshold = 100
 
 // CertificationQuery selects certifications for a person.
 type CertificationQuery struct {
@@ -62,10 +82,27 @@ type CertificationDetail struct {
 
 // Service is the one service layer both front ends call. Every method takes
 // the Actor on whose behalf it runs; reviewer-role actors see and act on only
-// the certifications their identity reviews (others are ENOTFOUND or
-// EFORBIDDEN).
+// the certifications their identity reviews (EFORBIDDEN otherwise: the ids
+// are random, so saying "not yours" leaks nothing and tells the person why).
+//
+// The methods are spread over files by concept: service_certifications.go
+// (reads), service_plan.go (planning), service_requests.go (the approval
+// state machine), service_submit.go (calling ISC), service_worker.go
+// (expiry, reconciliation, task tracking) and service_audit.go.
 type Service struct {
 	opts Options
+	log  *slog.Logger
+
+	// polls holds, per submitted request, when this process next reads its
+	// ISC tasks (the backoff between TaskPoll and TaskPollMax). It is a
+	// per-process cache: losing it only means an earlier poll.
+	pollMu sync.Mutex
+	polls  map[string]pollState
+}
+
+type pollState struct {
+	next time.Time
+	wait time.Duration
 }
 
 // NewService returns a Service. It panics if Tenant or Store is nil.
@@ -73,128 +110,49 @@ func NewService(opts Options) *Service {
 	if opts.Tenant == nil || opts.Store == nil {
 		panic("certs.NewService: Tenant and Store are required")
 	}
-	return &Service{opts: opts}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.NewID == nil {
+		opts.NewID = func() string { return uuid.NewString() }
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if opts.TaskPoll <= 0 {
+		opts.TaskPoll = 500 * time.Millisecond
+	}
+	if opts.TaskPollMax <= 0 {
+		opts.TaskPollMax = 10 * time.Second
+	}
+	if opts.TaskPollMax < opts.TaskPoll {
+		opts.TaskPollMax = opts.TaskPoll
+	}
+	if opts.Owner == "" {
+		host, _ := os.Hostname()
+		opts.Owner = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	if opts.Policy.RequestTTL <= 0 {
+		opts.Policy.RequestTTL = DefaultRequestTTL
+	}
+	if opts.SubmitLease <= 0 {
+		opts.SubmitLease = 5 * time.Minute
+	}
+	if opts.ClaimLease <= 0 {
+		opts.ClaimLease = time.Minute
+	}
+	if opts.ExportThreshold <= 0 {
+		opts.ExportThreshold = ExportThreshold
+	}
+	return &Service{opts: opts, log: opts.Logger, polls: map[string]pollState{}}
 }
 
-var errNotYet = Errorf(EINTERNAL, "not implemented yet")
+// Policy returns the policy in force (with defaults applied).
+func (s *Service) Policy() Policy { return s.opts.Policy }
 
-// ListCertifications returns a page of certifications, due soonest first.
-// Errors: EINVALID (bad query), EFORBIDDEN (a reviewer asking for another's),
-// upstream codes.
-func (s *Service) ListCertifications(ctx context.Context, a Actor, q CertificationQuery) (Page[Certification], error) {
-	return Page[Certification]{}, errNotYet
-}
+func (s *Service) now() time.Time { return s.opts.Now().UTC() }
 
-// GetCertification returns one certification with progress, pending tasks
-// and reassignment history. Errors: EINVALID, ENOTFOUND, EFORBIDDEN.
-func (s *Service) GetCertification(ctx context.Context, a Actor, id string) (*CertificationDetail, error) {
-	return nil, errNotYet
-}
-
-// ListReviewers returns a page of a certification's reviewers.
-func (s *Service) ListReviewers(ctx context.Context, a Actor, certID string, f ReviewerFilter) (Page[IdentityRef], error) {
-	return Page[IdentityRef]{}, errNotYet
-}
-
-// ListReviewItems returns a page of a certification's review items.
-func (s *Service) ListReviewItems(ctx context.Context, a Actor, certID string, f ReviewItemFilter) (Page[ReviewItem], error) {
-	return Page[ReviewItem]{}, errNotYet
-}
-
-// ListItemPermissions returns a page of what an entitlement item grants.
-func (s *Service) ListItemPermissions(ctx context.Context, a Actor, certID, itemID string, f PermissionFilter) (Page[Permission], error) {
-	return Page[Permission]{}, errNotYet
-}
-
-// ListPendingTasks returns a certification's queued and running ISC tasks.
-func (s *Service) ListPendingTasks(ctx context.Context, a Actor, certID string) ([]Task, error) {
-	return nil, errNotYet
-}
-
-// GetTask returns an ISC certification task.
-func (s *Service) GetTask(ctx context.Context, a Actor, taskID string) (*Task, error) {
-	return nil, errNotYet
-}
-
-// ResolveIdentity finds an identity by id or email (anything with an "@"
-// is an email). Errors: EINVALID, ENOTFOUND, ECONFLICT (several match).
-func (s *Service) ResolveIdentity(ctx context.Context, a Actor, idOrEmail string) (*Identity, error) {
-	return nil, errNotYet
-}
-
-// PlanReassignment works out a reassignment and stores it as a Plan; it
-// changes nothing in ISC. Errors: EINVALID (with the offending value),
-// ENOTFOUND, EFORBIDDEN.
-func (s *Service) PlanReassignment(ctx context.Context, a Actor, in PlanInput) (*Plan, error) {
-	return nil, errNotYet
-}
-
-// GetPlan returns a stored plan. Errors: ENOTFOUND.
-func (s *Service) GetPlan(ctx context.Context, a Actor, id string) (*Plan, error) {
-	return nil, errNotYet
-}
-
-// SubmitPlan carries out a plan the actor has confirmed (digest must equal
-// the plan's Digest, else EINVALID). Under a policy that requires approval it
-// files a pending request instead (as RequestApproval). Otherwise it records
-// an approved request, submits it exactly once and returns it in state
-// submitted (async) or completed/failed (sync).
-func (s *Service) SubmitPlan(ctx context.Context, a Actor, planID, digest string) (*Request, error) {
-	return nil, errNotYet
-}
-
-// RequestApproval files a pending request for a confirmed plan. approvers
-// are extra approver keys (e.g. resolved from a Slack user group) added to
-// the policy's. refs are the front end's own references (may be nil).
-// Errors: EINVALID (digest mismatch, no approvers), ENOTFOUND.
-func (s *Service) RequestApproval(ctx context.Context, a Actor, planID, digest string, approvers []string, refs map[string]string) (*Request, error) {
-	return nil, errNotYet
-}
-
-// Approve approves a pending request and submits it, exactly once however
-// many approvers race. Errors: EFORBIDDEN (not an approver, or the
-// requester), ECONFLICT (already decided: the message says by whom and what
-// state it is in), ENOTFOUND.
-func (s *Service) Approve(ctx context.Context, a Actor, requestID string) (*Request, error) {
-	return nil, errNotYet
-}
-
-// Deny denies a pending request with an optional reason. Errors as Approve.
-func (s *Service) Deny(ctx context.Context, a Actor, requestID, reason string) (*Request, error) {
-	return nil, errNotYet
-}
-
-// Cancel withdraws a pending request; only its requester (or an admin) may.
-func (s *Service) Cancel(ctx context.Context, a Actor, requestID string) (*Request, error) {
-	return nil, errNotYet
-}
-
-// GetRequest returns a request. Errors: ENOTFOUND, EFORBIDDEN.
-func (s *Service) GetRequest(ctx context.Context, a Actor, id string) (*Request, error) {
-	return nil, errNotYet
-}
-
-// SetRequestRefs merges front-end references into a request (e.g. the Slack
-// message that shows it) without changing its state.
-func (s *Service) SetRequestRefs(ctx context.Context, a Actor, id string, refs map[string]string) (*Request, error) {
-	return nil, errNotYet
-}
-
-// ListAudit returns audit events. Errors: EFORBIDDEN for reviewer-role
-// actors asking beyond their own requests.
-func (s *Service) ListAudit(ctx context.Context, a Actor, f EventFilter) ([]Event, error) {
-	return nil, errNotYet
-}
-
-// RunWorker does background work until ctx ends: expires requests past
-// their TTL, reconciles requests left in submitting, and follows submitted
-// requests' ISC tasks to completed or failed. Work is claimed per request
-// through the Store, so with several replicas each job is done once.
-func (s *Service) RunWorker(ctx context.Context, interval time.Duration) error {
-	return errNotYet
-}
-
-// Tick runs one pass of RunWorker's work (for tests and for start-up).
-func (s *Service) Tick(ctx context.Context) error {
-	return errNotYet
+// event returns an audit event stamped with the service's clock.
+func (s *Service) event(a Actor, action Action, certID string) Event {
+	return Event{Time: s.now(), Actor: a, Action: action, CertificationID: certID}
 }
