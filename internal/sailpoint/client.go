@@ -1,0 +1,384 @@
+package sailpoint
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/certops/certops/internal/certs"
+)
+
+// Options are the client's collaborators. All are optional.
+type Options struct {
+	// HTTPClient is the base client for API and token calls; its Transport
+	// is used as is (no Authorization is added by it). Nil: a client with
+	// a transport sized for Config.Concurrency.
+	HTTPClient *http.Client
+	Logger     *slog.Logger     // nil: slog.Default()
+	Now        func() time.Time // nil: time.Now; stamps token expiry and reconciliation windows
+}
+
+// Client is an ISC tenant reached over its REST API. It is safe for
+// concurrent use; make one per tenant and share it.
+type Client struct {
+	cfg    Config
+	base   *url.URL
+	http   *http.Client
+	tokens *tokens
+	pacer  *pacer
+	log    *slog.Logger
+	now    func() time.Time
+
+	retryBase time.Duration // first backoff step
+	known     knownTasks    // tasks returned by ReassignAsync, never a reconciliation match
+}
+
+var _ certs.Tenant = (*Client)(nil)
+
+// New returns a client for cfg. It validates cfg and does no I/O: the first
+// call fetches the token.
+func New(cfg Config, opts Options) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("SAIL_BASE_URL: %w", err)
+	}
+	tokenURL := cfg.TokenURL
+	if tokenURL == "" {
+		tokenURL = base.JoinPath("oauth", "token").String()
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// The default keeps 2 idle connections per host: list-all's
+		// concurrent pages would open and close a connection each time.
+		t.MaxIdleConnsPerHost = 2 * maxConcurrencyLimit
+		hc = &http.Client{Transport: t}
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With(slog.String("component", "sailpoint"))
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	c := &Client{
+		cfg:  cfg,
+		base: base,
+		http: hc,
+		tokens: &tokens{
+			conf: &clientcredentials.Config{
+				ClientID:     cfg.ClientID,
+				ClientSecret: cfg.ClientSecret,
+				TokenURL:     tokenURL,
+				// ISC reads client_id and client_secret as form fields
+				// (docs/api/authentication.md); no auto-detection round trip.
+				AuthStyle: oauth2.AuthStyleInParams,
+			},
+			http:    hc,
+			now:     now,
+			timeout: cfg.Timeout,
+			log:     log,
+		},
+		pacer:     sharedPacer(cfg),
+		log:       log,
+		now:       now,
+		retryBase: 250 * time.Millisecond,
+	}
+	return c, nil
+}
+
+// Config returns the client's configuration. The secret is blanked.
+func (c *Client) Config() Config {
+	cfg := c.cfg
+	cfg.ClientSecret = ""
+	return cfg
+}
+
+// TokensFetched is how many access tokens the client has fetched so far.
+func (c *Client) TokensFetched() int { return c.tokens.count() }
+
+// Response bodies of successful calls are read up to this size. A page of
+// 250 certifications is about 250 KiB; the cap only stops a runaway body.
+const maxSuccessBody = 64 << 20
+
+// request is one API call to make.
+type request struct {
+	op       operation
+	method   string
+	url      *url.URL
+	body     []byte // JSON, or nil
+	mutation bool   // never resent once it may have reached SailPoint
+	notFound string // the message for a 404
+}
+
+// outcomeUnknown is returned by send for a mutation that may have reached
+// SailPoint without the client learning what it did. The caller reconciles.
+type outcomeUnknown struct {
+	cause error
+	// callerGone: the caller's context ended, so reconciliation is not
+	// attempted (the caller asked to stop).
+	callerGone bool
+}
+
+func (e *outcomeUnknown) Error() string { return "outcome unknown: " + e.cause.Error() }
+func (e *outcomeUnknown) Unwrap() error { return e.cause }
+
+// send makes req, with pacing, token handling and the retry rules of the
+// package doc, and decodes a 2xx JSON body into out (if not nil). It returns
+// the response header of the successful attempt.
+func (c *Client) send(ctx context.Context, req *request, out any) (http.Header, error) {
+	opID := c.opID(req.op)
+	retries := 0
+	refreshed := false
+	for attempt := 1; ; attempt++ {
+		if err := c.pacer.wait(ctx); err != nil {
+			return nil, canceled(opID, err)
+		}
+		tok, err := c.tokens.get(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, canceled(opID, ctx.Err())
+			}
+			if tokenRetryable(err) && retries < c.cfg.MaxRetries {
+				retries++
+				if err := sleep(ctx, backoff(retries, c.retryBase, c.cfg.MaxBackoff)); err != nil {
+					return nil, canceled(opID, err)
+				}
+				continue
+			}
+			return nil, err
+		}
+
+		res := c.attempt(ctx, req, opID, tok, attempt)
+		var final error // what to return if this failure is not retried
+		var wait time.Duration
+		switch {
+		case res.err != nil && ctx.Err() != nil:
+			if req.mutation && res.sent {
+				return nil, &outcomeUnknown{cause: canceled(opID, ctx.Err()), callerGone: true}
+			}
+			return nil, canceled(opID, ctx.Err())
+
+		case res.err != nil:
+			final = &certs.Error{Code: certs.EUNAVAILABLE, Message: "could not reach SailPoint", Err: fmt.Errorf("%s %s: %w", req.method, req.url.Path, res.err)}
+			if req.mutation && res.sent {
+				return nil, &outcomeUnknown{cause: final}
+			}
+			wait = backoff(retries+1, c.retryBase, c.cfg.MaxBackoff)
+
+		case res.status >= 200 && res.status < 300:
+			if out == nil || len(res.body) == 0 && res.bodyErr == nil {
+				return res.header, nil
+			}
+			if res.bodyErr != nil {
+				final = &certs.Error{Code: certs.EUNAVAILABLE, Message: "SailPoint's answer was cut short", Err: res.bodyErr}
+				if req.mutation {
+					// It was applied (2xx); reconciliation finds what it did.
+					return nil, &outcomeUnknown{cause: final}
+				}
+				if errors.Is(res.bodyErr, errBodyTooLarge) {
+					return nil, final
+				}
+				wait = backoff(retries+1, c.retryBase, c.cfg.MaxBackoff)
+				break
+			}
+			if err := json.Unmarshal(res.body, out); err != nil {
+				e := &certs.Error{Code: certs.EUNAVAILABLE, Message: fmt.Sprintf("SailPoint's answer to %s is not the expected JSON", opID),
+					Upstream: &certs.Upstream{Operation: opID, Status: res.status, Messages: []string{bodySnippet(res.body)}}, Err: err}
+				if req.mutation {
+					return nil, &outcomeUnknown{cause: e}
+				}
+				return nil, e
+			}
+			return res.header, nil
+
+		default:
+			apiErr := parseAPIError(opID, req.method, req.url.Path, res.status, res.header, res.body, time.Now())
+			mapped := toCertsError(apiErr, req.notFound)
+			final = mapped
+			switch {
+			case res.status == http.StatusUnauthorized && !refreshed:
+				// The token expired or was revoked under us: SailPoint did
+				// not apply the request. One fresh token, one more try.
+				refreshed = true
+				c.tokens.invalidate(tok)
+				continue
+			case res.status == http.StatusTooManyRequests:
+				// Certainly not applied, so mutations retry too. Everyone
+				// waits: the limit is per client id.
+				wait = apiErr.RetryAfter
+				if wait <= 0 {
+					wait = backoff(retries+1, time.Second, max(c.cfg.MaxBackoff, time.Second))
+				}
+				if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
+					return nil, mapped // waiting would outlast the caller
+				}
+				c.pacer.pause(wait)
+				wait = 0 // pacer.wait does it, for every caller
+			case res.status >= 500 && req.mutation:
+				return nil, &outcomeUnknown{cause: mapped}
+			case retryableStatus(res.status):
+				wait = backoff(retries+1, c.retryBase, c.cfg.MaxBackoff)
+			default:
+				return nil, mapped
+			}
+		}
+
+		if retries >= c.cfg.MaxRetries {
+			return nil, final
+		}
+		retries++
+		if wait > 0 {
+			if err := sleep(ctx, wait); err != nil {
+				return nil, canceled(opID, err)
+			}
+		}
+	}
+}
+
+// attemptResult is what one HTTP exchange gave.
+type attemptResult struct {
+	status  int
+	header  http.Header
+	body    []byte
+	bodyErr error // reading the body failed (after the status arrived)
+	err     error // no response
+	sent    bool  // the whole request was written to the connection
+}
+
+var errBodyTooLarge = errors.New("response body too large")
+
+// attempt makes one HTTP exchange and logs it.
+func (c *Client) attempt(ctx context.Context, req *request, opID, token string, attempt int) attemptResult {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+
+	var sent atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				sent.Store(true)
+			}
+		},
+	})
+	var body io.Reader
+	if req.body != nil {
+		body = bytes.NewReader(req.body)
+	}
+	hreq, err := http.NewRequestWithContext(ctx, req.method, req.url.String(), body)
+	if err != nil {
+		return attemptResult{err: err}
+	}
+	hreq.Header.Set("Authorization", "Bearer "+token)
+	hreq.Header.Set("Accept", "application/json")
+	if req.body != nil {
+		hreq.Header.Set("Content-Type", "application/json")
+	}
+
+	start := time.Now()
+	resp, err := c.http.Do(hreq)
+	res := attemptResult{sent: sent.Load()}
+	if err != nil {
+		res.err = err
+		if isDialError(err) {
+			res.sent = false // never left this machine
+		}
+		c.logAttempt(ctx, req, opID, attempt, res, time.Since(start), "")
+		return res
+	}
+	defer resp.Body.Close()
+	res.sent = true // SailPoint answered, so it had the request
+	res.status, res.header = resp.StatusCode, resp.Header
+	limit := int64(maxSuccessBody)
+	if resp.StatusCode >= 300 {
+		limit = maxErrorBody
+	}
+	res.body, res.bodyErr = io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if res.bodyErr == nil && int64(len(res.body)) > limit {
+		if resp.StatusCode < 300 {
+			res.bodyErr = fmt.Errorf("%w: more than %d bytes", errBodyTooLarge, limit)
+		}
+		res.body = res.body[:limit]
+	}
+	tracking := ""
+	if resp.StatusCode >= 300 {
+		tracking = parseAPIError(opID, req.method, req.url.Path, resp.StatusCode, resp.Header, res.body, time.Now()).TrackingID
+	}
+	c.logAttempt(ctx, req, opID, attempt, res, time.Since(start), tracking)
+	return res
+}
+
+// logAttempt writes one record per HTTP attempt. It has the path but never
+// the query (filters may hold emails), and never a header.
+func (c *Client) logAttempt(ctx context.Context, req *request, opID string, attempt int, res attemptResult, took time.Duration, tracking string) {
+	level := slog.LevelDebug
+	attrs := []slog.Attr{
+		slog.String("operation", opID),
+		slog.String("method", req.method),
+		slog.String("path", req.url.EscapedPath()),
+		slog.Int("status", res.status),
+		slog.Duration("duration", took),
+		slog.Int("attempt", attempt),
+	}
+	if tracking != "" {
+		attrs = append(attrs, slog.String("tracking_id", tracking))
+	}
+	switch {
+	case res.err != nil:
+		level = slog.LevelWarn
+		attrs = append(attrs, slog.String("error", res.err.Error()), slog.Bool("sent", res.sent))
+	case res.status >= 400:
+		level = slog.LevelWarn
+	case res.bodyErr != nil:
+		level = slog.LevelWarn
+		attrs = append(attrs, slog.String("error", res.bodyErr.Error()))
+	}
+	c.log.LogAttrs(context.WithoutCancel(ctx), level, "sailpoint call", attrs...)
+}
+
+// isDialError reports whether err happened before a connection existed.
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// canceled wraps a context error (or the pacer's "no slot before the
+// deadline") so that errors.Is(err, context.Canceled/DeadlineExceeded)
+// holds and certs.ErrorCode is EUNAVAILABLE.
+func canceled(opID string, err error) error {
+	msg := "the call to SailPoint was canceled"
+	if errors.Is(err, context.DeadlineExceeded) {
+		msg = "the call to SailPoint ran out of time"
+	}
+	return &certs.Error{Code: certs.EUNAVAILABLE, Message: msg, Err: fmt.Errorf("%s: %w", opID, err)}
+}
+
+// jsonBody encodes a request body.
+func jsonBody(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only our own DTOs are encoded; they always marshal.
+		panic(fmt.Sprintf("sailpoint: encoding request body: %v", err))
+	}
+	return b
+}

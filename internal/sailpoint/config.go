@@ -1,0 +1,199 @@
+package sailpoint
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// API flavours: SailPoint's versioned v3 paths (/v3/certifications) or its
+// per-service paths (/certifications/v1), which replace v3 and beta.
+const (
+	APIv3 = "v3"
+	APIv1 = "v1"
+)
+
+// Config is how to reach one ISC tenant. LoadConfig reads it from the
+// environment; New validates it again, so a Config built in code gets the
+// same checks.
+type Config struct {
+	BaseURL      string        `envconfig:"SAIL_BASE_URL" required:"true"`      // the tenant's API URL, e.g. https://acme.api.identitynow.com
+	ClientID     string        `envconfig:"SAIL_CLIENT_ID" required:"true"`     // OAuth client id (or personal access token id)
+	ClientSecret string        `envconfig:"SAIL_CLIENT_SECRET" required:"true"` // never logged
+	TokenURL     string        `envconfig:"SAIL_TOKEN_URL"`                     // default {base}/oauth/token
+	APIVersion   string        `envconfig:"SAIL_API_VERSION" default:"v3"`      // v3 | v1 (per-service paths)
+	RateLimit    int           `envconfig:"SAIL_RATE_LIMIT" default:"100"`      // requests per RateWindow; 0 = no client-side limit
+	RateWindow   time.Duration `envconfig:"SAIL_RATE_WINDOW" default:"10s"`
+	// RateBurst is how many requests may go at once before pacing starts.
+	// 1 spreads requests evenly, which never trips a window-based limit.
+	RateBurst   int           `envconfig:"SAIL_RATE_BURST" default:"1"`
+	Timeout     time.Duration `envconfig:"SAIL_TIMEOUT" default:"30s"`     // per attempt
+	MaxRetries  int           `envconfig:"SAIL_MAX_RETRIES" default:"5"`   // retry budget per read
+	Concurrency int           `envconfig:"SAIL_CONCURRENCY" default:"8"`   // pages fetched at once by list-all
+	MaxBackoff  time.Duration `envconfig:"SAIL_MAX_BACKOFF" default:"10s"` // cap of the exponential backoff between retries
+}
+
+// Bounds that keep a typo from turning into a denial of service.
+const (
+	maxRetriesLimit     = 20
+	maxConcurrencyLimit = 64
+)
+
+// LoadConfig reads the SAIL_* variables from the environment and validates
+// them. Errors name the variable.
+func LoadConfig() (Config, error) {
+	var cfg Config
+	// envconfig reports a missing required variable as "required key X
+	// missing value" and stops at the first; we name all of them, in words an
+	// operator reads at start-up.
+	if missing := missingRequired(reflect.TypeOf(cfg)); len(missing) > 0 {
+		errs := make([]error, len(missing))
+		for i, name := range missing {
+			errs[i] = fmt.Errorf("%s is required", name)
+		}
+		return Config{}, errors.Join(errs...)
+	}
+	if err := envconfig.Process("", &cfg); err != nil {
+		var perr *envconfig.ParseError
+		if errors.As(err, &perr) {
+			// The value is not echoed: it might be a secret pasted in the
+			// wrong variable.
+			return Config{}, fmt.Errorf("%s must be %s", perr.KeyName, kindOf(perr.TypeName))
+		}
+		return Config{}, fmt.Errorf("reading SAIL_* settings: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+func kindOf(typeName string) string {
+	switch typeName {
+	case "time.Duration", "Duration":
+		return "a duration such as 30s or 1m"
+	case "int":
+		return "a whole number"
+	}
+	return "a valid " + typeName
+}
+
+func missingRequired(t reflect.Type) []string {
+	var missing []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Tag.Get("required") != "true" {
+			continue
+		}
+		if v, ok := os.LookupEnv(f.Tag.Get("envconfig")); !ok || strings.TrimSpace(v) == "" {
+			missing = append(missing, f.Tag.Get("envconfig"))
+		}
+	}
+	return missing
+}
+
+// Validate checks every setting and returns all problems at once, each naming
+// its variable. The base and token URLs must be https unless their host is a
+// loopback address (the sandbox, a local proxy).
+func (c Config) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if strings.TrimSpace(c.BaseURL) == "" {
+		add("SAIL_BASE_URL is required")
+	} else if err := checkURL(c.BaseURL); err != nil {
+		add("SAIL_BASE_URL %v", err)
+	}
+	if c.TokenURL != "" {
+		if err := checkURL(c.TokenURL); err != nil {
+			add("SAIL_TOKEN_URL %v", err)
+		}
+	}
+	if strings.TrimSpace(c.ClientID) == "" {
+		add("SAIL_CLIENT_ID is required")
+	}
+	if c.ClientSecret == "" {
+		add("SAIL_CLIENT_SECRET is required")
+	}
+	if c.APIVersion != APIv3 && c.APIVersion != APIv1 {
+		add("SAIL_API_VERSION must be v3 or v1, got %s", printable(c.APIVersion))
+	}
+	if c.RateLimit < 0 {
+		add("SAIL_RATE_LIMIT must be 0 (no limit) or more, got %d", c.RateLimit)
+	}
+	if c.RateLimit > 0 && c.RateWindow <= 0 {
+		add("SAIL_RATE_WINDOW must be positive, got %s", c.RateWindow)
+	}
+	if c.RateBurst < 0 {
+		add("SAIL_RATE_BURST must be 0 or more, got %d", c.RateBurst)
+	}
+	if c.Timeout <= 0 {
+		add("SAIL_TIMEOUT must be positive, got %s", c.Timeout)
+	}
+	if c.MaxRetries < 0 || c.MaxRetries > maxRetriesLimit {
+		add("SAIL_MAX_RETRIES must be between 0 and %d, got %d", maxRetriesLimit, c.MaxRetries)
+	}
+	if c.Concurrency < 1 || c.Concurrency > maxConcurrencyLimit {
+		add("SAIL_CONCURRENCY must be between 1 and %d, got %d", maxConcurrencyLimit, c.Concurrency)
+	}
+	if c.MaxBackoff < 0 {
+		add("SAIL_MAX_BACKOFF must be 0 or more, got %s", c.MaxBackoff)
+	}
+	return errors.Join(errs...)
+}
+
+// checkURL accepts an absolute https URL, or http on a loopback host, with
+// no credentials, query or fragment.
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("is not a valid URL: %v", err)
+	}
+	if u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("must be an absolute https URL, got %s", printable(raw))
+	}
+	if u.User != nil {
+		return errors.New("must not carry credentials")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return errors.New("must not have a query or fragment")
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return fmt.Errorf("must use https (http is allowed only on loopback hosts), got %s", printable(raw))
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// printable shows a value in an error message: as is when it is a plain
+// word, quoted otherwise, and cut short.
+func printable(s string) string {
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	plain := s != ""
+	for _, r := range s {
+		if r <= ' ' || r == '"' || r > '~' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	return fmt.Sprintf("%q", s)
+}

@@ -1,0 +1,110 @@
+// Package sailpoint is certops' client for the SailPoint Identity Security
+// Cloud (ISC) REST API. *Client implements certs.Tenant; both front ends
+// reach SailPoint through it and nothing else.
+//
+// # Flavours
+//
+// Config.APIVersion picks the paths: "v3" (/v3/certifications/...) or "v1",
+// SailPoint's per-service paths (/certifications/v1/...,
+// /certification-tasks/v1, /public-identities/v1, no version prefix), which
+// replace v3 and beta. Both carry the same operations and shapes
+// (api/sailpoint/README.md); every method's doc comment names the
+// operationIds it calls in each.
+//
+// The deprecated beta operations are not called. What the client calls
+// instead:
+//
+//	beta operation (deprecated)                    client method          v3 / v1 operation
+//	listCertifications                             ListCertifications     listIdentityCertifications / ...V1 (param reviewer-identity, filter campaign.id)
+//	listCertificationReviewers                     ListReviewers          listCertificationReviewers / ...V1 (same path)
+//	getIdentityCertificationItemPermissions        ListItemPermissions    getIdentityCertificationItemPermissions / ...V1 (same path)
+//	getIdentityCertificationPendingTasks           ListPendingTasks       getPendingCertificationTasks / ...V1 with filters=targetId eq "<id>", all pages
+//	getIdentityCertificationTaskStatus             GetTask                getCertificationTask / ...V1 (GET /certification-tasks/{taskId})
+//	submitReassignCertsAsync                       ReassignAsync          submitReassignCertsAsync / ...V1 (returns CertificationTask)
+//
+// # Requests
+//
+// Ids are checked with certs.ValidateID before any call, so a "../" or a
+// quote in an id is EINVALID and never a request. Every path segment is
+// escaped with url.PathEscape; every filter is built with the Filter
+// builder (Eq, In, Sw, Ca, And, ...), which quotes and escapes literals.
+// Limits (0..250), sorter fields, enum values and reassignment sizes
+// (Reassignment.Validate with certs.MaxSyncReassign / MaxAsyncReassign) are
+// checked at the edge as well.
+//
+// Authentication is OAuth 2 client credentials (client_id and client_secret
+// as form fields, as ISC documents). One token is reused by every call until
+// shortly before it expires (a tenth of its life, at most 30 s early).
+//
+// # Pagination
+//
+// List methods take certs.PageOptions and return one certs.Page (Total from
+// X-Total-Count when Count was asked, else -1). Certifications, Reviewers
+// and ReviewItems iterate over every page (iter.Seq2). ListAllCertifications,
+// ListAllReviewers and ListAllReviewItems fetch the first page with
+// count=true, then the remaining pages concurrently (Config.Concurrency at
+// once, errgroup), and return them in order.
+//
+// # Pacing
+//
+// A token-bucket limiter (golang.org/x/time/rate, Config.RateLimit per
+// Config.RateWindow, burst Config.RateBurst) paces every request. It is
+// shared by all goroutines, and by every Client of the process with the same
+// base URL, client id and API version, because SailPoint counts per client
+// id and version. A 429 pauses all of them until its Retry-After has passed.
+//
+// # Failures, retries and reconciliation
+//
+// Reads are retried; mutations (Reassign, ReassignAsync) are resent only
+// when SailPoint certainly did not apply them. "Retried" means after a
+// capped exponential backoff with jitter (Config.MaxBackoff), at most
+// Config.MaxRetries times, and never past the caller's context.
+//
+//	failure                                   reads (GET)                     Reassign / ReassignAsync (POST)
+//	invalid input (id, limit, filter, size)   EINVALID, nothing sent          EINVALID, nothing sent
+//	no connection (dial failed)               retried                         retried: nothing left this machine
+//	token endpoint 5xx/429/unreachable        retried                         retried: the call itself was not sent
+//	token endpoint 400/401                    EFORBIDDEN                      EFORBIDDEN
+//	401                                       new token, resent once          new token, resent once: a 401 is never applied
+//	400, 403, 404, 409, other 4xx             EINVALID/EFORBIDDEN/ENOTFOUND/  same: SailPoint refused, nothing applied
+//	                                          ECONFLICT, not retried
+//	429                                       every caller paused for         same as reads: a 429 is never applied
+//	                                          Retry-After, then retried;
+//	                                          ERATELIMITED at once if the
+//	                                          wait would outlast the deadline
+//	500                                       EUNAVAILABLE, not retried       may have been applied: reconcile
+//	502, 503, 504                             retried                         may have been applied: reconcile
+//	timeout or connection lost after sending  retried                         outcome unknown: reconcile
+//	2xx with a cut or unreadable body         retried                         applied: reconcile to learn the result
+//	caller's context canceled                 returned at once (wraps         EUNKNOWN at once if the request had
+//	                                          context.Canceled)               left; no reconciliation (the caller
+//	                                                                          asked to stop)
+//	retries used up                           the last failure's code         the last failure's code (only 429s
+//	                                                                          and unsent requests are retried)
+//
+// Reconcile means: ReassignAsync reads the certification's pending tasks
+// and returns the single REASSIGN/ADMIN_REASSIGN task of that certification
+// created since the call started (30 s of clock skew allowed), not already
+// returned to an earlier call by this client, and whose trail names the new
+// reviewer. Reassign reads the certification's review items: if none of the
+// references is left, the reassignment happened and the certification is
+// returned. In every other case the answer is certs.EUNKNOWN ("outcome
+// unknown: ... check pending tasks of certification X before retrying"),
+// with SailPoint's status and tracking id when there was one. The client
+// never submits the same reassignment a second time.
+//
+// # Errors
+//
+// Failures are *certs.Error. When SailPoint answered, Upstream carries its
+// status, detailCode and trackingId, and Err wraps an *APIError (errors.As
+// works): 400 → EINVALID, 401/403 → EFORBIDDEN, 404 → ENOTFOUND,
+// 429 → ERATELIMITED, 5xx → EUNAVAILABLE. Error bodies are read up to 1 MiB
+// and may be any text; success bodies up to 64 MiB.
+//
+// # Logs
+//
+// One slog record per HTTP attempt: operation, method, path (never the
+// query, which may hold emails), status, duration, attempt and SailPoint's
+// tracking id. Tokens, the client secret and the Authorization header are
+// never logged.
+package sailpoint

@@ -1,0 +1,79 @@
+package sailpoint
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/certops/certops/internal/certs"
+)
+
+// GetTask returns a certification task, or ENOTFOUND.
+//
+// SailPoint: getCertificationTask (GET /v3/certification-tasks/{id}),
+// getCertificationTaskV1 (GET /certification-tasks/v1/{id}).
+func (c *Client) GetTask(ctx context.Context, taskID string) (*certs.Task, error) {
+	if err := certs.ValidateID("task id", taskID); err != nil {
+		return nil, err
+	}
+	var dto certificationTaskDTO
+	req := &request{op: opGetTask, method: http.MethodGet, url: c.url(opGetTask, nil, taskID),
+		notFound: fmt.Sprintf("certification task %s not found", taskID)}
+	if _, err := c.send(ctx, req, &dto); err != nil {
+		return nil, err
+	}
+	t := dto.domain()
+	return &t, nil
+}
+
+// ListPendingTasks returns a certification's QUEUED and IN_PROGRESS tasks,
+// all pages.
+//
+// SailPoint: getPendingCertificationTasks
+// (GET /v3/certification-tasks?filters=targetId eq "<id>"),
+// getPendingCertificationTasksV1 (GET /certification-tasks/v1?filters=...).
+func (c *Client) ListPendingTasks(ctx context.Context, certID string) ([]certs.Task, error) {
+	if err := certs.ValidateID("certification id", certID); err != nil {
+		return nil, err
+	}
+	q := url.Values{}
+	if err := setFilters(q, Eq("targetId", certID)); err != nil {
+		return nil, err
+	}
+	var tasks []certs.Task
+	for t, err := range pages(ctx, func(ctx context.Context, p certs.PageOptions) (certs.Page[certs.Task], error) {
+		q := cloneValues(q)
+		addPage(q, p)
+		req := &request{op: opListPendingTasks, method: http.MethodGet, url: c.url(opListPendingTasks, q)}
+		return getPage[certificationTaskDTO, certs.Task](ctx, c, req, p)
+	}, certs.PageOptions{}) {
+		if err != nil {
+			return nil, err
+		}
+		tasks = append(tasks, t)
+	}
+	return tasks, nil
+}
+
+// WaitForTask polls a task every interval until it is SUCCESS or ERROR and
+// returns it then, or the context's error. A task that ended in ERROR is
+// returned as is (not as an error): its Errors say why.
+func (c *Client) WaitForTask(ctx context.Context, taskID string, interval time.Duration) (*certs.Task, error) {
+	if interval <= 0 {
+		interval = 2 * time.Second
+	}
+	for {
+		t, err := c.GetTask(ctx, taskID)
+		if err != nil {
+			return nil, err
+		}
+		if t.Status.Done() {
+			return t, nil
+		}
+		if err := sleep(ctx, interval); err != nil {
+			return nil, canceled(c.opID(opGetTask), err)
+		}
+	}
+}

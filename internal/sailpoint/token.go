@@ -1,0 +1,155 @@
+package sailpoint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/certops/certops/internal/certs"
+)
+
+// tokens holds one OAuth access token for the client and fetches a new one
+// (client credentials grant) shortly before it expires, or when SailPoint
+// answered 401 to it.
+//
+// oauth2.ReuseTokenSource does the first but cannot be told "this token was
+// refused", so the cache is hand-written; fetching is still
+// clientcredentials.Config.Token. Concurrent callers share one fetch.
+type tokens struct {
+	conf    *clientcredentials.Config
+	http    *http.Client
+	now     func() time.Time
+	timeout time.Duration
+	log     *slog.Logger
+
+	mu        sync.Mutex
+	tok       *oauth2.Token
+	refreshAt time.Time // by now(); the token is replaced from then on
+	inflight  *tokenFetch
+	fetches   int
+}
+
+type tokenFetch struct {
+	done chan struct{}
+	err  error
+}
+
+// get returns a valid access token.
+func (t *tokens) get(ctx context.Context) (string, error) {
+	for {
+		t.mu.Lock()
+		if t.tok != nil && t.now().Before(t.refreshAt) {
+			s := t.tok.AccessToken
+			t.mu.Unlock()
+			return s, nil
+		}
+		f := t.inflight
+		if f == nil {
+			f = &tokenFetch{done: make(chan struct{})}
+			t.inflight = f
+			// The fetch outlives the caller who started it, so one caller
+			// giving up does not fail the others waiting on it.
+			go t.fetch(context.WithoutCancel(ctx), f)
+		}
+		t.mu.Unlock()
+		select {
+		case <-f.done:
+			if f.err != nil {
+				return "", f.err
+			}
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+}
+
+// invalidate drops the token if it is still the one SailPoint refused, so
+// the next get fetches a new one (and concurrent 401s cause one fetch).
+func (t *tokens) invalidate(refused string) {
+	t.mu.Lock()
+	if t.tok != nil && t.tok.AccessToken == refused {
+		t.tok = nil
+	}
+	t.mu.Unlock()
+}
+
+// count returns how many tokens were fetched (for tests and metrics).
+func (t *tokens) count() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.fetches
+}
+
+func (t *tokens) fetch(ctx context.Context, f *tokenFetch) {
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	ctx = context.WithValue(ctx, oauth2.HTTPClient, t.http)
+	start := time.Now()
+	tok, err := t.conf.Token(ctx)
+	took := time.Since(start)
+
+	t.mu.Lock()
+	defer func() {
+		t.inflight = nil
+		t.mu.Unlock()
+		close(f.done)
+	}()
+	if err != nil {
+		f.err = tokenError(err)
+		t.log.LogAttrs(ctx, slog.LevelWarn, "sailpoint token request failed",
+			slog.String("token_url", t.conf.TokenURL), slog.Duration("duration", took), slog.String("error", f.err.Error()))
+		return
+	}
+	t.fetches++
+	t.tok = tok
+	lifetime := time.Duration(tok.ExpiresIn) * time.Second
+	if lifetime <= 0 && !tok.Expiry.IsZero() {
+		lifetime = time.Until(tok.Expiry)
+	}
+	if lifetime <= 0 {
+		lifetime = 5 * time.Minute // no expiry given: refresh now and then anyway
+	}
+	// Replace the token a little before it expires so a request never
+	// leaves with a token that dies on the way: a tenth of its life, at
+	// most 30 s (SailPoint's tokens live 749 s).
+	t.refreshAt = t.now().Add(lifetime - min(lifetime/10, 30*time.Second))
+	t.log.LogAttrs(ctx, slog.LevelDebug, "sailpoint token fetched",
+		slog.String("token_url", t.conf.TokenURL), slog.Duration("duration", took), slog.Duration("expires_in", lifetime))
+}
+
+// tokenError maps a failed token request. It never includes the response
+// body verbatim (oauth2's RetrieveError does): only status and OAuth error
+// code, which cannot echo a credential.
+func tokenError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) && re.Response != nil {
+		status := re.Response.StatusCode
+		detail := re.ErrorCode
+		if re.ErrorDescription != "" {
+			detail += ": " + re.ErrorDescription
+		}
+		if detail == "" {
+			detail = http.StatusText(status)
+		}
+		apiErr := &APIError{Operation: "oauthToken", Method: http.MethodPost, Path: re.Response.Request.URL.Path, Status: status, Messages: []string{detail}}
+		if status == http.StatusTooManyRequests || status >= 500 {
+			return &certs.Error{Code: certs.EUNAVAILABLE, Message: fmt.Sprintf("SailPoint's token endpoint could not answer (%d)", status),
+				Upstream: &certs.Upstream{Operation: "oauthToken", Status: status, Messages: apiErr.Messages}, Err: apiErr}
+		}
+		return &certs.Error{Code: certs.EFORBIDDEN, Message: fmt.Sprintf("SailPoint refused the client credentials (%d %s); check SAIL_CLIENT_ID and SAIL_CLIENT_SECRET", status, detail),
+			Upstream: &certs.Upstream{Operation: "oauthToken", Status: status, Messages: apiErr.Messages}, Err: apiErr}
+	}
+	return &certs.Error{Code: certs.EUNAVAILABLE, Message: "could not reach SailPoint's token endpoint", Err: err}
+}
+
+// tokenRetryable reports whether a failed token fetch may succeed later.
+func tokenRetryable(err error) bool {
+	return certs.ErrorCode(err) == certs.EUNAVAILABLE
+}
