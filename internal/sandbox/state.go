@@ -1,0 +1,280 @@
+package sandbox
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// The tenant's state: identities, the access catalog, campaigns,
+// certifications with their review items, and certification tasks. All of it
+// is guarded by Sandbox.mu. Certifications keep their items in a slice in
+// creation order and are indexed by id, by reviewer and by campaign, so a
+// page costs the page, not the tenant.
+
+// identity is a person (or a service account) in the tenant.
+type identity struct {
+	ID                         string
+	First                      string // empty for service accounts
+	Last                       string
+	Name                       string
+	Alias                      string
+	Email                      string // empty for some service accounts
+	ManagerID                  string
+	State                      string // ACTIVE, INACTIVE_SHORT_TERM, INACTIVE_LONG_TERM
+	Status                     string // lifecycle status shown by ISC: "Active", "Terminated"
+	Department, Country, Phone string
+	Created                    time.Time
+	// Correlated is false for uncorrelated service accounts (excluded by
+	// add-core-filters).
+	Correlated bool
+}
+
+func (i *identity) active() bool { return i.State == "ACTIVE" }
+
+// permission is what an entitlement grants on a target.
+type permission struct {
+	Rights []string
+	Target string
+}
+
+// source is an ISC source (a connected system).
+type source struct {
+	ID, Name, Type string
+}
+
+// access is an entitlement, access profile or role in the catalog.
+type access struct {
+	Type        string // ENTITLEMENT, ACCESS_PROFILE, ROLE
+	ID          string
+	Name        string
+	Description string
+	Source      *source // entitlements and access profiles
+	Privileged  bool
+	Owner       *identity
+	// AttributeName/Value name an entitlement on its source.
+	AttributeName, AttributeValue string
+	Permissions                   []permission
+	// Entitlements of an access profile; AccessProfiles of a role.
+	Entitlements   []*access
+	AccessProfiles []*access
+	Created        time.Time
+}
+
+// campaign groups the certifications of one review.
+type campaign struct {
+	ID, Name, Type, Description string
+	CorrelatedStatus            string
+	MandatoryCommentRequirement string
+	Due                         time.Time
+	Created                     time.Time
+}
+
+// identitySummary is one certified identity within one certification.
+type identitySummary struct {
+	ID       string
+	Identity *identity
+	Cert     *certification
+}
+
+// item is one review item: an identity's access to one thing.
+type item struct {
+	ID        string
+	Cert      *certification
+	Summary   *identitySummary
+	Access    *access
+	NewAccess bool
+	Completed bool
+	Decision  string // APPROVE, REVOKE or ""
+	Comments  string
+	// ProposedEndDate is set by a REVOKE decision that carries one.
+	ProposedEndDate time.Time
+	// Account is the account the access sits on (entitlements).
+	AccountID, AccountName string
+}
+
+// reassignedFrom records the certification work came from.
+type reassignedFrom struct {
+	From    *certification
+	Comment string
+}
+
+// certification is one reviewer's share of a campaign.
+type certification struct {
+	ID           string
+	Name         string
+	Campaign     *campaign
+	Reviewer     *identity
+	Phase        string // STAGED, ACTIVE, SIGNED
+	Due          time.Time
+	Signed       time.Time
+	Created      time.Time
+	Modified     time.Time
+	Reassignment *reassignedFrom
+	HasErrors    bool
+	ErrorMessage string
+
+	// seq is the creation order, the default sort.
+	seq int
+	// items in creation order (moved-in items are appended).
+	items []*item
+	// summaries by identity id.
+	summaries map[string]*identitySummary
+	// summaryOrder keeps summaries in the order they appeared.
+	summaryOrder []*identitySummary
+
+	// Counts, kept by recount.
+	identitiesCompleted, identitiesTotal int
+	decisionsMade, decisionsTotal        int
+}
+
+func (c *certification) completed() bool { return c.decisionsMade == c.decisionsTotal }
+
+// recount recomputes the counts from the items.
+func (c *certification) recount() {
+	c.decisionsTotal = len(c.items)
+	c.decisionsMade = 0
+	done := make(map[*identitySummary]bool, len(c.summaryOrder))
+	for _, s := range c.summaryOrder {
+		done[s] = true
+	}
+	present := make(map[*identitySummary]bool, len(c.summaryOrder))
+	for _, it := range c.items {
+		present[it.Summary] = true
+		if it.Completed {
+			c.decisionsMade++
+		} else {
+			done[it.Summary] = false
+		}
+	}
+	// Summaries whose items all moved away leave the certification.
+	kept := c.summaryOrder[:0]
+	for _, s := range c.summaryOrder {
+		if present[s] {
+			kept = append(kept, s)
+		} else {
+			delete(c.summaries, s.Identity.ID)
+		}
+	}
+	c.summaryOrder = kept
+	c.identitiesTotal = len(kept)
+	c.identitiesCompleted = 0
+	for _, s := range kept {
+		if done[s] {
+			c.identitiesCompleted++
+		}
+	}
+}
+
+// summaryFor returns the certification's summary for an identity, creating
+// it (with id from newID) when the identity is not yet certified here.
+func (c *certification) summaryFor(ident *identity, newID func() string) *identitySummary {
+	if s, ok := c.summaries[ident.ID]; ok {
+		return s
+	}
+	s := &identitySummary{ID: newID(), Identity: ident, Cert: c}
+	c.summaries[ident.ID] = s
+	c.summaryOrder = append(c.summaryOrder, s)
+	return s
+}
+
+// summaryCompleted reports whether every item of a summary is decided.
+func (c *certification) summaryCompleted(s *identitySummary) bool {
+	for _, it := range c.items {
+		if it.Summary == s && !it.Completed {
+			return false
+		}
+	}
+	return true
+}
+
+// state is the tenant's data and its indexes.
+type state struct {
+	identities      []*identity // sorted by name, then id
+	identityByID    map[string]*identity
+	admin           *identity
+	sources         []*source
+	catalog         map[string]*access // by access id
+	campaigns       []*campaign
+	campaignByID    map[string]*campaign
+	certs           []*certification // creation order
+	certByID        map[string]*certification
+	certsByReviewer map[string][]*certification // creation order
+	certsByCampaign map[string][]*certification // creation order
+	itemByID        map[string]*item
+	summaryByID     map[string]*identitySummary
+	tasks           map[string]*task
+	taskOrder       []*task // creation order
+	pending         []*task // QUEUED or IN_PROGRESS
+
+	// sortedBy caches the certifications sorted by one sorter field
+	// (ascending); cleared whenever certifications change.
+	sortedBy map[string][]*certification
+}
+
+func newState() *state {
+	return &state{
+		identityByID:    map[string]*identity{},
+		catalog:         map[string]*access{},
+		campaignByID:    map[string]*campaign{},
+		certByID:        map[string]*certification{},
+		certsByReviewer: map[string][]*certification{},
+		certsByCampaign: map[string][]*certification{},
+		itemByID:        map[string]*item{},
+		summaryByID:     map[string]*identitySummary{},
+		tasks:           map[string]*task{},
+		sortedBy:        map[string][]*certification{},
+	}
+}
+
+func (st *state) addCert(c *certification) {
+	c.seq = len(st.certs)
+	st.certs = append(st.certs, c)
+	st.certByID[c.ID] = c
+	st.certsByReviewer[c.Reviewer.ID] = append(st.certsByReviewer[c.Reviewer.ID], c)
+	st.certsByCampaign[c.Campaign.ID] = append(st.certsByCampaign[c.Campaign.ID], c)
+	clear(st.sortedBy)
+}
+
+func (st *state) addItem(c *certification, it *item) {
+	it.Cert = c
+	c.items = append(c.items, it)
+	st.itemByID[it.ID] = it
+}
+
+// sortIdentities keeps identities ordered by name (the sorter ISC offers).
+func (st *state) sortIdentities() {
+	slices.SortFunc(st.identities, func(a, b *identity) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+}
+
+// certsSortedBy returns all certifications sorted ascending by one sorter
+// field, cached until the certifications change.
+func (st *state) certsSortedBy(field string) []*certification {
+	if s, ok := st.sortedBy[field]; ok {
+		return s
+	}
+	s := slices.Clone(st.certs)
+	slices.SortStableFunc(s, func(a, b *certification) int { return compareCerts(a, b, field) })
+	st.sortedBy[field] = s
+	return s
+}
+
+// reviewersOf lists who reviews a certification's work: its own reviewer,
+// then the reviewers of certifications made from it by reassignment that
+// still hold items, in the order they were created.
+func (st *state) reviewersOf(c *certification) []*identity {
+	out := []*identity{c.Reviewer}
+	seen := map[string]bool{c.Reviewer.ID: true}
+	for _, other := range st.certsByCampaign[c.Campaign.ID] {
+		if other.Reassignment != nil && other.Reassignment.From == c && len(other.items) > 0 && !seen[other.Reviewer.ID] {
+			seen[other.Reviewer.ID] = true
+			out = append(out, other.Reviewer)
+		}
+	}
+	return out
+}
