@@ -1,0 +1,271 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/certops/certops/internal/certs"
+)
+
+// deps is what every tool handler needs.
+type deps struct {
+	svc Service
+	log *slog.Logger
+	// requireApproval mirrors certs.Policy.RequireApproval so that the
+	// reassign tool can tell the person, before they confirm, that their
+	// confirmation files a request for approvers rather than moving items.
+	requireApproval bool
+	// pollEvery is how often reassign re-reads a request while waiting.
+	pollEvery time.Duration
+}
+
+// toolFunc is a handler that has an actor and returns domain errors; handle
+// turns those into error results.
+type toolFunc func(ctx context.Context, a certs.Actor, req mcp.CallToolRequest) (*mcp.CallToolResult, error)
+
+// handle adapts fn to mcp-go: it finds the caller's actor in ctx and turns
+// every error fn returns into an isError result the model can act on.
+func (d deps) handle(name string, fn toolFunc) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		a, ok := ActorFrom(ctx)
+		if !ok {
+			// A wiring bug: every transport sets the actor. Refuse rather
+			// than act as nobody.
+			return errorResult(ctx, d.log, name, &certs.Error{Code: certs.EFORBIDDEN, Message: "this connection carries no identity; the server is misconfigured"}), nil
+		}
+		res, err := fn(ctx, a, req)
+		if err != nil {
+			return errorResult(ctx, d.log, name, err), nil
+		}
+		return res, nil
+	}
+}
+
+// bind decodes a tool call's arguments into T, refusing unknown arguments
+// and naming the argument whose type is wrong.
+func bind[T any](req mcp.CallToolRequest) (T, error) {
+	var v T
+	var raw []byte
+	switch {
+	case len(req.Params.RawArguments) > 0:
+		raw = req.Params.RawArguments
+	case req.Params.Arguments == nil:
+		raw = []byte("{}")
+	default:
+		b, err := json.Marshal(req.Params.Arguments)
+		if err != nil {
+			return v, invalid("arguments must be a JSON object")
+		}
+		raw = b
+	}
+	if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		raw = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &typeErr) && typeErr.Field != "":
+			return v, invalid("argument %s must be %s, not %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return v, invalid("unknown argument %s; see the tool's input schema for the arguments it takes", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		case errors.As(err, &typeErr):
+			return v, invalid("arguments must be a JSON object")
+		default:
+			return v, invalid("arguments are not valid JSON: %v", err)
+		}
+	}
+	return v, nil
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "int", "int64":
+		return "an integer"
+	case "bool":
+		return "a boolean"
+	case "slice":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	}
+	return "of another type"
+}
+
+// result returns a successful result with structured content and its
+// compact text rendering for clients that read only text.
+func result(structured any, text string) *mcp.CallToolResult {
+	return mcp.NewToolResultStructured(structured, text)
+}
+
+// checkID validates an id argument (charset and length, certs.ValidateID),
+// naming the argument in the message.
+func checkID(arg, v string) error {
+	if err := certs.ValidateID(arg, v); err != nil {
+		return err
+	}
+	return nil
+}
+
+// checkIDs validates a list of ids: at most max, each a valid id, no
+// duplicates.
+func checkIDs(arg string, ids []string, max int) error {
+	if len(ids) > max {
+		return invalid("%s has %d entries; at most %d are allowed", arg, len(ids), max)
+	}
+	seen := make(map[string]bool, len(ids))
+	for i, id := range ids {
+		if err := certs.ValidateID(fmt.Sprintf("%s[%d]", arg, i), id); err != nil {
+			return err
+		}
+		if seen[id] {
+			return invalid("%s lists %q twice", arg, id)
+		}
+		seen[id] = true
+	}
+	return nil
+}
+
+// checkText validates a free-text filter: at most max characters, no
+// control characters. Filters are sent to ISC as quoted literals by the
+// client; refusing control characters here keeps odd input out of logs.
+func checkText(arg, v string, max int) error {
+	if n := len([]rune(v)); n > max {
+		return invalid("%s is %d characters; at most %d are allowed", arg, n, max)
+	}
+	for _, r := range v {
+		if r < 0x20 || r == 0x7f {
+			return invalid("%s contains a control character; use plain text", arg)
+		}
+	}
+	return nil
+}
+
+// pageLimit applies the default and bounds of a limit argument.
+func pageLimit(limit *int, def, max int) (int, error) {
+	if limit == nil {
+		return def, nil
+	}
+	if *limit < 1 || *limit > max {
+		return 0, invalid("limit must be between 1 and %d, got %d", max, *limit)
+	}
+	return *limit, nil
+}
+
+// completedFilter maps a status argument (open, completed, all) to
+// certs' tri-state.
+func completedFilter(status, def string) (*bool, string, error) {
+	if status == "" {
+		status = def
+	}
+	switch status {
+	case statusOpen:
+		f := false
+		return &f, status, nil
+	case statusCompleted:
+		t := true
+		return &t, status, nil
+	case statusAll:
+		return nil, status, nil
+	}
+	return nil, "", invalid("status must be one of open, completed, all; got %q", status)
+}
+
+const (
+	statusOpen      = "open"
+	statusCompleted = "completed"
+	statusAll       = "all"
+)
+
+// Limits of list tools: pages stay small so that results fit a model's
+// context; ISC's own maximum is 250.
+const (
+	defaultLimit = 25
+	maxLimit     = 100
+	maxFilterLen = 200
+)
+
+func ts(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func day(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "no due date"
+	}
+	return t.UTC().Format("2006-01-02")
+}
+
+func pct(made, total int) int {
+	if total == 0 {
+		return 0
+	}
+	return made * 100 / total
+}
+
+// Common schema fragments, so every tool describes the same argument the
+// same way.
+const idPattern = `^[A-Za-z0-9_.:@-]{1,128}$`
+
+func idArg(name, what string, required bool) mcp.ToolOption {
+	opts := []mcp.PropertyOption{
+		mcp.Description(what + " (1-128 characters: letters, digits and - _ . : @)."),
+		mcp.MinLength(1), mcp.MaxLength(certs.MaxIDLength), mcp.Pattern(idPattern),
+	}
+	if required {
+		opts = append(opts, mcp.Required())
+	}
+	return mcp.WithString(name, opts...)
+}
+
+func limitArg() mcp.ToolOption {
+	return mcp.WithInteger("limit",
+		mcp.Description(fmt.Sprintf("Page size, 1-%d (default %d).", maxLimit, defaultLimit)),
+		mcp.Min(1), mcp.Max(maxLimit))
+}
+
+func cursorArg() mcp.ToolOption {
+	return mcp.WithString("cursor",
+		mcp.Description("Opaque cursor from a previous call's nextCursor, to get the next page. Only valid with the same other arguments."),
+		mcp.MaxLength(256))
+}
+
+func statusArg(def, what string) mcp.ToolOption {
+	return mcp.WithString("status",
+		mcp.Description(fmt.Sprintf("open (not yet %s), completed, or all. Default %s.", what, def)),
+		mcp.Enum(statusOpen, statusCompleted, statusAll))
+}
+
+// readOnly and the other annotation sets say the truth about each kind of
+// tool: reads change nothing; every tool reaches the SailPoint tenant, an
+// external system.
+func readAnnotations(title string, idempotent bool) mcp.ToolOption {
+	return mcp.WithToolAnnotation(mcp.ToolAnnotation{
+		Title:           title,
+		ReadOnlyHint:    mcp.ToBoolPtr(true),
+		DestructiveHint: mcp.ToBoolPtr(false),
+		IdempotentHint:  mcp.ToBoolPtr(idempotent),
+		OpenWorldHint:   mcp.ToBoolPtr(true),
+	})
+}
+
+// newTool is mcp.NewTool with additionalProperties false: tools take only
+// the arguments they describe, and the schema the model sees says so.
+func newTool(name string, opts ...mcp.ToolOption) mcp.Tool {
+	return mcp.NewTool(name, append(opts, mcp.WithSchemaAdditionalProperties(false))...)
+}

@@ -1,0 +1,88 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certops/certops/internal/certs"
+)
+
+var testActor = certs.Actor{ID: "alice-laptop", Frontend: certs.FrontendMCP, Role: certs.RoleAdmin, IdentityID: "id-alice"}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func newTestServer(t *testing.T, svc Service, opts Options) *server.MCPServer {
+	t.Helper()
+	opts.Service = svc
+	if opts.Logger == nil {
+		opts.Logger = quietLogger()
+	}
+	s, err := New(opts)
+	require.NoError(t, err)
+	return s
+}
+
+// rpc sends one JSON-RPC request to s as testActor and returns the raw
+// response.
+func rpc(t *testing.T, s *server.MCPServer, method string, params any) map[string]any {
+	t.Helper()
+	msg, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+	require.NoError(t, err)
+	resp := s.HandleMessage(WithActor(context.Background(), testActor), msg)
+	b, err := json.Marshal(resp)
+	require.NoError(t, err)
+	var out map[string]any
+	require.NoError(t, json.Unmarshal(b, &out))
+	return out
+}
+
+// callTool calls a tool and returns its result; a JSON-RPC error fails the
+// test (tools must answer with results).
+func callTool(t *testing.T, s *server.MCPServer, name string, args any) *mcp.CallToolResult {
+	t.Helper()
+	return callToolParams(t, s, map[string]any{"name": name, "arguments": args})
+}
+
+func callToolParams(t *testing.T, s *server.MCPServer, params map[string]any) *mcp.CallToolResult {
+	t.Helper()
+	out := rpc(t, s, "tools/call", params)
+	require.Nil(t, out["error"], "tools/call %v answered with a JSON-RPC error", params["name"])
+	b, err := json.Marshal(out["result"])
+	require.NoError(t, err)
+	var res mcp.CallToolResult
+	require.NoError(t, json.Unmarshal(b, &res))
+	return &res
+}
+
+func resultText(r *mcp.CallToolResult) string {
+	var s string
+	for _, c := range r.Content {
+		if tc, ok := c.(mcp.TextContent); ok {
+			s += tc.Text
+		}
+	}
+	return s
+}
+
+// structured decodes a result's structured content into T.
+func structured[T any](t *testing.T, r *mcp.CallToolResult) T {
+	t.Helper()
+	var v T
+	var raw []byte
+	if len(r.RawStructuredContent) > 0 {
+		raw = r.RawStructuredContent
+	} else {
+		b, err := json.Marshal(r.StructuredContent)
+		require.NoError(t, err)
+		raw = b
+	}
+	require.NoError(t, json.Unmarshal(raw, &v))
+	return v
+}

@@ -1,0 +1,391 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/certops/certops/internal/certs"
+)
+
+// PlanOut is plan_reassignment's result: exactly what would move, to whom,
+// in how many ISC calls.
+type PlanOut struct {
+	PlanID            string   `json:"planId" jsonschema:"pass to reassign to carry the plan out"`
+	Digest            string   `json:"digest" jsonschema:"fingerprint of exactly what the plan moves; a client without elicitation passes it to reassign as confirm once the person agreed"`
+	CertificationID   string   `json:"certificationId"`
+	CertificationName string   `json:"certificationName"`
+	CampaignName      string   `json:"campaignName,omitempty"`
+	From              Person   `json:"from" jsonschema:"the current reviewer"`
+	To                Person   `json:"to" jsonschema:"the new reviewer"`
+	Reason            string   `json:"reason"`
+	ItemCount         int      `json:"itemCount" jsonschema:"review items that move"`
+	IdentityNames     []string `json:"identityNames" jsonschema:"whose access the moving items review"`
+	Calls             int      `json:"calls" jsonschema:"ISC calls the move takes"`
+	Sync              bool     `json:"sync" jsonschema:"one synchronous call whose result is known at once"`
+	Summary           string   `json:"summary" jsonschema:"what will happen, in words to show the person"`
+	Warnings          []string `json:"warnings" jsonschema:"things the person should know before confirming"`
+	Created           string   `json:"created"`
+}
+
+func planOut(p *certs.Plan) PlanOut {
+	out := PlanOut{
+		PlanID: p.ID, Digest: p.Digest,
+		CertificationID: p.CertificationID, CertificationName: p.CertificationName, CampaignName: p.CampaignName,
+		From:      Person{ID: p.From.ID, Name: p.From.Name, Email: p.From.Email},
+		To:        Person{ID: p.To.ID, Name: p.To.Name, Email: p.To.Email},
+		Reason:    p.Reason,
+		ItemCount: p.ItemCount, IdentityNames: p.IdentityNames, Calls: len(p.Calls), Sync: p.Sync,
+		Summary: p.Summary, Warnings: p.Warnings, Created: ts(&p.Created),
+	}
+	if out.IdentityNames == nil {
+		out.IdentityNames = []string{}
+	}
+	if out.Warnings == nil {
+		out.Warnings = []string{}
+	}
+	return out
+}
+
+func (p PlanOut) text(requireApproval bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Plan %s (nothing has changed yet):\n%s\n", p.PlanID, p.Summary)
+	fmt.Fprintf(&b, "%d items of %q move from %s to %s <%s> in %d ISC call(s). Reason: %s\n",
+		p.ItemCount, p.CertificationName, p.From.Name, p.To.Name, p.To.Email, p.Calls, p.Reason)
+	if len(p.IdentityNames) > 0 {
+		fmt.Fprintf(&b, "Identities: %s\n", strings.Join(p.IdentityNames, ", "))
+	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(&b, "Warning: %s\n", w)
+	}
+	fmt.Fprintf(&b, "Digest: %s\n", p.Digest)
+	b.WriteString("Next: show this plan to the person. Only if they agree, call reassign with plan_id")
+	b.WriteString(` (and confirm set to the digest if your client cannot ask them itself).`)
+	if requireApproval {
+		b.WriteString(" This server requires approval: reassign files a request for the Slack approvers; nothing moves until one approves.")
+	}
+	b.WriteByte('\n')
+	return b.String()
+}
+
+type planArgs struct {
+	CertificationID    string   `json:"certification_id"`
+	ItemIDs            []string `json:"item_ids"`
+	IdentitySummaryIDs []string `json:"identity_summary_ids"`
+	IdentityIDs        []string `json:"identity_ids"`
+	Target             string   `json:"target"`
+	Reason             string   `json:"reason"`
+}
+
+const maxEmailLen = 254
+
+func planReassignment(d deps) server.ServerTool {
+	idList := func(name, what string) mcp.ToolOption {
+		return mcp.WithArray(name,
+			mcp.Description(fmt.Sprintf("%s (at most %d). Give exactly one of item_ids, identity_summary_ids, identity_ids.", what, certs.MaxPlanRefs)),
+			mcp.MinItems(1), mcp.MaxItems(certs.MaxPlanRefs), mcp.UniqueItems(true),
+			mcp.WithStringItems(mcp.MinLength(1), mcp.MaxLength(certs.MaxIDLength), mcp.Pattern(idPattern)))
+	}
+	tool := newTool("plan_reassignment",
+		mcp.WithDescription("Work out moving review work of a certification to another reviewer, WITHOUT changing anything: "+
+			"returns the plan (what moves, to whom, in how many ISC calls, warnings), its id and digest. "+
+			"Show the plan's summary to the person; carry it out with reassign. The plan is recorded in certops's audit trail."),
+		idArg("certification_id", "The certification whose work moves", true),
+		idList("item_ids", "Review item ids to move"),
+		idList("identity_summary_ids", "Identity summary ids (identity.summaryId in list_review_items): all their items move"),
+		idList("identity_ids", "ISC identity ids: all their open items in this certification move"),
+		mcp.WithString("target", mcp.Required(),
+			mcp.Description("The new reviewer: an ISC identity id or an email address (at most 254 characters)."),
+			mcp.MinLength(1), mcp.MaxLength(maxEmailLen)),
+		mcp.WithString("reason", mcp.Required(),
+			mcp.Description(fmt.Sprintf("Why the work moves, for the audit trail and the new reviewer (1-%d characters).", certs.MaxReasonLength)),
+			mcp.MinLength(1), mcp.MaxLength(certs.MaxReasonLength)),
+		// Planning changes nothing in ISC; it stores the plan so that what
+		// is confirmed later is exactly what was shown. Each call makes a
+		// new plan, so it is not idempotent.
+		readAnnotations("Plan a reassignment", false),
+		mcp.WithOutputSchema[PlanOut](),
+	)
+	return server.ServerTool{Tool: tool, Handler: d.handle(tool.Name, func(ctx context.Context, a certs.Actor, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		args, err := bind[planArgs](req)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkID("certification_id", args.CertificationID); err != nil {
+			return nil, err
+		}
+		chosen := 0
+		for _, l := range [][]string{args.ItemIDs, args.IdentitySummaryIDs, args.IdentityIDs} {
+			if len(l) > 0 {
+				chosen++
+			}
+		}
+		if chosen != 1 {
+			return nil, invalid("give exactly one of item_ids, identity_summary_ids, identity_ids (got %d)", chosen)
+		}
+		for name, l := range map[string][]string{"item_ids": args.ItemIDs, "identity_summary_ids": args.IdentitySummaryIDs, "identity_ids": args.IdentityIDs} {
+			if err := checkIDs(name, l, certs.MaxPlanRefs); err != nil {
+				return nil, err
+			}
+		}
+		if args.Target == "" {
+			return nil, invalid("target is required: the new reviewer's identity id or email")
+		}
+		if strings.Contains(args.Target, "@") {
+			if err := checkText("target", args.Target, maxEmailLen); err != nil {
+				return nil, err
+			}
+		} else if err := checkID("target", args.Target); err != nil {
+			return nil, err
+		}
+		if err := certs.ValidateReason(args.Reason); err != nil {
+			return nil, err
+		}
+		p, err := d.svc.PlanReassignment(ctx, a, certs.PlanInput{
+			CertificationID:    args.CertificationID,
+			ItemIDs:            args.ItemIDs,
+			IdentitySummaryIDs: args.IdentitySummaryIDs,
+			IdentityIDs:        args.IdentityIDs,
+			Target:             args.Target,
+			Reason:             args.Reason,
+		})
+		if err != nil {
+			return nil, err
+		}
+		out := planOut(p)
+		return result(out, out.text(d.requireApproval)), nil
+	})}
+}
+
+// ReassignOut is reassign's result.
+type ReassignOut struct {
+	Outcome string         `json:"outcome" jsonschema:"declined or cancelled (the person said no; nothing changed), pending_approval (a request waits for approvers), submitted (ISC is working), completed or failed"`
+	Message string         `json:"message"`
+	PlanID  string         `json:"planId"`
+	Request *RequestStatus `json:"request,omitempty" jsonschema:"the reassignment request, when one was filed"`
+}
+
+const (
+	outcomeDeclined        = "declined"
+	outcomeCancelled       = "cancelled"
+	outcomePendingApproval = "pending_approval"
+	outcomeSubmitted       = "submitted"
+	outcomeCompleted       = "completed"
+	outcomeFailed          = "failed"
+
+	// confirmInput names reassign's elicitation among a call's input
+	// requests.
+	confirmInput = "confirm_reassignment"
+	// maxWaitSeconds bounds how long reassign may hold a call open
+	// waiting for ISC.
+	maxWaitSeconds = 120
+)
+
+type reassignArgs struct {
+	PlanID      string `json:"plan_id"`
+	Confirm     string `json:"confirm"`
+	WaitSeconds *int   `json:"wait_seconds"`
+}
+
+func reassign(d deps) server.ServerTool {
+	tool := newTool("reassign",
+		mcp.WithDescription("Carry out a plan from plan_reassignment: move the review work to the new reviewer in SailPoint. "+
+			"The person confirms first: the client asks them (elicitation) showing the plan's summary, or, when the client cannot ask, "+
+			"the call must carry confirm = the plan's digest, passed only after the person agreed to that plan. "+
+			"If the person declines, nothing happens. When the server requires approval, this files a request for the Slack approvers instead. "+
+			"Returns the request's state and progress, optionally after waiting for ISC to finish."),
+		idArg("plan_id", "The plan's id, from plan_reassignment", true),
+		mcp.WithString("confirm",
+			mcp.Description("The plan's digest, from plan_reassignment, as proof the person confirmed this exact plan. Needed only when the client cannot ask the person itself."),
+			mcp.MaxLength(certs.MaxIDLength)),
+		mcp.WithInteger("wait_seconds",
+			mcp.Description(fmt.Sprintf("Wait up to this many seconds (0-%d, default 0) for ISC to finish before answering; the state is returned either way.", maxWaitSeconds)),
+			mcp.Min(0), mcp.Max(maxWaitSeconds)),
+		mcp.WithToolAnnotation(mcp.ToolAnnotation{
+			Title:        "Reassign review work",
+			ReadOnlyHint: mcp.ToBoolPtr(false),
+			// The former reviewer loses the items; moving them back is a
+			// new reassignment, not an undo.
+			DestructiveHint: mcp.ToBoolPtr(true),
+			IdempotentHint:  mcp.ToBoolPtr(false),
+			OpenWorldHint:   mcp.ToBoolPtr(true),
+		}),
+		mcp.WithOutputSchema[ReassignOut](),
+	)
+	return server.ServerTool{Tool: tool, Handler: d.handle(tool.Name, func(ctx context.Context, a certs.Actor, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		args, err := bind[reassignArgs](req)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkID("plan_id", args.PlanID); err != nil {
+			return nil, err
+		}
+		wait := 0
+		if args.WaitSeconds != nil {
+			if *args.WaitSeconds < 0 || *args.WaitSeconds > maxWaitSeconds {
+				return nil, invalid("wait_seconds must be between 0 and %d, got %d", maxWaitSeconds, *args.WaitSeconds)
+			}
+			wait = *args.WaitSeconds
+		}
+		plan, err := d.svc.GetPlan(ctx, a, args.PlanID)
+		if err != nil {
+			return nil, err
+		}
+
+		if len(args.Confirm) > certs.MaxIDLength {
+			return nil, invalid("confirm is %d characters; a plan digest is at most %d", len(args.Confirm), certs.MaxIDLength)
+		}
+		digest := args.Confirm
+		if digest == "" {
+			answer := server.ElicitationResponse(req.Params.InputResponses, confirmInput)
+			switch {
+			case answer != nil:
+				// The retry of a call whose confirmation we asked for: the
+				// state echoes the digest of the plan that was shown.
+				if req.Params.RequestState != plan.Digest {
+					return nil, certs.Errorf(certs.ECONFLICT, "the confirmation answered was for another version of plan %s; call reassign again", plan.ID)
+				}
+				if outcome, msg := declined(answer); outcome != "" {
+					d.log.InfoContext(ctx, "reassignment not confirmed", "plan", plan.ID, "outcome", outcome, "actor", a.ID)
+					out := ReassignOut{Outcome: outcome, Message: msg, PlanID: plan.ID}
+					return result(out, msg+"\n"), nil
+				}
+				digest = plan.Digest
+			case clientCanElicit(ctx):
+				return server.NewInputRequestBuilder(plan.Digest).
+					Elicit(confirmInput, confirmation(plan, d.requireApproval)).
+					ToolResult(), nil
+			default:
+				return nil, invalid("confirm is required: this client cannot ask the person to confirm, so show them the plan's summary and, " +
+					"only if they agree, call reassign again with confirm set to the plan's digest (from plan_reassignment)")
+			}
+		}
+
+		r, err := d.svc.SubmitPlan(ctx, a, plan.ID, digest)
+		if err != nil {
+			return nil, err
+		}
+		if wait > 0 && r.State != certs.StatePending && !r.State.Final() {
+			r = d.waitFor(ctx, a, r, time.Duration(wait)*time.Second)
+		}
+		st := requestStatus(r)
+		out := ReassignOut{Outcome: outcomeOf(r.State), PlanID: plan.ID, Request: &st}
+		switch out.Outcome {
+		case outcomePendingApproval:
+			out.Message = fmt.Sprintf("Filed request %s for approval by the Slack approvers; nothing moves until one approves it. Follow it with get_reassignment_status.", r.ID)
+		case outcomeCompleted:
+			out.Message = fmt.Sprintf("Done: %d items moved to %s.", st.Progress.ItemsMoved, st.To.Name)
+		case outcomeFailed:
+			out.Message = fmt.Sprintf("ISC reported a failure for request %s; see its tasks' errors. Check get_certification before planning again.", r.ID)
+		default:
+			out.Message = fmt.Sprintf("Submitted request %s to ISC; follow it with get_reassignment_status.", r.ID)
+		}
+		return result(out, out.Message+"\n"+st.text()), nil
+	})}
+}
+
+// declined reports whether an elicitation answer withholds consent, and
+// says so in words.
+func declined(answer *mcp.ElicitationResult) (string, string) {
+	switch answer.Action {
+	case mcp.ElicitationResponseActionAccept:
+		if m, ok := answer.Content.(map[string]any); ok {
+			if v, ok := m["confirm"].(bool); ok && !v {
+				return outcomeDeclined, "The person did not confirm the reassignment. Nothing was changed."
+			}
+		}
+		return "", ""
+	case mcp.ElicitationResponseActionDecline:
+		return outcomeDeclined, "The person declined the reassignment. Nothing was changed."
+	default:
+		return outcomeCancelled, "The person dismissed the confirmation. Nothing was changed."
+	}
+}
+
+// confirmation is the question put to the person: the plan's own summary
+// and warnings, so what they confirm is what the digest covers.
+func confirmation(p *certs.Plan, requireApproval bool) mcp.ElicitationParams {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Reassign review work?\n\n%s\n", p.Summary)
+	for _, w := range p.Warnings {
+		fmt.Fprintf(&b, "\nWarning: %s", w)
+	}
+	if requireApproval {
+		b.WriteString("\n\nConfirming files a request for the approvers; nothing moves until one approves it.")
+	}
+	return mcp.ElicitationParams{
+		Message: b.String(),
+		RequestedSchema: map[string]any{
+			"type": "object",
+			"properties": map[string]any{
+				"confirm": map[string]any{
+					"type":        "boolean",
+					"title":       "Move these items",
+					"description": fmt.Sprintf("Move %d items to %s", p.ItemCount, p.To.Name),
+					"default":     true,
+				},
+			},
+		},
+	}
+}
+
+// clientCanElicit reports whether the client said it can ask its user:
+// per request from protocol 2026-07-28 on, per session before.
+func clientCanElicit(ctx context.Context) bool {
+	if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.Modern {
+		return info.ClientCapabilities != nil && info.ClientCapabilities.Elicitation != nil
+	}
+	if s, ok := server.ClientSessionFromContext(ctx).(server.SessionWithClientInfo); ok {
+		return s.GetClientCapabilities().Elicitation != nil
+	}
+	return false
+}
+
+func outcomeOf(s certs.RequestState) string {
+	switch s {
+	case certs.StatePending:
+		return outcomePendingApproval
+	case certs.StateCompleted:
+		return outcomeCompleted
+	case certs.StateFailed:
+		return outcomeFailed
+	case certs.StateDenied:
+		return outcomeDeclined
+	case certs.StateCancelled, certs.StateExpired:
+		return outcomeCancelled
+	}
+	return outcomeSubmitted
+}
+
+// waitFor re-reads a request until it is final, max has passed or ctx ends,
+// and returns the last state read.
+func (d deps) waitFor(ctx context.Context, a certs.Actor, r *certs.Request, max time.Duration) *certs.Request {
+	ctx, cancel := context.WithTimeout(ctx, max)
+	defer cancel()
+	every := d.pollEvery
+	if every <= 0 {
+		every = time.Second
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for !r.State.Final() {
+		select {
+		case <-ctx.Done():
+			return r
+		case <-t.C:
+		}
+		next, err := d.svc.GetRequest(ctx, a, r.ID)
+		if err != nil {
+			if ctx.Err() == nil {
+				d.log.WarnContext(ctx, "reading request while waiting", "request", r.ID, "err", err)
+			}
+			return r
+		}
+		r = next
+	}
+	return r
+}

@@ -1,0 +1,113 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/certops/certops/internal/certs"
+)
+
+// Options configures the MCP server.
+type Options struct {
+	Service Service
+	Logger  *slog.Logger
+	// Version is reported to clients as the server's version.
+	Version string
+	// Tools selects the tools offered.
+	Tools Selection
+	// RequireApproval says the Service's policy files requests for
+	// approvers instead of submitting (certs.Policy.RequireApproval); the
+	// tools tell the person so before they confirm.
+	RequireApproval bool
+	// PollInterval is how often reassign re-reads a request it waits for
+	// (1s when zero).
+	PollInterval time.Duration
+}
+
+const instructions = `certops reads SailPoint Identity Security Cloud certifications (access reviews) and moves review work between reviewers.
+Read tools change nothing. To move work: plan_reassignment (changes nothing, returns a plan with a summary and digest), show the summary to the person, then reassign with the plan id once they agree.
+Errors are tool results whose text starts with what kind of failure it is; "invalid argument" names the argument and what is allowed.`
+
+// New returns the MCP server with the selected tools and the review prompt.
+func New(opts Options) (*server.MCPServer, error) {
+	if opts.Service == nil {
+		return nil, fmt.Errorf("tools.New: Service is required")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	d := deps{svc: opts.Service, log: log, requireApproval: opts.RequireApproval, pollEvery: opts.PollInterval}
+	selected, err := selectTools(d, opts.Tools)
+	if err != nil {
+		return nil, err
+	}
+	version := opts.Version
+	if version == "" {
+		version = "dev"
+	}
+	s := server.NewMCPServer("certops", version,
+		server.WithTitle("certops: SailPoint certifications"),
+		server.WithInstructions(instructions),
+		server.WithToolCapabilities(false),
+		server.WithPromptCapabilities(false),
+		server.WithElicitation(),
+		// Each handler validates its own arguments (handler.go: bind and
+		// the check helpers) rather than mcp-go's schema validator, whose
+		// messages ("&{Got:1000/1 Want:100/1}") a model cannot act on.
+		// Results are still checked against each tool's output schema.
+		server.WithStrictInputSchemaDefault(),
+		server.WithOutputSchemaValidation(),
+		server.WithToolHandlerMiddleware(recoverTool(log)),
+		server.WithToolHandlerMiddleware(logTool(log)),
+	)
+	s.AddTools(selected...)
+	s.AddPrompts(reviewPrompt(opts.Tools.ReadOnly || !offers(selected, "reassign")))
+	return s, nil
+}
+
+func offers(tools []server.ServerTool, name string) bool {
+	for _, t := range tools {
+		if t.Tool.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// recoverTool turns a panic in a handler into an error result, so that one
+// bad call never takes the server down, and logs the stack.
+func recoverTool(log *slog.Logger) server.ToolHandlerMiddleware {
+	return func(next server.ToolHandlerFunc) server.ToolHandlerFunc {
+		return func(ctx context.Context, req mcp.CallToolRequest) (res *mcp.CallToolResult, err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					log.ErrorContext(ctx, "tool handler panicked", "tool", req.Params.Name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+					res, err = mcp.NewToolResultError(errorPrefixes[certs.EINTERNAL]+": the tool failed unexpectedly; the failure was logged"), nil
+				}
+			}()
+			return next(ctx, req)
+		}
+	}
+}
+
+// logTool logs each call: who, which tool, how long, whether it failed.
+// Arguments are not logged: they may carry names and emails.
+func logTool(log *slog.Logger) server.ToolHandlerMiddleware {
+	return func(next server.ToolHandlerFunc) server.ToolHandlerFunc {
+		return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			start := time.Now()
+			res, err := next(ctx, req)
+			a, _ := ActorFrom(ctx)
+			log.DebugContext(ctx, "tool call", "tool", req.Params.Name, "actor", a.ID, "role", a.Role,
+				"duration", time.Since(start), "is_error", res != nil && res.IsError, "err", err)
+			return res, err
+		}
+	}
+}

@@ -1,0 +1,27 @@
+package tools
+
+import (
+	"context"
+
+	"github.com/certops/certops/internal/certs"
+)
+
+// Service is the part of certs.Service the tools call. It is an interface so
+// that handler logic can be unit-tested with a fake; production passes a
+// *certs.Service.
+type Service interface {
+	ListCertifications(ctx context.Context, a certs.Actor, q certs.CertificationQuery) (certs.Page[certs.Certification], error)
+	GetCertification(ctx context.Context, a certs.Actor, id string) (*certs.CertificationDetail, error)
+	ListReviewers(ctx context.Context, a certs.Actor, certID string, f certs.ReviewerFilter) (certs.Page[certs.IdentityRef], error)
+	ListReviewItems(ctx context.Context, a certs.Actor, certID string, f certs.ReviewItemFilter) (certs.Page[certs.ReviewItem], error)
+	ListItemPermissions(ctx context.Context, a certs.Actor, certID, itemID string, f certs.PermissionFilter) (certs.Page[certs.Permission], error)
+	ListPendingTasks(ctx context.Context, a certs.Actor, certID string) ([]certs.Task, error)
+	GetTask(ctx context.Context, a certs.Actor, taskID string) (*certs.Task, error)
+	ResolveIdentity(ctx context.Context, a certs.Actor, idOrEmail string) (*certs.Identity, error)
+	PlanReassignment(ctx context.Context, a certs.Actor, in certs.PlanInput) (*certs.Plan, error)
+	GetPlan(ctx context.Context, a certs.Actor, id string) (*certs.Plan, error)
+	SubmitPlan(ctx context.Context, a certs.Actor, planID, digest string) (*certs.Request, error)
+	GetRequest(ctx context.Context, a certs.Actor, id string) (*certs.Request, error)
+}
+
+var _ Service = (*certs.Service)(nil)

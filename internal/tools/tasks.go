@@ -1,0 +1,289 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/certops/certops/internal/certs"
+)
+
+// TaskOut is an ISC certification task.
+type TaskOut struct {
+	ID              string    `json:"id"`
+	Type            string    `json:"type" jsonschema:"REASSIGN, ADMIN_REASSIGN, or another ISC task type"`
+	CertificationID string    `json:"certificationId,omitempty"`
+	Status          string    `json:"status" jsonschema:"QUEUED, IN_PROGRESS, SUCCESS or ERROR"`
+	Errors          []string  `json:"errors,omitempty"`
+	Moves           []MoveOut `json:"moves,omitempty" jsonschema:"the reassignment trail: whose work moved to whom"`
+	Created         string    `json:"created,omitempty"`
+}
+
+// MoveOut is one move of review work made by a task.
+type MoveOut struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+func taskOut(t *certs.Task) TaskOut {
+	out := TaskOut{ID: t.ID, Type: string(t.Type), Status: string(t.Status), Errors: t.Errors, Created: ts(&t.Created)}
+	if t.TargetType == "" || t.TargetType == "CERTIFICATION" {
+		out.CertificationID = t.TargetID
+	}
+	for _, m := range t.Trail {
+		out.Moves = append(out.Moves, MoveOut{From: m.PreviousOwner, To: m.NewOwner})
+	}
+	return out
+}
+
+func (t TaskOut) line() string {
+	s := fmt.Sprintf("- task %s %s: %s", t.ID, t.Type, t.Status)
+	if len(t.Errors) > 0 {
+		s += " — " + strings.Join(t.Errors, "; ")
+	}
+	return s
+}
+
+// RequestSummary is a reassignment request in a certification's history.
+type RequestSummary struct {
+	ID        string `json:"id"`
+	State     string `json:"state" jsonschema:"pending, approved, submitting, submitted, completed, failed, denied, expired or cancelled"`
+	To        Person `json:"to" jsonschema:"the new reviewer"`
+	ItemCount int    `json:"itemCount"`
+	Reason    string `json:"reason"`
+	Requester string `json:"requester" jsonschema:"who asked, as frontend:id"`
+	DecidedBy string `json:"decidedBy,omitempty" jsonschema:"who approved, denied or cancelled, as frontend:id"`
+	Created   string `json:"created"`
+	Updated   string `json:"updated"`
+}
+
+func actorText(a certs.Actor) string {
+	s := string(a.Frontend) + ":" + a.ID
+	if a.Name != "" && a.Name != a.ID {
+		s += " (" + a.Name + ")"
+	}
+	return s
+}
+
+func requestSummary(r *certs.Request) RequestSummary {
+	out := RequestSummary{
+		ID: r.ID, State: string(r.State),
+		To:        Person{ID: r.Plan.To.ID, Name: r.Plan.To.Name, Email: r.Plan.To.Email},
+		ItemCount: r.Plan.ItemCount, Reason: r.Plan.Reason,
+		Requester: actorText(r.Requester),
+		Created:   ts(&r.Created), Updated: ts(&r.Updated),
+	}
+	if r.DecidedBy != nil {
+		out.DecidedBy = actorText(*r.DecidedBy)
+	}
+	return out
+}
+
+func (r RequestSummary) line() string {
+	s := fmt.Sprintf("- request %s: %s · %d items to %s · asked by %s on %s", r.ID, r.State, r.ItemCount, r.To.Name, r.Requester, r.Created)
+	if r.DecidedBy != "" {
+		s += " · decided by " + r.DecidedBy
+	}
+	return s
+}
+
+// RequestStatus is a reassignment request's state and progress.
+type RequestStatus struct {
+	ID                string           `json:"id"`
+	State             string           `json:"state" jsonschema:"pending, approved, submitting, submitted, completed, failed, denied, expired or cancelled"`
+	Final             bool             `json:"final" jsonschema:"true when the state can no longer change"`
+	CertificationID   string           `json:"certificationId"`
+	CertificationName string           `json:"certificationName,omitempty"`
+	From              Person           `json:"from"`
+	To                Person           `json:"to"`
+	ItemCount         int              `json:"itemCount"`
+	Reason            string           `json:"reason"`
+	Requester         string           `json:"requester"`
+	Approvers         []string         `json:"approvers,omitempty" jsonschema:"who may approve, as approver keys"`
+	DecidedBy         string           `json:"decidedBy,omitempty"`
+	DecisionReason    string           `json:"decisionReason,omitempty"`
+	Progress          ProgressCalls    `json:"progress"`
+	Tasks             []RequestTaskOut `json:"tasks"`
+	Error             string           `json:"error,omitempty"`
+	Created           string           `json:"created"`
+	Updated           string           `json:"updated"`
+	ExpiresAt         string           `json:"expiresAt,omitempty" jsonschema:"when a pending request expires undecided"`
+}
+
+// ProgressCalls counts a request's ISC calls by status.
+type ProgressCalls struct {
+	Calls      int `json:"calls"`
+	Queued     int `json:"queued"`
+	Running    int `json:"running"`
+	Done       int `json:"done"`
+	Failed     int `json:"failed"`
+	ItemsMoved int `json:"itemsMoved"`
+}
+
+// RequestTaskOut is one ISC call of a request.
+type RequestTaskOut struct {
+	Call       int      `json:"call"`
+	TaskID     string   `json:"taskId,omitempty"`
+	Status     string   `json:"status,omitempty"`
+	Errors     []string `json:"errors,omitempty"`
+	TrackingID string   `json:"trackingId,omitempty"`
+}
+
+func requestStatus(r *certs.Request) RequestStatus {
+	p := r.Progress()
+	out := RequestStatus{
+		ID: r.ID, State: string(r.State), Final: r.State.Final(),
+		CertificationID: r.Plan.CertificationID, CertificationName: r.Plan.CertificationName,
+		From:      Person{ID: r.Plan.From.ID, Name: r.Plan.From.Name, Email: r.Plan.From.Email},
+		To:        Person{ID: r.Plan.To.ID, Name: r.Plan.To.Name, Email: r.Plan.To.Email},
+		ItemCount: r.Plan.ItemCount, Reason: r.Plan.Reason,
+		Requester: actorText(r.Requester), Approvers: r.Approvers,
+		DecisionReason: r.DecisionReason,
+		Progress:       ProgressCalls(p),
+		Tasks:          make([]RequestTaskOut, 0, len(r.Tasks)),
+		Error:          r.Error,
+		Created:        ts(&r.Created), Updated: ts(&r.Updated),
+	}
+	if r.State == certs.StatePending {
+		out.ExpiresAt = ts(&r.ExpiresAt)
+	}
+	if r.DecidedBy != nil {
+		out.DecidedBy = actorText(*r.DecidedBy)
+	}
+	for _, t := range r.Tasks {
+		out.Tasks = append(out.Tasks, RequestTaskOut{Call: t.Call, TaskID: t.TaskID, Status: string(t.Status), Errors: t.Errors, TrackingID: t.TrackingID})
+	}
+	return out
+}
+
+func (r RequestStatus) text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Request %s is %s: %d items of %q from %s to %s.\n", r.ID, r.State, r.ItemCount, r.CertificationName, r.From.Name, r.To.Name)
+	switch r.State {
+	case string(certs.StatePending):
+		fmt.Fprintf(&b, "Waiting for an approver's decision in Slack (expires %s). Nothing has moved yet.\n", r.ExpiresAt)
+	case string(certs.StateDenied), string(certs.StateExpired), string(certs.StateCancelled):
+		b.WriteString("Nothing was moved.\n")
+		if r.DecisionReason != "" {
+			fmt.Fprintf(&b, "Reason: %s\n", r.DecisionReason)
+		}
+	default:
+		p := r.Progress
+		fmt.Fprintf(&b, "ISC calls: %d done, %d running, %d queued, %d failed of %d; %d items moved.\n", p.Done, p.Running, p.Queued, p.Failed, p.Calls, p.ItemsMoved)
+	}
+	if r.DecidedBy != "" {
+		fmt.Fprintf(&b, "Decided by %s.\n", r.DecidedBy)
+	}
+	if r.Error != "" {
+		fmt.Fprintf(&b, "Error: %s\n", r.Error)
+	}
+	for _, t := range r.Tasks {
+		if t.TaskID != "" {
+			fmt.Fprintf(&b, "- call %d: task %s %s", t.Call+1, t.TaskID, t.Status)
+			if t.TrackingID != "" {
+				fmt.Fprintf(&b, " (tracking id %s)", t.TrackingID)
+			}
+			if len(t.Errors) > 0 {
+				b.WriteString(" — " + strings.Join(t.Errors, "; "))
+			}
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// ReassignmentStatus is get_reassignment_status' result: exactly one of
+// request and task is set.
+type ReassignmentStatus struct {
+	Request *RequestStatus `json:"request,omitempty"`
+	Task    *TaskOut       `json:"task,omitempty"`
+}
+
+type reassignmentStatusArgs struct {
+	RequestID string `json:"request_id"`
+	TaskID    string `json:"task_id"`
+}
+
+func getReassignmentStatus(d deps) server.ServerTool {
+	tool := newTool("get_reassignment_status",
+		mcp.WithDescription("Get a reassignment's state and progress: a certops request (from reassign) with its ISC calls, "+
+			"or one ISC certification task. Give exactly one of request_id and task_id."),
+		idArg("request_id", "A request id returned by reassign", false),
+		idArg("task_id", "An ISC certification task id", false),
+		readAnnotations("Get reassignment status", true),
+		mcp.WithOutputSchema[ReassignmentStatus](),
+	)
+	return server.ServerTool{Tool: tool, Handler: d.handle(tool.Name, func(ctx context.Context, a certs.Actor, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		args, err := bind[reassignmentStatusArgs](req)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case args.RequestID != "" && args.TaskID != "":
+			return nil, invalid("give either request_id or task_id, not both")
+		case args.RequestID != "":
+			if err := checkID("request_id", args.RequestID); err != nil {
+				return nil, err
+			}
+			r, err := d.svc.GetRequest(ctx, a, args.RequestID)
+			if err != nil {
+				return nil, err
+			}
+			st := requestStatus(r)
+			return result(ReassignmentStatus{Request: &st}, st.text()), nil
+		case args.TaskID != "":
+			if err := checkID("task_id", args.TaskID); err != nil {
+				return nil, err
+			}
+			t, err := d.svc.GetTask(ctx, a, args.TaskID)
+			if err != nil {
+				return nil, err
+			}
+			out := taskOut(t)
+			return result(ReassignmentStatus{Task: &out}, strings.TrimPrefix(out.line(), "- ")+"\n"), nil
+		}
+		return nil, invalid("request_id or task_id is required")
+	})}
+}
+
+// TaskList is list_pending_tasks' result.
+type TaskList struct {
+	CertificationID string    `json:"certificationId"`
+	Tasks           []TaskOut `json:"tasks"`
+}
+
+func listPendingTasks(d deps) server.ServerTool {
+	tool := newTool("list_pending_tasks",
+		mcp.WithDescription("List a certification's queued and running ISC tasks (reassignments in flight). "+
+			"Check it before retrying a reassignment whose outcome was unknown."),
+		idArg("certification_id", "The certification's id", true),
+		readAnnotations("List pending tasks", true),
+		mcp.WithOutputSchema[TaskList](),
+	)
+	return server.ServerTool{Tool: tool, Handler: d.handle(tool.Name, func(ctx context.Context, a certs.Actor, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		args, err := bind[certificationIDArgs](req)
+		if err != nil {
+			return nil, err
+		}
+		if err := checkID("certification_id", args.CertificationID); err != nil {
+			return nil, err
+		}
+		tasks, err := d.svc.ListPendingTasks(ctx, a, args.CertificationID)
+		if err != nil {
+			return nil, err
+		}
+		out := TaskList{CertificationID: args.CertificationID, Tasks: make([]TaskOut, 0, len(tasks))}
+		var b strings.Builder
+		fmt.Fprintf(&b, "%d pending ISC tasks on certification %s.\n", len(tasks), args.CertificationID)
+		for i := range tasks {
+			t := taskOut(&tasks[i])
+			out.Tasks = append(out.Tasks, t)
+			b.WriteString(t.line())
+			b.WriteByte('\n')
+		}
+		return result(out, b.String()), nil
+	})}
+}
