@@ -334,7 +334,7 @@ func (p *parser) parseComparison(field string, pos int) Expr {
 				return nil
 			}
 		}
-		p.failf(t.pos, "unknown operator '%s' after '%s'; operators are eq, ne, gt, ge, lt, le, co, sw, in, ca, pr, isnull", short(t.text), short(field))
+		p.failf(t.pos, "unknown operator '%s' after '%s' (operators are eq, ne, gt, ge, lt, le, co, sw, in, ca, pr, isnull)", short(t.text), short(field))
 		return nil
 	}
 	p.next()
