@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certops/certops/internal/sandbox"
+	"github.com/certops/certops/internal/sandbox/filter"
 	"github.com/certops/certops/internal/sandbox/sandboxtest"
 )
 
@@ -244,3 +245,10 @@ func (tn *tenant) items(certID, query string) []itemDto {
 }
 
 func q(s string) string { return url.QueryEscape(s) }
+
+// lit quotes a filter string literal.
+func lit(s string) string {
+	var b strings.Builder
+	filter.Quote(&b, s)
+	return b.String()
+}

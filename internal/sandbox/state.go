@@ -178,16 +178,6 @@ func (c *certification) summaryFor(ident *identity, newID func() string) *identi
 	return s
 }
 
-// summaryCompleted reports whether every item of a summary is decided.
-func (c *certification) summaryCompleted(s *identitySummary) bool {
-	for _, it := range c.items {
-		if it.Summary == s && !it.Completed {
-			return false
-		}
-	}
-	return true
-}
-
 // state is the tenant's data and its indexes.
 type state struct {
 	identities      []*identity // sorted by name, then id
