@@ -1,0 +1,219 @@
+package slackbot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/certops/certops/internal/certs"
+)
+
+// Action and callback ids of the bot's buttons and modal.
+const (
+	actionConfirm = "certops.plan.confirm"
+	actionCancel  = "certops.plan.cancel"
+	actionApprove = "certops.request.approve"
+	actionDeny    = "certops.request.deny"
+	callbackDeny  = "certops.request.deny"
+
+	denyBlock  = "reason"
+	denyAction = "reason"
+)
+
+// Keys of the bot's references in certs.Request.Refs.
+const (
+	refChannel     = "slack.channel"      // approvals channel of the approval message
+	refTS          = "slack.ts"           // its ts
+	refRequestedIn = "slack.requested_in" // channel where the requester typed /certs
+)
+
+// planButtonValue carries the plan id and the digest of what the requester
+// saw, so the request covers exactly that.
+func planButtonValue(p *certs.Plan) string { return p.ID + "|" + p.Digest }
+
+func parsePlanButtonValue(v string) (planID, digest string, ok bool) {
+	planID, digest, ok = strings.Cut(v, "|")
+	return planID, digest, ok && planID != "" && digest != ""
+}
+
+type denyMetadata struct {
+	RequestID string `json:"request"`
+	Channel   string `json:"channel"`
+}
+
+// Interaction handles a block_actions or view_submission payload and returns
+// the acknowledgement payload (nil for an empty 200). Like Command it never
+// waits on SailPoint.
+func (b *Bot) Interaction(ctx context.Context, ic slack.InteractionCallback) any {
+	switch ic.Type {
+	case slack.InteractionTypeBlockActions:
+		for _, act := range ic.ActionCallback.BlockActions {
+			b.blockAction(ctx, ic, act)
+		}
+		return nil
+	case slack.InteractionTypeViewSubmission:
+		if ic.View.CallbackID == callbackDeny {
+			b.denySubmitted(ic)
+		}
+		return nil // an empty 200 closes the modal
+	}
+	return nil
+}
+
+func (b *Bot) blockAction(ctx context.Context, ic slack.InteractionCallback, act *slack.BlockAction) {
+	// One click is one action_ts; a redelivered payload carries the same.
+	if !b.firstDelivery("action", ic.User.ID+"/"+act.ActionID+"/"+act.ActionTs+"/"+ic.TriggerID) {
+		return
+	}
+	resp := b.newResponder(ic.ResponseURL, ic.Channel.ID, ic.User.ID)
+	switch act.ActionID {
+	case actionConfirm:
+		b.enqueue(resp, "confirm", func(ctx context.Context) (message, bool, error) {
+			return b.confirm(ctx, ic, act.Value)
+		})
+	case actionCancel:
+		b.enqueue(resp, "cancel", func(context.Context) (message, bool, error) {
+			return b.render.planCancelled(), true, nil
+		})
+	case actionApprove:
+		b.enqueue(resp, "approve", func(ctx context.Context) (message, bool, error) {
+			a, err := b.identities.actor(ctx, ic.User.ID, ic.User.Name)
+			if err != nil {
+				return message{}, false, err
+			}
+			if _, err := b.svc.Approve(ctx, a, act.Value); err != nil {
+				return message{}, false, err
+			}
+			// The notifier updates the approval message from the outbox, so
+			// that exactly one replica writes it, in order.
+			return message{}, false, nil
+		})
+	case actionDeny:
+		// A trigger_id lives 3 seconds: open the modal now (a Slack call,
+		// not a SailPoint one). Whether this person may deny is decided
+		// when they submit.
+		meta, _ := json.Marshal(denyMetadata{RequestID: act.Value, Channel: ic.Channel.ID})
+		octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2500*time.Millisecond)
+		defer cancel()
+		if _, err := b.api.OpenViewContext(octx, ic.TriggerID, b.render.denyModal(act.Value, string(meta))); err != nil {
+			b.log.Warn("slackbot: views.open failed", "request", act.Value, "err", err)
+			b.enqueue(resp, "deny", func(context.Context) (message, bool, error) {
+				return b.render.notice(":warning: Slack could not open the deny form; please click Deny again."), false, nil
+			})
+		}
+	default:
+		b.log.Warn("slackbot: unknown action", "action_id", act.ActionID)
+	}
+}
+
+// enqueue runs an interaction's work on the pool and answers the clicking
+// user ephemerally: a refusal or failure never changes the shared message.
+func (b *Bot) enqueue(resp *responder, name string, run func(ctx context.Context) (m message, replace bool, err error)) {
+	err := b.pool.submit(name, func(ctx context.Context) {
+		m, replace, err := run(ctx)
+		if err != nil {
+			m, replace = b.failureFor(name, err), false
+		}
+		if m.empty() {
+			return
+		}
+		if err := resp.send(ctx, m, replace); err != nil {
+			b.log.Warn("slackbot: could not answer an interaction", "action", name, "user", resp.user, "err", err)
+		}
+	})
+	if err != nil {
+		b.log.Warn("slackbot: dropped an interaction", "action", name, "err", err)
+	}
+}
+
+// confirm files the request for a plan the requester confirmed. The
+// notifier posts it to the approvals channel (from the outbox, so a crash
+// here loses nothing).
+func (b *Bot) confirm(ctx context.Context, ic slack.InteractionCallback, value string) (message, bool, error) {
+	planID, digest, ok := parsePlanButtonValue(value)
+	if !ok {
+		return message{}, false, certs.Errorf(certs.EINVALID, "this button does not name a plan; run the reassign command again")
+	}
+	// A double click must not file two requests.
+	if !b.filed.addIfAbsent(planID, "") {
+		if reqID, _ := b.filed.get(planID); reqID != "" {
+			return b.render.notice(fmt.Sprintf("This plan is already filed as request `%s`.", reqID)), false, nil
+		}
+		return message{}, false, nil // the first click is still filing it
+	}
+	a, err := b.identities.actor(ctx, ic.User.ID, ic.User.Name)
+	if err != nil {
+		b.filed.delete(planID)
+		return message{}, false, err
+	}
+	approvers, err := b.approverKeys(ctx)
+	if err != nil {
+		b.filed.delete(planID)
+		return message{}, false, err
+	}
+	req, err := b.svc.RequestApproval(ctx, a, planID, digest, approvers, map[string]string{refRequestedIn: ic.Channel.ID})
+	if err != nil {
+		b.filed.delete(planID)
+		return message{}, false, err
+	}
+	b.filed.set(planID, req.ID)
+	return b.render.requestFiled(req, b.cfg.ApprovalsChannel), true, nil
+}
+
+// approverKeys lists who may decide a request filed now: the configured
+// approvers and the members of the approver group.
+func (b *Bot) approverKeys(ctx context.Context) ([]string, error) {
+	var keys []string
+	seen := map[string]bool{}
+	add := func(id string) {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			keys = append(keys, string(certs.FrontendSlack)+":"+id)
+		}
+	}
+	for _, id := range b.cfg.Approvers {
+		add(id)
+	}
+	if b.cfg.ApproverGroup != "" {
+		members, err := b.api.GetUserGroupMembersContext(ctx, b.cfg.ApproverGroup)
+		if err != nil {
+			return nil, &certs.Error{Code: certs.EUNAVAILABLE, Message: "Slack did not list the approver group's members; try again", Err: err}
+		}
+		for _, id := range members {
+			add(id)
+		}
+	}
+	return keys, nil
+}
+
+// denySubmitted handles the deny modal: the work (who is this, may they
+// deny) runs on the pool; a refusal is posted to the approver ephemerally.
+func (b *Bot) denySubmitted(ic slack.InteractionCallback) {
+	if !b.firstDelivery("view", ic.View.ID+"/"+ic.View.Hash) {
+		return
+	}
+	var meta denyMetadata
+	if err := json.Unmarshal([]byte(ic.View.PrivateMetadata), &meta); err != nil || meta.RequestID == "" {
+		b.log.Warn("slackbot: deny modal without a request", "err", err)
+		return
+	}
+	reason := ""
+	if ic.View.State != nil {
+		reason = strings.TrimSpace(ic.View.State.Values[denyBlock][denyAction].Value)
+	}
+	resp := b.newResponder("", meta.Channel, ic.User.ID)
+	b.enqueue(resp, "deny", func(ctx context.Context) (message, bool, error) {
+		a, err := b.identities.actor(ctx, ic.User.ID, ic.User.Name)
+		if err != nil {
+			return message{}, false, err
+		}
+		if _, err := b.svc.Deny(ctx, a, meta.RequestID, reason); err != nil {
+			return message{}, false, err
+		}
+		return message{}, false, nil
+	})
+}

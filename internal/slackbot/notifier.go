@@ -1,0 +1,245 @@
+package slackbot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/certops/certops/internal/certs"
+)
+
+// EventSource is the outbox the notifier reads: the audit events the
+// Service writes with every change. certs.Store satisfies it.
+type EventSource interface {
+	ClaimEvents(ctx context.Context, consumer, owner string, lease time.Duration, limit int) ([]certs.Event, error)
+	AckEvents(ctx context.Context, consumer, owner string, seq int64) error
+}
+
+// NotifierConfig configures RunNotifier. Zero values get the defaults noted.
+type NotifierConfig struct {
+	// Consumer names the cursor in the Store ("slack"); every replica of
+	// the bot uses the same one, so each event is told once.
+	Consumer string
+	// Owner names this replica in the lease (hostname:pid).
+	Owner string
+	// Lease is how long a claim lasts (30 s); a crashed replica's events
+	// are taken over after it.
+	Lease time.Duration
+	// Batch is how many events one claim takes (50).
+	Batch int
+	// Interval is the wait between claims when idle (1 s); after a failure
+	// the wait doubles up to MaxBackoff (1 min).
+	Interval   time.Duration
+	MaxBackoff time.Duration
+	// MaxAttempts is how many passes an event that Slack keeps refusing
+	// (channel_not_found, …) gets before it is logged and skipped, so one
+	// bad message cannot block every later one (5). Rate limits and
+	// outages are retried without limit.
+	MaxAttempts int
+}
+
+func (c *NotifierConfig) setDefaults() {
+	if c.Consumer == "" {
+		c.Consumer = "slack"
+	}
+	if c.Owner == "" {
+		host, _ := os.Hostname()
+		c.Owner = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	if c.Lease <= 0 {
+		c.Lease = 30 * time.Second
+	}
+	if c.Batch <= 0 {
+		c.Batch = 50
+	}
+	if c.Interval <= 0 {
+		c.Interval = time.Second
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = time.Minute
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 5
+	}
+}
+
+// notifierActor is who the notifier reads requests as.
+var notifierActor = certs.Actor{ID: "certops-slackbot", Name: "certops Slack notifier", Frontend: certs.FrontendSystem, Role: certs.RoleAdmin}
+
+// Notifier turns outbox events into Slack messages: it posts each new
+// request to the approvals channel, updates that message as the request
+// moves (approved, task running, completed, failed, denied, expired) and
+// DMs the requester the outcome.
+type Notifier struct {
+	bot      *Bot
+	src      EventSource
+	cfg      NotifierConfig
+	attempts map[int64]int // failed passes per event seq
+}
+
+// NewNotifier returns a notifier reading src.
+func (b *Bot) NewNotifier(src EventSource, cfg NotifierConfig) *Notifier {
+	cfg.setDefaults()
+	return &Notifier{bot: b, src: src, cfg: cfg, attempts: map[int64]int{}}
+}
+
+// Run notifies until ctx ends.
+func (n *Notifier) Run(ctx context.Context) error {
+	wait := n.cfg.Interval
+	for {
+		count, err := n.Once(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil:
+			var rl *slack.RateLimitedError
+			if errors.As(err, &rl) && rl.RetryAfter > 0 {
+				wait = rl.RetryAfter
+			} else {
+				wait = min(max(wait*2, n.cfg.Interval), n.cfg.MaxBackoff)
+			}
+			n.bot.log.Warn("slackbot: notifier will retry", "in", wait, "err", err)
+		case count == n.cfg.Batch:
+			wait = 0 // more are waiting
+		default:
+			wait = n.cfg.Interval
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// notified lists the actions that change what the approval message shows.
+var notified = map[certs.Action]bool{
+	certs.ActionRequestCreated: true, certs.ActionRequestApproved: true, certs.ActionRequestDenied: true,
+	certs.ActionRequestCancelled: true, certs.ActionRequestExpired: true, certs.ActionSubmitting: true,
+	certs.ActionTaskSubmitted: true, certs.ActionSubmitted: true, certs.ActionTaskProgress: true,
+	certs.ActionCompleted: true, certs.ActionFailed: true, certs.ActionReconciled: true,
+}
+
+// Once claims one batch of events, tells Slack about them in order and
+// acknowledges those done. It returns how many events it handled and the
+// error that stopped it, if any; unacknowledged events are claimed again.
+func (n *Notifier) Once(ctx context.Context) (int, error) {
+	events, err := n.src.ClaimEvents(ctx, n.cfg.Consumer, n.cfg.Owner, n.cfg.Lease, n.cfg.Batch)
+	if err != nil {
+		return 0, fmt.Errorf("claim events: %w", err)
+	}
+	if len(events) == 0 {
+		return 0, nil
+	}
+	// Render each request's message once per batch, at its last event: the
+	// message shows the request as it is now, not as each event left it.
+	last := map[string]int{}
+	for i, e := range events {
+		if e.RequestID != "" && notified[e.Action] {
+			last[e.RequestID] = i
+		}
+	}
+	done := events[0].Seq - 1 // no event lies between the cursor and the first claimed
+	var failure error
+	for i, e := range events {
+		if e.RequestID != "" && notified[e.Action] {
+			if err := n.tell(ctx, e, last[e.RequestID] == i); err != nil {
+				if !n.giveUp(e, err) {
+					failure = err
+					break
+				}
+			}
+		}
+		delete(n.attempts, e.Seq)
+		done = e.Seq
+	}
+	// Acknowledge what is done (and release the lease, so a retry need not
+	// wait for it to expire).
+	if err := n.src.AckEvents(context.WithoutCancel(ctx), n.cfg.Consumer, n.cfg.Owner, done); err != nil {
+		return 0, fmt.Errorf("ack events up to %d: %w", done, err)
+	}
+	return len(events), failure
+}
+
+// giveUp reports whether a failed event should be skipped: only errors Slack
+// keeps repeating, after MaxAttempts passes.
+func (n *Notifier) giveUp(e certs.Event, err error) bool {
+	if transient(err) {
+		return false
+	}
+	n.attempts[e.Seq]++
+	if n.attempts[e.Seq] < n.cfg.MaxAttempts {
+		return false
+	}
+	n.bot.log.Error("slackbot: giving up telling Slack about an event; the request itself is unaffected",
+		"seq", e.Seq, "action", e.Action, "request", e.RequestID, "attempts", n.attempts[e.Seq], "err", err)
+	return true
+}
+
+// transient reports whether err may pass on a later try without anyone
+// changing anything: rate limits, Slack or database outages, timeouts.
+func transient(err error) bool {
+	var rl *slack.RateLimitedError
+	var sc slack.StatusCodeError
+	var ne net.Error
+	switch {
+	case errors.As(err, &rl), errors.As(err, &ne), errors.Is(err, context.DeadlineExceeded):
+		return true
+	case errors.As(err, &sc):
+		return sc.Code >= 500
+	}
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return se.Err == "ratelimited" || se.Err == "internal_error" || se.Err == "fatal_error" || se.Err == "service_unavailable"
+	}
+	switch certs.ErrorCode(err) {
+	case certs.EUNAVAILABLE, certs.ERATELIMITED:
+		return true
+	}
+	return false
+}
+
+// tell brings Slack up to date with one event.
+func (n *Notifier) tell(ctx context.Context, e certs.Event, render bool) error {
+	b := n.bot
+	req, err := b.svc.GetRequest(ctx, notifierActor, e.RequestID)
+	if err != nil {
+		if certs.ErrorCode(err) == certs.ENOTFOUND {
+			b.log.Warn("slackbot: event for an unknown request", "seq", e.Seq, "request", e.RequestID)
+			return nil
+		}
+		return fmt.Errorf("get request %s: %w", e.RequestID, err)
+	}
+	ch, ts := req.Refs[refChannel], req.Refs[refTS]
+	switch {
+	case ts == "" && b.cfg.ApprovalsChannel != "":
+		// First sight of the request: post it for the approvers.
+		m := b.render.approval(req)
+		ch, ts, err = b.api.PostMessageContext(ctx, b.cfg.ApprovalsChannel, msgOptions(m)...)
+		if err != nil {
+			return fmt.Errorf("post request %s to %s: %w", req.ID, b.cfg.ApprovalsChannel, err)
+		}
+		if _, err := b.svc.SetRequestRefs(ctx, notifierActor, req.ID, map[string]string{refChannel: ch, refTS: ts}); err != nil {
+			return fmt.Errorf("remember the approval message of %s: %w", req.ID, err)
+		}
+	case ts != "" && render:
+		m := b.render.approval(req)
+		if _, _, _, err := b.api.UpdateMessageContext(ctx, ch, ts, msgOptions(m)...); err != nil {
+			return fmt.Errorf("update the approval message of %s: %w", req.ID, err)
+		}
+	}
+	if dm, ok := b.render.requesterNotice(req, e); ok && req.Requester.Frontend == certs.FrontendSlack && req.Requester.ID != "" {
+		// Posting to a user id reaches the app's DM with them.
+		if _, _, err := b.api.PostMessageContext(ctx, req.Requester.ID, msgOptions(dm)...); err != nil {
+			return fmt.Errorf("tell requester %s about %s: %w", req.Requester.ID, req.ID, err)
+		}
+	}
+	return nil
+}

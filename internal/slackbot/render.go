@@ -1,0 +1,652 @@
+package slackbot
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/certops/certops/internal/certs"
+)
+
+// renderer turns Service results into Block Kit. It calls nothing and
+// decides nothing; its output is pinned by golden files (render_test.go).
+type renderer struct {
+	now     func() time.Time
+	command string
+}
+
+// Slack's limits: a section's text holds 3000 characters, a message 50
+// blocks. Lists are cut well inside both.
+const sectionLimit = 2900
+
+// esc escapes the three characters Slack's mrkdwn gives meaning to, for text
+// that comes from people or SailPoint.
+func esc(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
+
+func plain(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.PlainTextType, s, true, false)
+}
+
+func section(s string) slack.Block { return slack.NewSectionBlock(mrkdwn(s), nil, nil) }
+
+func fields(fs ...string) slack.Block {
+	var objs []*slack.TextBlockObject
+	for _, f := range fs {
+		objs = append(objs, mrkdwn(f))
+	}
+	return slack.NewSectionBlock(nil, objs, nil)
+}
+
+func contextLine(s string) slack.Block { return slack.NewContextBlock("", mrkdwn(s)) }
+
+func header(s string) slack.Block {
+	if r := []rune(s); len(r) > 150 { // header text limit
+		s = string(r[:149]) + "…"
+	}
+	return slack.NewHeaderBlock(plain(s))
+}
+
+// lines packs lines into as few sections as the size limit allows.
+func lines(ls []string) []slack.Block {
+	var out []slack.Block
+	var cur strings.Builder
+	for _, l := range ls {
+		if cur.Len() > 0 && cur.Len()+len(l)+1 > sectionLimit {
+			out = append(out, section(cur.String()))
+			cur.Reset()
+		}
+		if cur.Len() > 0 {
+			cur.WriteByte('\n')
+		}
+		cur.WriteString(l)
+	}
+	if cur.Len() > 0 {
+		out = append(out, section(cur.String()))
+	}
+	return out
+}
+
+// human says a duration the way people do: "3 days", "5 hours", "1 minute".
+func human(d time.Duration) string {
+	unit := func(n int, s string) string {
+		if n == 1 {
+			return "1 " + s
+		}
+		return fmt.Sprintf("%d %ss", n, s)
+	}
+	switch {
+	case d < time.Minute:
+		return "less than a minute"
+	case d < time.Hour:
+		return unit(int(d/time.Minute), "minute")
+	case d < 48*time.Hour:
+		return unit(int((d+30*time.Minute)/time.Hour), "hour")
+	default:
+		return unit(int((d+12*time.Hour)/(24*time.Hour)), "day")
+	}
+}
+
+// slackDate shows t in the reader's own time zone, with a fallback.
+func slackDate(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+// due says when a certification is due, relative to now.
+func (r *renderer) due(due *time.Time, completed bool) string {
+	if due == nil {
+		return "no due date"
+	}
+	d := due.Sub(r.now())
+	switch {
+	case completed:
+		return "was due " + slackDate(*due)
+	case d >= 0:
+		return fmt.Sprintf("due in %s (%s)", human(d), slackDate(*due))
+	default:
+		return fmt.Sprintf(":warning: overdue by %s (%s)", human(-d), slackDate(*due))
+	}
+}
+
+// ago says how long ago t was.
+func (r *renderer) ago(t time.Time) string {
+	if t.IsZero() {
+		return "at an unknown time"
+	}
+	return human(r.now().Sub(t)) + " ago"
+}
+
+// bar draws progress as ten cells.
+func bar(frac float64) string {
+	frac = math.Max(0, math.Min(1, frac))
+	n := int(math.Round(frac * 10))
+	return strings.Repeat("▰", n) + strings.Repeat("▱", 10-n)
+}
+
+func progress(c *certs.Certification) string {
+	frac := c.Progress()
+	return fmt.Sprintf("%s %d%% · %d/%d decisions · %d/%d identities", bar(frac), int(math.Round(frac*100)),
+		c.DecisionsMade, c.DecisionsTotal, c.IdentitiesCompleted, c.IdentitiesTotal)
+}
+
+// count says "1 call", "2 calls".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// shown says how much of a list a message shows; noun is singular.
+func shown(n, total int, noun string) string {
+	plural := func(k int) string {
+		if k == 1 {
+			return noun
+		}
+		return noun + "s"
+	}
+	switch {
+	case total < 0:
+		return fmt.Sprintf("%d %s shown", n, plural(n))
+	case total > n:
+		return fmt.Sprintf("%d of %d %s shown", n, total, plural(total))
+	}
+	return fmt.Sprintf("%d %s", total, plural(total))
+}
+
+// who names an actor: a Slack mention for Slack users, else the name and
+// the front end.
+func who(a certs.Actor) string {
+	if a.Frontend == certs.FrontendSlack && a.ID != "" {
+		return "<@" + a.ID + ">"
+	}
+	name := a.Name
+	if name == "" {
+		name = a.ID
+	}
+	return fmt.Sprintf("%s (via %s)", esc(name), a.Frontend)
+}
+
+func reviewerName(rv certs.Reviewer) string {
+	if rv.Email != "" {
+		return fmt.Sprintf("%s (%s)", esc(rv.Name), esc(rv.Email))
+	}
+	return esc(rv.Name)
+}
+
+func identityName(id certs.Identity) string {
+	if id.Email != "" {
+		return fmt.Sprintf("%s (%s)", esc(id.Name), esc(id.Email))
+	}
+	return esc(id.Name)
+}
+
+// ---- acknowledgements, help and failures
+
+func (r *renderer) working(cmd string) message {
+	return message{Text: fmt.Sprintf(":hourglass_flowing_sand: Working on `%s %s`…", r.command, cmd)}
+}
+
+func (r *renderer) busy() message {
+	return message{Text: ":warning: certops is busy right now and did not take your command; please try again in a minute."}
+}
+
+func (r *renderer) notice(text string) message {
+	return message{Text: text, Blocks: []slack.Block{section(text)}}
+}
+
+func (r *renderer) help(cmds []*command) message {
+	blocks := []slack.Block{
+		header("certops: SailPoint certifications from Slack"),
+		section("Look at your access reviews and hand review items to someone better placed. Reassignments need an approver's OK; everything is recorded in certops' audit trail."),
+		slack.NewDividerBlock(),
+	}
+	for _, c := range cmds {
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "%s\n%s", c.usageLine(r.command), esc(c.Summary))
+		for _, ex := range c.Examples {
+			fmt.Fprintf(&sb, "\n> `%s %s`", r.command, esc(ex))
+		}
+		blocks = append(blocks, section(sb.String()))
+	}
+	return message{Text: "certops help: " + r.command + " help", Blocks: blocks}
+}
+
+func (r *renderer) unknownCommand(name string, cmds []*command) message {
+	var names []string
+	for _, c := range cmds {
+		names = append(names, "`"+c.Name+"`")
+	}
+	text := fmt.Sprintf(":grey_question: `%s` is not a %s subcommand. Try one of %s, or `%s help`.",
+		esc(name), r.command, strings.Join(names, ", "), r.command)
+	return r.notice(text)
+}
+
+// failure is the one table from an error to what the user reads.
+func (r *renderer) failure(err error) message {
+	if ue, ok := err.(*usageError); ok {
+		text := fmt.Sprintf(":warning: %s\nUsage: %s", esc(ue.msg), ue.cmd.usageLine(r.command))
+		return message{Text: text, Blocks: []slack.Block{section(text), contextLine(fmt.Sprintf("`%s help` lists every subcommand with examples.", r.command))}}
+	}
+	msg := esc(certs.ErrorMessage(err))
+	var text string
+	switch certs.ErrorCode(err) {
+	case certs.EINVALID:
+		text = ":warning: " + msg
+	case certs.ENOTFOUND:
+		text = ":mag: " + msg
+	case certs.EFORBIDDEN:
+		text = ":no_entry: " + msg
+	case certs.ECONFLICT:
+		text = ":information_source: " + msg
+	case certs.ERATELIMITED:
+		text = ":snail: SailPoint is limiting how fast certops may call it; try again in a minute. " + msg
+	case certs.EUNAVAILABLE:
+		text = ":cloud: " + msg + " Nothing was changed; try again."
+	case certs.EUNKNOWN:
+		text = ":question: " + msg + fmt.Sprintf(" Check with `%s status` before trying again.", r.command)
+	default:
+		text = ":boom: Something went wrong inside certops; the details are in its logs. Nothing was changed."
+	}
+	return r.notice(text)
+}
+
+// ---- certifications
+
+func (r *renderer) certificationList(scope, state string, p certs.Page[certs.Certification]) message {
+	// scope may hold a mention, which only mrkdwn renders.
+	title := fmt.Sprintf("*%s* (%s)", scope, state)
+	if len(p.Items) == 0 {
+		return r.notice(title + "\nNothing here. :tada:")
+	}
+	blocks := []slack.Block{section(title)}
+	var ls []string
+	for _, c := range p.Items {
+		ls = append(ls, fmt.Sprintf("*%s* · %s\n%s · %s\n%s · `%s`", esc(c.Name), esc(c.Campaign.Name),
+			reviewerName(c.Reviewer), r.due(c.Due, c.Completed), progress(&c), c.ID))
+	}
+	for i, l := range ls {
+		if i > 0 {
+			blocks = append(blocks, slack.NewDividerBlock())
+		}
+		blocks = append(blocks, section(l))
+	}
+	blocks = append(blocks, contextLine(fmt.Sprintf("%s · `%s show &lt;id&gt;` for details", shown(len(p.Items), p.Total, "certification"), r.command)))
+	return message{Text: title, Blocks: blocks}
+}
+
+func (r *renderer) certification(d *certs.CertificationDetail) message {
+	c := &d.Certification
+	status := string(c.Phase)
+	if c.Completed {
+		status += ", completed"
+	}
+	if c.Signed != nil {
+		status += ", signed " + slackDate(*c.Signed)
+	}
+	blocks := []slack.Block{
+		header(c.Name),
+		fields(
+			"*Campaign*\n"+esc(c.Campaign.Name)+" ("+esc(string(c.Campaign.CampaignType))+")",
+			"*Reviewer*\n"+reviewerName(c.Reviewer),
+			"*Due*\n"+r.due(c.Due, c.Completed),
+			"*Status*\n"+esc(status),
+		),
+		section("*Progress*\n" + progress(c)),
+	}
+	if c.Reassignment != nil {
+		blocks = append(blocks, contextLine(fmt.Sprintf("Reassigned from %s (%s)", reviewerName(c.Reassignment.Reviewer), esc(c.Reassignment.CertificationName))))
+	}
+	if c.HasErrors {
+		blocks = append(blocks, section(":warning: SailPoint reports an error: "+esc(c.ErrorMessage)))
+	}
+	if len(d.PendingTasks) > 0 {
+		var ls []string
+		for _, t := range d.PendingTasks {
+			ls = append(ls, r.taskLine(&t))
+		}
+		blocks = append(blocks, section("*Pending SailPoint tasks*\n"+strings.Join(ls, "\n")))
+	}
+	if len(d.Requests) > 0 {
+		var ls []string
+		for _, q := range d.Requests {
+			ls = append(ls, fmt.Sprintf("`%s` %s · %d items to %s · by %s, %s", q.ID, stateLabel(q.State), q.Plan.ItemCount,
+				identityName(q.Plan.To), who(q.Requester), r.ago(q.Created)))
+		}
+		blocks = append(blocks, section("*Reassignment requests*\n"+strings.Join(ls, "\n")))
+	}
+	blocks = append(blocks, contextLine(fmt.Sprintf("`%s` · `%s items %s` lists its review items", c.ID, r.command, c.ID)))
+	return message{Text: fmt.Sprintf("%s: %s, %s", c.Name, progress(c), r.due(c.Due, c.Completed)), Blocks: blocks}
+}
+
+func (r *renderer) reviewers(certID string, p certs.Page[certs.IdentityRef]) message {
+	if len(p.Items) == 0 {
+		return r.notice(fmt.Sprintf("Certification `%s` lists no reviewers.", certID))
+	}
+	var ls []string
+	for _, rv := range p.Items {
+		l := "• " + esc(rv.Name)
+		if rv.Email != "" {
+			l += " · " + esc(rv.Email)
+		}
+		ls = append(ls, l+" · `"+rv.ID+"`")
+	}
+	blocks := append([]slack.Block{section(fmt.Sprintf("*Reviewers of* `%s`", certID))}, lines(ls)...)
+	blocks = append(blocks, contextLine(shown(len(p.Items), p.Total, "reviewer")))
+	return message{Text: "Reviewers of " + certID, Blocks: blocks}
+}
+
+func (r *renderer) items(certID, about string, p certs.Page[certs.ReviewItem]) message {
+	title := fmt.Sprintf("*Review items of* `%s`", certID)
+	if about != "" {
+		title += " about " + esc(about)
+		if strings.HasPrefix(about, "<@") {
+			title = fmt.Sprintf("*Review items of* `%s` about %s", certID, about)
+		}
+	}
+	if len(p.Items) == 0 {
+		return r.notice(title + "\nNone.")
+	}
+	var ls []string
+	for _, it := range p.Items {
+		state := ":white_circle: open"
+		if it.Completed || it.Decision != "" {
+			state = ":white_check_mark: " + strings.ToLower(string(it.Decision))
+		}
+		l := fmt.Sprintf("%s · *%s* → %s %s", state, esc(it.IdentitySummary.Name), strings.ToLower(strings.ReplaceAll(string(it.Access.Type), "_", " ")), esc(it.Access.Name))
+		if it.Access.SourceName != "" {
+			l += " on " + esc(it.Access.SourceName)
+		}
+		if it.Access.Privileged {
+			l += " :closed_lock_with_key: privileged"
+		}
+		if it.NewAccess {
+			l += " :new:"
+		}
+		ls = append(ls, l+" · `"+it.ID+"`")
+	}
+	blocks := append([]slack.Block{section(title)}, lines(ls)...)
+	blocks = append(blocks, contextLine(fmt.Sprintf("%s · hand items over with `%s reassign %s &lt;item,...&gt; to @user because &lt;reason&gt;`", shown(len(p.Items), p.Total, "item"), r.command, certID)))
+	return message{Text: "Review items of " + certID, Blocks: blocks}
+}
+
+func (r *renderer) permissions(certID, itemID string, p certs.Page[certs.Permission]) message {
+	title := fmt.Sprintf("*Permissions granted by item* `%s` of `%s`", itemID, certID)
+	if len(p.Items) == 0 {
+		return r.notice(title + "\nNone listed.")
+	}
+	var ls []string
+	for _, pm := range p.Items {
+		ls = append(ls, fmt.Sprintf("• *%s*: %s", esc(pm.Target), esc(strings.Join(pm.Rights, ", "))))
+	}
+	blocks := append([]slack.Block{section(title)}, lines(ls)...)
+	blocks = append(blocks, contextLine(shown(len(p.Items), p.Total, "permission")))
+	return message{Text: "Permissions of item " + itemID, Blocks: blocks}
+}
+
+// ---- tasks
+
+func taskIcon(s certs.TaskStatus) string {
+	switch s {
+	case certs.TaskSuccess:
+		return ":white_check_mark:"
+	case certs.TaskError:
+		return ":x:"
+	case certs.TaskInProgress:
+		return ":arrows_counterclockwise:"
+	}
+	return ":hourglass:"
+}
+
+func (r *renderer) taskLine(t *certs.Task) string {
+	l := fmt.Sprintf("%s `%s` %s %s, created %s", taskIcon(t.Status), t.ID, esc(string(t.Type)), strings.ToLower(string(t.Status)), r.ago(t.Created))
+	if len(t.Errors) > 0 {
+		l += ": " + esc(strings.Join(t.Errors, "; "))
+	}
+	return l
+}
+
+func (r *renderer) task(t *certs.Task) message {
+	text := fmt.Sprintf("*SailPoint task* `%s`\n%s", t.ID, r.taskLine(t))
+	blocks := []slack.Block{section(text)}
+	if len(t.Trail) > 0 {
+		var ls []string
+		for _, tr := range t.Trail {
+			ls = append(ls, fmt.Sprintf("• %s → %s", esc(tr.PreviousOwner), esc(tr.NewOwner)))
+		}
+		blocks = append(blocks, section("*Moved*\n"+strings.Join(ls, "\n")))
+	}
+	blocks = append(blocks, contextLine(fmt.Sprintf("%s %s", esc(t.TargetType), t.TargetID)))
+	return message{Text: fmt.Sprintf("Task %s: %s", t.ID, t.Status), Blocks: blocks}
+}
+
+func (r *renderer) pendingTasks(certID string, ts []certs.Task) message {
+	if len(ts) == 0 {
+		return r.notice(fmt.Sprintf("Certification `%s` has no queued or running SailPoint tasks.", certID))
+	}
+	var ls []string
+	for _, t := range ts {
+		ls = append(ls, r.taskLine(&t))
+	}
+	blocks := append([]slack.Block{section(fmt.Sprintf("*Pending SailPoint tasks of* `%s`", certID))}, lines(ls)...)
+	return message{Text: fmt.Sprintf("%d pending tasks of %s", len(ts), certID), Blocks: blocks}
+}
+
+// ---- plans and requests
+
+// planSummary lists what a plan or request moves, from whom, to whom, why.
+func (r *renderer) planSummary(p *certs.Plan) []slack.Block {
+	cert := esc(p.CertificationName)
+	if p.CampaignName != "" {
+		cert += " · " + esc(p.CampaignName)
+	}
+	names := p.IdentityNames
+	more := ""
+	if len(names) > 10 {
+		more = fmt.Sprintf(" and %d more", len(names)-10)
+		names = names[:10]
+	}
+	var escNames []string
+	for _, n := range names {
+		escNames = append(escNames, esc(n))
+	}
+	blocks := []slack.Block{
+		fields(
+			"*Certification*\n"+cert+"\n`"+p.CertificationID+"`",
+			fmt.Sprintf("*Moves*\n%d review items (%s)", p.ItemCount, count(len(p.Calls), "SailPoint call")),
+			"*From*\n"+reviewerName(p.From),
+			"*To*\n"+identityName(p.To),
+		),
+	}
+	if len(escNames) > 0 {
+		blocks = append(blocks, section("*About*\n"+strings.Join(escNames, ", ")+more))
+	}
+	blocks = append(blocks, section("*Why*\n>"+strings.ReplaceAll(esc(p.Reason), "\n", "\n>")))
+	for _, w := range p.Warnings {
+		blocks = append(blocks, contextLine(":warning: "+esc(w)))
+	}
+	return blocks
+}
+
+func (r *renderer) plan(p *certs.Plan) message {
+	blocks := []slack.Block{header("Reassignment plan: please check it")}
+	if p.Summary != "" {
+		blocks = append(blocks, section(esc(p.Summary)))
+	}
+	blocks = append(blocks, r.planSummary(p)...)
+	confirm := slack.NewButtonBlockElement(actionConfirm, planButtonValue(p), plain("Ask for approval")).WithStyle(slack.StylePrimary)
+	cancel := slack.NewButtonBlockElement(actionCancel, p.ID, plain("Cancel"))
+	blocks = append(blocks,
+		slack.NewActionBlock("plan", confirm, cancel),
+		contextLine(fmt.Sprintf("Plan `%s` · nothing changes in SailPoint until an approver approves.", p.ID)))
+	return message{Text: "Reassignment plan: " + p.Summary, Blocks: blocks}
+}
+
+func (r *renderer) planCancelled() message {
+	return r.notice(":wastebasket: Cancelled. Nothing was asked and nothing changed.")
+}
+
+func (r *renderer) requestFiled(q *certs.Request, channel string) message {
+	where := "the approvers"
+	if channel != "" {
+		where = "<#" + channel + ">"
+	}
+	text := fmt.Sprintf(":outbox_tray: Request `%s` is waiting for approval in %s: %d review items of %s to %s. I'll DM you when it is decided and done. (`%s status %s`)",
+		q.ID, where, q.Plan.ItemCount, esc(q.Plan.CertificationName), identityName(q.Plan.To), r.command, q.ID)
+	return r.notice(text)
+}
+
+func stateLabel(s certs.RequestState) string {
+	switch s {
+	case certs.StatePending:
+		return ":hourglass_flowing_sand: waiting for approval"
+	case certs.StateApproved, certs.StateSubmitting:
+		return ":arrow_forward: approved, submitting to SailPoint"
+	case certs.StateSubmitted:
+		return ":arrows_counterclockwise: SailPoint is moving the items"
+	case certs.StateCompleted:
+		return ":white_check_mark: done"
+	case certs.StateFailed:
+		return ":x: failed"
+	case certs.StateDenied:
+		return ":no_entry_sign: denied"
+	case certs.StateExpired:
+		return ":alarm_clock: expired"
+	case certs.StateCancelled:
+		return ":wastebasket: cancelled"
+	}
+	return string(s)
+}
+
+// outcome says what became of a request, for the approval message and the
+// status command.
+func (r *renderer) outcome(q *certs.Request) string {
+	var sb strings.Builder
+	sb.WriteString("*Status:* " + stateLabel(q.State))
+	if q.DecidedBy != nil {
+		verb := map[certs.RequestState]string{certs.StateDenied: "Denied", certs.StateCancelled: "Cancelled"}[q.State]
+		if verb == "" {
+			verb = "Approved"
+		}
+		fmt.Fprintf(&sb, "\n%s by %s", verb, who(*q.DecidedBy))
+		if q.DecisionReason != "" {
+			fmt.Fprintf(&sb, ": “%s”", esc(q.DecisionReason))
+		}
+	}
+	switch q.State {
+	case certs.StateApproved, certs.StateSubmitting, certs.StateSubmitted, certs.StateCompleted, certs.StateFailed:
+		p := q.Progress()
+		if p.Calls > 0 {
+			fmt.Fprintf(&sb, "\nSailPoint tasks: %s %d/%d done", bar(float64(p.Done)/float64(p.Calls)), p.Done, p.Calls)
+			if p.Running > 0 {
+				fmt.Fprintf(&sb, ", %d running", p.Running)
+			}
+			if p.Failed > 0 {
+				fmt.Fprintf(&sb, ", %d failed", p.Failed)
+			}
+			fmt.Fprintf(&sb, " · %d items moved", p.ItemsMoved)
+		}
+	case certs.StatePending:
+		fmt.Fprintf(&sb, "\nExpires in %s (%s)", human(q.ExpiresAt.Sub(r.now())), slackDate(q.ExpiresAt))
+	case certs.StateExpired:
+		sb.WriteString("\nNobody decided in time; nothing was changed. Ask again if it is still needed.")
+	}
+	if q.Error != "" {
+		sb.WriteString("\n:warning: " + esc(q.Error))
+	}
+	for _, t := range q.Tasks {
+		if len(t.Errors) > 0 {
+			fmt.Fprintf(&sb, "\n:x: task `%s`: %s", t.TaskID, esc(strings.Join(t.Errors, "; ")))
+		}
+	}
+	return sb.String()
+}
+
+// approval is the request's message in the approvals channel. Only a
+// pending request has buttons; once decided or expired they are gone.
+func (r *renderer) approval(q *certs.Request) message {
+	blocks := []slack.Block{
+		header(fmt.Sprintf("Reassignment request: %d items to %s", q.Plan.ItemCount, q.Plan.To.Name)),
+		section(fmt.Sprintf("%s asks to move review work.", who(q.Requester))),
+	}
+	blocks = append(blocks, r.planSummary(&q.Plan)...)
+	blocks = append(blocks, section(r.outcome(q)))
+	if q.State == certs.StatePending {
+		approve := slack.NewButtonBlockElement(actionApprove, q.ID, plain("Approve")).WithStyle(slack.StylePrimary).
+			WithConfirm(slack.NewConfirmationBlockObject(plain("Approve this reassignment?"),
+				plain(fmt.Sprintf("%d review items move to %s in SailPoint.", q.Plan.ItemCount, q.Plan.To.Name)),
+				plain("Approve"), plain("Back")))
+		deny := slack.NewButtonBlockElement(actionDeny, q.ID, plain("Deny")).WithStyle(slack.StyleDanger)
+		blocks = append(blocks, slack.NewActionBlock("decide", approve, deny))
+	}
+	blocks = append(blocks, contextLine(fmt.Sprintf("Request `%s` · filed %s · plan `%s`", q.ID, r.ago(q.Created), q.Plan.ID)))
+	text := fmt.Sprintf("Reassignment request %s: %d items of %s to %s — %s", q.ID, q.Plan.ItemCount, q.Plan.CertificationName, q.Plan.To.Name, q.State)
+	return message{Text: text, Blocks: blocks}
+}
+
+func (r *renderer) requestStatus(q *certs.Request) message {
+	blocks := []slack.Block{section(fmt.Sprintf("*Reassignment request* `%s`, by %s %s", q.ID, who(q.Requester), r.ago(q.Created)))}
+	blocks = append(blocks, r.planSummary(&q.Plan)...)
+	blocks = append(blocks, section(r.outcome(q)))
+	return message{Text: fmt.Sprintf("Request %s: %s", q.ID, q.State), Blocks: blocks}
+}
+
+// requesterNotice is the DM the requester gets when their request is
+// decided or done.
+func (r *renderer) requesterNotice(q *certs.Request, e certs.Event) (message, bool) {
+	what := fmt.Sprintf("your request `%s` to move %d review items of %s to %s", q.ID, q.Plan.ItemCount, esc(q.Plan.CertificationName), identityName(q.Plan.To))
+	by := ""
+	if q.DecidedBy != nil {
+		by = " by " + who(*q.DecidedBy)
+	}
+	var text string
+	switch e.Action {
+	case certs.ActionRequestApproved:
+		text = fmt.Sprintf(":thumbsup: %s was approved%s; SailPoint is moving the items.", what, by)
+	case certs.ActionRequestDenied:
+		text = fmt.Sprintf(":no_entry_sign: %s was denied%s.", what, by)
+		if q.DecisionReason != "" {
+			text += fmt.Sprintf(" Reason: “%s”", esc(q.DecisionReason))
+		}
+	case certs.ActionRequestExpired:
+		text = fmt.Sprintf(":alarm_clock: %s expired before anyone decided; nothing changed.", what)
+	case certs.ActionCompleted:
+		text = fmt.Sprintf(":white_check_mark: %s is done: %d items moved.", what, q.Progress().ItemsMoved)
+	case certs.ActionFailed:
+		reason := q.Error
+		if reason == "" {
+			reason = e.Detail
+		}
+		text = fmt.Sprintf(":x: %s failed: %s", what, esc(reason))
+	default:
+		return message{}, false
+	}
+	text = strings.ToUpper(text[:1]) + text[1:]
+	return message{Text: text, Blocks: []slack.Block{section(text), contextLine(fmt.Sprintf("`%s status %s`", r.command, q.ID))}}, true
+}
+
+// denyModal asks an approver for an optional reason.
+func (r *renderer) denyModal(requestID, metadata string) slack.ModalViewRequest {
+	input := slack.NewPlainTextInputBlockElement(plain("Why not? The requester will see this."), denyAction).
+		WithMultiline(true).WithMaxLength(certs.MaxReasonLength)
+	return slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      callbackDeny,
+		Title:           plain("Deny reassignment"),
+		Submit:          plain("Deny"),
+		Close:           plain("Back"),
+		PrivateMetadata: metadata,
+		Blocks: slack.Blocks{BlockSet: []slack.Block{
+			section(fmt.Sprintf("Deny request `%s`? Nothing will change in SailPoint.", requestID)),
+			slack.NewInputBlock(denyBlock, plain("Reason (optional)"), nil, input).WithOptional(true),
+		}},
+	}
+}
