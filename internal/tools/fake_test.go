@@ -160,8 +160,8 @@ func (f *fakeService) PlanReassignment(ctx context.Context, a certs.Actor, in ce
 		ID: id, Digest: "digest-" + id, CertificationID: in.CertificationID, CertificationName: "Q4 Manager Review: Alice",
 		From: certs.Reviewer{ID: "id-alice", Name: "Alice Admin"}, To: *to, Reason: in.Reason,
 		Refs: refs, ItemCount: len(refs), IdentityNames: []string{"Bob Brown"},
-		Calls:   []certs.Reassignment{{CertificationID: in.CertificationID, Refs: refs, To: to.ID, Reason: in.Reason}},
-		Summary: "Move 2 items (Bob Brown) of Q4 Manager Review: Alice from Alice Admin to Carol Chen.",
+		Calls:     []certs.Reassignment{{CertificationID: in.CertificationID, Refs: refs, To: to.ID, Reason: in.Reason}},
+		Summary:   "Move 2 items (Bob Brown) of Q4 Manager Review: Alice from Alice Admin to Carol Chen.",
 		CreatedBy: a, Created: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC),
 	}
 	f.plans[id] = p

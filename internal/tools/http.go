@@ -1,0 +1,225 @@
+package tools
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+)
+
+// DefaultMaxBodyBytes caps an MCP request body. The largest legitimate
+// request, a plan of MaxPlanRefs item ids, is well under 1 MiB.
+const DefaultMaxBodyBytes = 1 << 20
+
+// MCPPath is where the MCP endpoint is served.
+const MCPPath = "/mcp"
+
+// HTTPOptions configures the HTTP handler.
+type HTTPOptions struct {
+	// Auth maps bearer tokens to actors. Required.
+	Auth *Authenticator
+	// AllowedHosts are the Host header values accepted (a host name, which
+	// matches any port, or host:port). Required: DefaultAllowedHosts
+	// gives the loopback names for a loopback listener.
+	AllowedHosts []string
+	// AllowedOrigins are the browser origins accepted
+	// ("https://app.example.com"). Requests without an Origin header
+	// (every non-browser client) are accepted; when the list is empty only
+	// loopback origins are.
+	AllowedOrigins []string
+	// MaxBodyBytes caps request bodies (DefaultMaxBodyBytes when zero).
+	MaxBodyBytes int64
+	// Ready reports whether the server can do its work (/readyz).
+	Ready  func(ctx context.Context) error
+	Logger *slog.Logger
+}
+
+// DefaultAllowedHosts returns the Host values to accept for a listen
+// address: the loopback names for a loopback address, none otherwise (the
+// operator must say which names the server is reached by).
+func DefaultAllowedHosts(listen string) []string {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		host = listen
+	}
+	if isLoopback(host) {
+		return []string{"localhost", "127.0.0.1", "::1"}
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// NewHTTPHandler serves the MCP server over streamable HTTP at /mcp behind
+// the Host and Origin checks, bearer authentication and a body cap, plus
+// /healthz (the process is up) and /readyz (Ready succeeds).
+func NewHTTPHandler(s *server.MCPServer, o HTTPOptions) (http.Handler, error) {
+	if o.Auth == nil || o.Auth.Len() == 0 {
+		return nil, errors.New("HTTP needs at least one bearer token (CERTOPS_MCP_TOKENS_FILE)")
+	}
+	if len(o.AllowedHosts) == 0 {
+		return nil, errors.New("HTTP needs the host names clients use (CERTOPS_MCP_ALLOWED_HOSTS) when not listening on loopback")
+	}
+	for _, origin := range o.AllowedOrigins {
+		if _, err := parseOrigin(origin); err != nil {
+			return nil, fmt.Errorf("allowed origin %q: %w", origin, err)
+		}
+	}
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	streamable := server.NewStreamableHTTPServer(s,
+		server.WithEndpointPath(MCPPath),
+		server.WithStreamableHTTPLogger(o.Logger),
+	)
+	mux := http.NewServeMux()
+	mux.Handle(MCPPath, guard(o, streamable))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if o.Ready != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+			defer cancel()
+			if err := o.Ready(ctx); err != nil {
+				// The reason goes to the log, not to whoever asks.
+				o.Logger.Warn("not ready", "err", err)
+				w.WriteHeader(http.StatusServiceUnavailable)
+				fmt.Fprintln(w, "not ready")
+				return
+			}
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	return mux, nil
+}
+
+// guard checks, in order: Host (DNS rebinding), Origin (cross-site
+// requests from browsers), the bearer token, and the body size; then puts
+// the token's actor in the request context for the tool handlers.
+func guard(o HTTPOptions, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hostAllowed(r.Host, o.AllowedHosts) {
+			o.Logger.Warn("refused request: Host not allowed", "host", r.Host, "remote", r.RemoteAddr)
+			http.Error(w, "forbidden: Host not allowed", http.StatusForbidden)
+			return
+		}
+		if origin := r.Header.Get("Origin"); origin != "" && !originAllowed(origin, o.AllowedOrigins) {
+			o.Logger.Warn("refused request: Origin not allowed", "origin", origin, "remote", r.RemoteAddr)
+			http.Error(w, "forbidden: Origin not allowed", http.StatusForbidden)
+			return
+		}
+		token, ok := bearerToken(r)
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="certops"`)
+			http.Error(w, "unauthorized: send Authorization: Bearer <token>", http.StatusUnauthorized)
+			return
+		}
+		actor, ok := o.Auth.Authenticate(token)
+		if !ok {
+			// Neither the token nor its hash is logged.
+			o.Logger.Warn("refused request: unknown bearer token", "remote", r.RemoteAddr)
+			w.Header().Set("WWW-Authenticate", `Bearer realm="certops", error="invalid_token", error_description="the token is not valid"`)
+			http.Error(w, "unauthorized: the token is not valid", http.StatusUnauthorized)
+			return
+		}
+		if r.Body != nil && r.Method == http.MethodPost {
+			if r.ContentLength > o.MaxBodyBytes {
+				http.Error(w, fmt.Sprintf("request body larger than %d bytes", o.MaxBodyBytes), http.StatusRequestEntityTooLarge)
+				return
+			}
+			// Read the body here, bounded, because the MCP transport reads
+			// it whole and would answer an oversized one with a parse
+			// error instead of 413.
+			body, err := io.ReadAll(io.LimitReader(r.Body, o.MaxBodyBytes+1))
+			if err != nil {
+				http.Error(w, "could not read the request body", http.StatusBadRequest)
+				return
+			}
+			if int64(len(body)) > o.MaxBodyBytes {
+				http.Error(w, fmt.Sprintf("request body larger than %d bytes", o.MaxBodyBytes), http.StatusRequestEntityTooLarge)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		next.ServeHTTP(w, r.WithContext(WithActor(r.Context(), actor)))
+	})
+}
+
+func bearerToken(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+func hostAllowed(hostport string, allowed []string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	for _, a := range allowed {
+		if strings.EqualFold(a, hostport) {
+			return true
+		}
+		if !strings.Contains(strings.Trim(a, "[]"), ":") || net.ParseIP(strings.Trim(a, "[]")) != nil {
+			// A bare host name or IP: any port.
+			if strings.EqualFold(strings.Trim(a, "[]"), host) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func parseOrigin(origin string) (*url.URL, error) {
+	u, err := url.Parse(origin)
+	if err != nil {
+		return nil, err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return nil, errors.New("an origin is scheme://host[:port]")
+	}
+	return u, nil
+}
+
+func originAllowed(origin string, allowed []string) bool {
+	u, err := parseOrigin(origin)
+	if err != nil {
+		return false // includes "null"
+	}
+	if len(allowed) == 0 {
+		return isLoopback(u.Hostname())
+	}
+	for _, a := range allowed {
+		au, err := parseOrigin(a)
+		if err == nil && strings.EqualFold(au.Scheme, u.Scheme) && strings.EqualFold(au.Host, u.Host) {
+			return true
+		}
+	}
+	return false
+}
