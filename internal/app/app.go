@@ -1,0 +1,206 @@
+// Package app wires configuration to certops's packages for the binaries:
+// the ISC client (or an in-process sandbox tenant), the store and the
+// certification service. It is the only place besides cmd/* and tests that
+// puts adapters together.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+
+	"github.com/certops/certops/internal/certs"
+	"github.com/certops/certops/internal/sailpoint"
+	"github.com/certops/certops/internal/sandbox"
+	"github.com/certops/certops/internal/store"
+)
+
+// Config is the environment shared by every certops front end.
+type Config struct {
+	// Sail is SailPoint's connection (SAIL_*); unused with --sandbox.
+	Sail sailpoint.Config `ignored:"true"`
+
+	DatabaseURL     string        `envconfig:"DATABASE_URL"`
+	SQLitePath      string        `envconfig:"CERTOPS_SQLITE_PATH" default:"certops.db"`
+	RequireApproval bool          `envconfig:"CERTOPS_REQUIRE_APPROVAL"`
+	Approvers       []string      `envconfig:"CERTOPS_APPROVERS"`
+	RequestTTL      time.Duration `envconfig:"CERTOPS_REQUEST_TTL" default:"72h"`
+	WorkerInterval  time.Duration `envconfig:"CERTOPS_WORKER_INTERVAL" default:"2s"`
+}
+
+// LoadConfig reads Config from the environment. With sandbox set the SAIL_*
+// settings are not required: the in-process tenant provides them.
+func LoadConfig(sandbox bool) (Config, error) {
+	var cfg Config
+	if err := envconfig.Process("", &cfg); err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
+	}
+	if cfg.RequestTTL <= 0 {
+		return Config{}, errors.New("configuration: CERTOPS_REQUEST_TTL must be positive")
+	}
+	if cfg.WorkerInterval <= 0 {
+		return Config{}, errors.New("configuration: CERTOPS_WORKER_INTERVAL must be positive")
+	}
+	if !sandbox {
+		sail, err := sailpoint.LoadConfig()
+		if err != nil {
+			return Config{}, fmt.Errorf("configuration: %w", err)
+		}
+		cfg.Sail = sail
+	}
+	return cfg, nil
+}
+
+// Options are what a binary decides beyond the environment.
+type Options struct {
+	// Sandbox starts an emulated ISC tenant in-process on a loopback port
+	// and points the client at it with its admin credentials.
+	Sandbox       bool
+	SandboxConfig sandbox.Config
+	Logger        *slog.Logger
+	// Owner names this process in job leases (hostname:pid when empty).
+	Owner string
+}
+
+// App is a wired certops: the service and what it stands on.
+type App struct {
+	Service *certs.Service
+	Tenant  *sailpoint.Client
+	Store   certs.Store
+	// Sandbox and SandboxURL are set with Options.Sandbox.
+	Sandbox    *sandbox.Sandbox
+	SandboxURL string
+
+	cfg     Config
+	logger  *slog.Logger
+	closers []func() error
+}
+
+// Open wires an App. With Options.Sandbox and no database configured, the
+// SQLite file lives in a fresh temporary directory unless
+// CERTOPS_SQLITE_PATH was set explicitly.
+func Open(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	a := &App{cfg: cfg, logger: logger}
+	defer func() {
+		if err != nil {
+			_ = a.Close()
+		}
+	}()
+
+	if opts.Sandbox {
+		if err := a.startSandbox(opts.SandboxConfig); err != nil {
+			return nil, err
+		}
+		cfg.Sail = sailpoint.Config{
+			BaseURL:      a.SandboxURL,
+			ClientID:     sandbox.AdminClientID,
+			ClientSecret: sandbox.AdminClientSecret,
+			APIVersion:   "v3",
+			RateLimit:    100,
+			RateWindow:   10 * time.Second,
+			Timeout:      30 * time.Second,
+			MaxRetries:   5,
+			Concurrency:  8,
+		}
+		if cfg.DatabaseURL == "" && os.Getenv("CERTOPS_SQLITE_PATH") == "" {
+			dir, err := os.MkdirTemp("", "certops-sandbox-")
+			if err != nil {
+				return nil, fmt.Errorf("sandbox store: %w", err)
+			}
+			a.closers = append(a.closers, func() error { return os.RemoveAll(dir) })
+			cfg.SQLitePath = filepath.Join(dir, "certops.db")
+		}
+	}
+
+	tenant, err := sailpoint.New(cfg.Sail, sailpoint.Options{Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("sailpoint client: %w", err)
+	}
+	a.Tenant = tenant
+
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.SQLitePath, store.Options{Logger: logger})
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	a.Store = st
+	a.closers = append(a.closers, st.Close)
+
+	a.Service = certs.NewService(certs.Options{
+		Tenant: tenant,
+		Store:  st,
+		Logger: logger,
+		Owner:  opts.Owner,
+		Policy: certs.Policy{
+			RequireApproval: cfg.RequireApproval,
+			Approvers:       cfg.Approvers,
+			RequestTTL:      cfg.RequestTTL,
+		},
+	})
+	return a, nil
+}
+
+func (a *App) startSandbox(cfg sandbox.Config) error {
+	if cfg.Logger == nil {
+		cfg.Logger = a.logger.With("component", "sandbox")
+	}
+	a.Sandbox = sandbox.New(cfg)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("sandbox listener: %w", err)
+	}
+	srv := &http.Server{Handler: a.Sandbox, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	a.SandboxURL = "http://" + ln.Addr().String()
+	a.closers = append(a.closers, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(ctx)
+	})
+	a.logger.Info("sandbox tenant started", "url", a.SandboxURL)
+	return nil
+}
+
+// Ready reports whether the App can serve: the database answers and a
+// SailPoint token can be had.
+func (a *App) Ready(ctx context.Context) error {
+	if err := a.Store.Ping(ctx); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	if err := a.Tenant.Ping(ctx); err != nil {
+		return fmt.Errorf("sailpoint: %w", err)
+	}
+	return nil
+}
+
+// RunWorker runs the service's background work (expiry, reconciliation,
+// task following) until ctx ends. Work is claimed per request in the store,
+// so every replica may run it.
+func (a *App) RunWorker(ctx context.Context) error {
+	err := a.Service.RunWorker(ctx, a.cfg.WorkerInterval)
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// Close releases everything Open acquired, in reverse order.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
