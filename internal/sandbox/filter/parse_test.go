@@ -128,7 +128,7 @@ func TestParseErrors(t *testing.T) {
 		{"date without time", `a gt 2018-12-18`, "'2018-12-18' is not a number or an RFC 3339 date-time", 5},
 		{"invalid character", `a eq 1 & b eq 2`, "found '&'", 7},
 		{"invalid UTF-8", "a eq \"\xff\"", "invalid UTF-8", 6},
-		{"too long", `a eq "` + strings.Repeat("x", MaxLength) + `"`, "at most 4096 are allowed", -1},
+		{"too long", `a eq "` + strings.Repeat("x", MaxLength) + `"`, "at most 16384 are allowed", -1},
 		{"too deep parens", strings.Repeat("(", MaxDepth+1) + "a eq 1" + strings.Repeat(")", MaxDepth+1), "nests parentheses and 'not' more than 32 deep", MaxDepth},
 		{"too deep not", strings.Repeat("not ", MaxDepth+1) + "a eq 1", "more than 32 deep", 4 * MaxDepth},
 		{"very deep parens", strings.Repeat("(", MaxLength), "more than 32 deep", MaxDepth},
