@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/certops/certops/internal/certs"
+)
+
+// SQLite is the Store on a SQLite file: the single-node default, no server.
+// Several processes must not share one file: leases and the outbox assume
+// the one process's writers are all there is (they would still be correct,
+// but SQLite's locking is not built for it).
+type SQLite struct {
+	*core
+	db *sql.DB
+}
+
+var _ certs.Store = (*SQLite)(nil)
+
+// sqliteBusyTimeout is how long a writer waits for another's transaction to
+// end before failing with SQLITE_BUSY. Transactions here last milliseconds;
+// the margin absorbs bursts (twenty approvers clicking at once).
+const sqliteBusyTimeout = 10 * time.Second
+
+// OpenSQLite opens (creating it and its directory when missing) the SQLite
+// database at path, in WAL mode, and migrates it.
+func OpenSQLite(ctx context.Context, path string, opts Options) (*SQLite, error) {
+	opts = opts.withDefaults()
+	if path == "" {
+		return nil, certs.Errorf(certs.EINVALID, "a SQLite file path is required")
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, unavailable("create the SQLite directory", err)
+	}
+	db, err := sql.Open("sqlite", sqliteDSN(path))
+	if err != nil {
+		return nil, unavailable("open SQLite", err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, unavailable("open SQLite", err)
+	}
+	if err := migrate(ctx, db, goose.DialectSQLite3, "sqlite", opts.Logger); err != nil {
+		db.Close()
+		return nil, unavailable("migrate SQLite", err)
+	}
+	s := &SQLite{db: db}
+	s.core = newCore(sqliteEngine{db: db}, opts)
+	return s, nil
+}
+
+// sqliteDSN is path as a modernc.org/sqlite URI:
+//   - busy_timeout makes a writer wait for the lock instead of failing;
+//   - WAL lets reads proceed during a write;
+//   - _txlock=immediate begins every transaction with BEGIN IMMEDIATE, so a
+//     transaction takes the write lock before it reads: two compare-and-sets
+//     queue rather than both reading "pending" (with a deferred BEGIN the
+//     second would fail with SQLITE_BUSY on upgrade, which no timeout
+//     retries);
+//   - synchronous=NORMAL is durable in WAL mode except against power loss
+//     in the last moments, the usual trade for WAL.
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout("+itoa(sqliteBusyTimeout.Milliseconds())+")")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Set("_txlock", "immediate")
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// Ping checks the database answers.
+func (s *SQLite) Ping(ctx context.Context) error {
+	return unavailable("ping SQLite", s.db.PingContext(ctx))
+}
+
+// Close closes the database.
+func (s *SQLite) Close() error { return s.db.Close() }
+
+type sqliteEngine struct{ db *sql.DB }
+
+func (e sqliteEngine) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	return sqlExec(ctx, e.db, q, args)
+}
+
+func (e sqliteEngine) query(ctx context.Context, q string, args ...any) (rows, error) {
+	return sqlQuery(ctx, e.db, q, args)
+}
+
+func (e sqliteEngine) begin(ctx context.Context) (tx, error) {
+	t, err := e.db.BeginTx(ctx, nil) // IMMEDIATE, through _txlock
+	if err != nil {
+		return nil, unavailable("begin", err)
+	}
+	return sqliteTx{t}, nil
+}
+
+func (sqliteEngine) forUpdate() string  { return "" }
+func (sqliteEngine) skipLocked() string { return "" }
+
+func (sqliteEngine) timeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// lockEvents does nothing: SQLite has one writer at a time, so seq order is
+// already commit order.
+func (sqliteEngine) lockEvents(context.Context, querier) error { return nil }
+
+type sqliteTx struct{ t *sql.Tx }
+
+func (t sqliteTx) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	return sqlExec(ctx, t.t, q, args)
+}
+
+func (t sqliteTx) query(ctx context.Context, q string, args ...any) (rows, error) {
+	return sqlQuery(ctx, t.t, q, args)
+}
+
+func (t sqliteTx) commit(context.Context) error { return unavailable("commit", t.t.Commit()) }
+func (t sqliteTx) rollback(context.Context)     { _ = t.t.Rollback() }
+
+// sqlConn is what *sql.DB and *sql.Tx share.
+type sqlConn interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+func sqlExec(ctx context.Context, c sqlConn, q string, args []any) (int64, error) {
+	res, err := c.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, unavailable("exec", err)
+	}
+	n, err := res.RowsAffected()
+	return n, unavailable("exec", err)
+}
+
+func sqlQuery(ctx context.Context, c sqlConn, q string, args []any) (rows, error) {
+	rs, err := c.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, unavailable("query", err)
+	}
+	return sqlRows{rs}, nil
+}
+
+type sqlRows struct{ r *sql.Rows }
+
+func (r sqlRows) Next() bool             { return r.r.Next() }
+func (r sqlRows) Scan(dest ...any) error { return unavailable("scan", r.r.Scan(dest...)) }
+func (r sqlRows) Err() error             { return unavailable("query", r.r.Err()) }
+func (r sqlRows) Close()                 { _ = r.r.Close() }
