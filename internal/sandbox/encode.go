@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"time"
 )
@@ -173,7 +174,7 @@ func decodeJSON(r *http.Request, v any) *apiError {
 	if err := dec.Decode(v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			return badRequest("Invalid value for %s: expected %s, got a JSON %s.", jsonPath(typeErr), typeErr.Type, typeErr.Value)
+			return badRequest("Invalid value for %s: expected %s, got %s.", jsonPath(typeErr), jsonKind(typeErr.Type), typeErr.Value)
 		}
 		return badRequest("The request body is not valid JSON: %v", err)
 	}
@@ -181,6 +182,25 @@ func decodeJSON(r *http.Request, v any) *apiError {
 		return badRequest("The request body has data after the JSON value.")
 	}
 	return nil
+}
+
+// jsonKind names a Go type as the JSON type a client must send.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	default:
+		return "a number"
+	}
 }
 
 func jsonPath(e *json.UnmarshalTypeError) string {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -27,11 +26,8 @@ type tenant struct {
 
 func start(t testing.TB, cfg sandbox.Config) *tenant {
 	t.Helper()
-	// TODO(sandboxtest.Start): same as Start: New + Contract + httptest.
-	sb := sandbox.New(cfg)
-	srv := httptest.NewServer(sandboxtest.Contract(t, sb))
-	t.Cleanup(srv.Close)
-	return &tenant{t: t, sb: sb, url: srv.URL, tokens: map[string]string{}}
+	sb, base := sandboxtest.Start(t, cfg)
+	return &tenant{t: t, sb: sb, url: base, tokens: map[string]string{}}
 }
 
 // response is an answer, read whole.

@@ -273,7 +273,7 @@ func seed(cfg Config, now time.Time) *state {
 		}
 		// Who is certified: direct reports in manager campaigns, other
 		// active people elsewhere; never the reviewer.
-		nSubjects := max(1, (cfg.ItemsPerCertification+2)/3)
+		nSubjects := min(max(1, (cfg.ItemsPerCertification+2)/3), len(activeStaff))
 		var subjects []*identity
 		if camp.Type == "MANAGER" {
 			subjects = reports[reviewer.ID]
