@@ -150,14 +150,14 @@ func listCertifications(d deps) server.ServerTool {
 		out.NextCursor = nextCursor(offset, len(page.Items), page.Total, limit, key)
 
 		var b strings.Builder
-		whose := "your"
+		whose := "Your"
 		switch {
 		case reviewer != "me" && reviewer != "":
-			whose = "reviewer " + reviewer + "'s"
+			whose = "Reviewer " + reviewer + "'s"
 		case args.CampaignID != "" && args.Reviewer == "":
-			whose = "campaign " + args.CampaignID + "'s"
+			whose = "Campaign " + args.CampaignID + "'s"
 		}
-		fmt.Fprintf(&b, "%s %s certifications: %s, due soonest first.\n", countText(offset, len(out.Certifications), page.Total), status, whose)
+		fmt.Fprintf(&b, "%s %s certifications, due soonest first: %s.\n", whose, status, countText(offset, len(out.Certifications), page.Total))
 		for _, r := range out.Certifications {
 			b.WriteString(r.line())
 			b.WriteByte('\n')
@@ -197,9 +197,9 @@ func (d deps) reviewerArg(ctx context.Context, a certs.Actor, v string, campaign
 func countText(offset, n, total int) string {
 	switch {
 	case n == 0 && total > 0:
-		return fmt.Sprintf("No more (all %d shown).", total)
+		return fmt.Sprintf("none past %d (all %d shown)", offset, total)
 	case n == 0:
-		return "No"
+		return "none"
 	case total >= 0:
 		return fmt.Sprintf("%d-%d of %d", offset+1, offset+n, total)
 	}

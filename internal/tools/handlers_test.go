@@ -28,7 +28,7 @@ func TestListCertifications(t *testing.T) {
 		assert.Equal(t, "me", svc.lastQuery.Reviewer)
 		require.NotNil(t, svc.lastQuery.Completed)
 		assert.False(t, *svc.lastQuery.Completed)
-		assert.Contains(t, resultText(res), "1-2 of 3 open certifications")
+		assert.Contains(t, resultText(res), "Your open certifications, due soonest first: 1-2 of 3.")
 
 		res = callTool(t, s, "list_certifications", map[string]any{"limit": 2, "cursor": out.NextCursor})
 		require.False(t, res.IsError, resultText(res))

@@ -133,7 +133,7 @@ func listReviewItems(d deps) server.ServerTool {
 		}
 		out := ItemList{CertificationID: args.CertificationID, Items: make([]ItemRow, 0, len(page.Items)), Total: page.Total}
 		var b strings.Builder
-		fmt.Fprintf(&b, "%s %s review items of certification %s.\n", countText(offset, len(page.Items), page.Total), status, args.CertificationID)
+		fmt.Fprintf(&b, "Review items (%s) of certification %s: %s.\n", status, args.CertificationID, countText(offset, len(page.Items), page.Total))
 		for _, it := range page.Items {
 			row := ItemRow{
 				ID:        it.ID,
@@ -257,7 +257,7 @@ func getItemPermissions(d deps) server.ServerTool {
 		}
 		out := PermissionList{CertificationID: args.CertificationID, ItemID: args.ItemID, Permissions: make([]PermissionOut, 0, len(page.Items)), Total: page.Total}
 		var b strings.Builder
-		fmt.Fprintf(&b, "%s permissions granted by item %s.\n", countText(offset, len(page.Items), page.Total), args.ItemID)
+		fmt.Fprintf(&b, "Permissions granted by item %s: %s.\n", args.ItemID, countText(offset, len(page.Items), page.Total))
 		for _, p := range page.Items {
 			rights := p.Rights
 			if rights == nil {

@@ -70,7 +70,7 @@ func listReviewers(d deps) server.ServerTool {
 		}
 		out := ReviewerList{CertificationID: args.CertificationID, Reviewers: make([]Person, 0, len(page.Items)), Total: page.Total}
 		var b strings.Builder
-		fmt.Fprintf(&b, "%s reviewers of certification %s.\n", countText(offset, len(page.Items), page.Total), args.CertificationID)
+		fmt.Fprintf(&b, "Reviewers of certification %s: %s.\n", args.CertificationID, countText(offset, len(page.Items), page.Total))
 		for _, r := range page.Items {
 			out.Reviewers = append(out.Reviewers, Person{ID: r.ID, Name: r.Name, Email: r.Email})
 			fmt.Fprintf(&b, "- %s <%s> [%s]\n", r.Name, r.Email, r.ID)

@@ -1,0 +1,265 @@
+// Command mcp-server serves certops's MCP tools to AI assistants over stdio
+// (the default) or streamable HTTP (--http). See README.md.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+	"github.com/mark3labs/mcp-go/server"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/certops/certops/internal/app"
+	"github.com/certops/certops/internal/certs"
+	"github.com/certops/certops/internal/tools"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "mcp-server:", err)
+		os.Exit(1)
+	}
+}
+
+// mcpConfig is the MCP server's own environment, beside app.Config's.
+type mcpConfig struct {
+	// TokensFile lists the bearer tokens HTTP accepts (JSON or YAML:
+	// name, sha256, identityId, role).
+	TokensFile string `envconfig:"CERTOPS_MCP_TOKENS_FILE"`
+	// IdentityID and Role are who a stdio caller acts as.
+	IdentityID string     `envconfig:"CERTOPS_MCP_IDENTITY_ID"`
+	Role       certs.Role `envconfig:"CERTOPS_MCP_ROLE" default:"admin"`
+	// AllowedHosts and AllowedOrigins guard HTTP against DNS rebinding
+	// and cross-site requests (defaults: loopback names for a loopback
+	// listener; loopback origins).
+	AllowedHosts   []string `envconfig:"CERTOPS_MCP_ALLOWED_HOSTS"`
+	AllowedOrigins []string `envconfig:"CERTOPS_MCP_ALLOWED_ORIGINS"`
+	// Tools and DenyTools select tools by name (comma-separated).
+	Tools     string `envconfig:"CERTOPS_MCP_TOOLS"`
+	DenyTools string `envconfig:"CERTOPS_MCP_DENY_TOOLS"`
+	// MaxBodyBytes caps HTTP request bodies.
+	MaxBodyBytes int64 `envconfig:"CERTOPS_MCP_MAX_BODY_BYTES" default:"1048576"`
+	LogLevel     string `envconfig:"CERTOPS_LOG_LEVEL" default:"info"`
+}
+
+// run is the whole program. Configuration comes from args and, through
+// envconfig, from the process environment (getenv is used for what
+// envconfig does not read). Over stdio, stdout carries nothing but MCP
+// messages; logs go to stderr.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	fs := flag.NewFlagSet("mcp-server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sandboxMode := fs.Bool("sandbox", false, "run against an emulated ISC tenant started in-process (no SAIL_* settings needed)")
+	httpAddr := fs.String("http", "", "serve streamable HTTP on this address (e.g. 127.0.0.1:8080) instead of stdio")
+	readOnly := fs.Bool("read-only", false, "offer only the tools that change nothing")
+	sqlitePath := fs.String("sqlite", "", "SQLite database file (default: CERTOPS_SQLITE_PATH, or a temporary file with --sandbox)")
+	if len(args) == 0 {
+		args = []string{"mcp-server"}
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+
+	var mc mcpConfig
+	if err := envconfig.Process("", &mc); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(mc.LogLevel)); err != nil {
+		return fmt.Errorf("configuration: CERTOPS_LOG_LEVEL: %w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if mc.Role != certs.RoleAdmin && mc.Role != certs.RoleReviewer {
+		return fmt.Errorf("configuration: CERTOPS_MCP_ROLE must be admin or reviewer, not %q", mc.Role)
+	}
+	selection := tools.Selection{ReadOnly: *readOnly, Allow: tools.ParseToolList(mc.Tools), Deny: tools.ParseToolList(mc.DenyTools)}
+
+	cfg, err := app.LoadConfig(*sandboxMode)
+	if err != nil {
+		return err
+	}
+	if *sqlitePath != "" {
+		cfg.SQLitePath = *sqlitePath
+		if *sandboxMode && getenv("CERTOPS_SQLITE_PATH") == "" {
+			// app.Open puts a sandbox's store in a temporary directory
+			// unless CERTOPS_SQLITE_PATH is set; the flag says otherwise.
+			_ = os.Setenv("CERTOPS_SQLITE_PATH", *sqlitePath)
+		}
+	}
+	a, err := app.Open(ctx, cfg, app.Options{Sandbox: *sandboxMode, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := a.Close(); err != nil {
+			logger.Warn("closing", "err", err)
+		}
+	}()
+
+	identityID := mc.IdentityID
+	if *sandboxMode && identityID == "" {
+		identityID, err = sandboxReviewer(ctx, a)
+		if err != nil {
+			return err
+		}
+	}
+	if identityID != "" {
+		if err := certs.ValidateID("CERTOPS_MCP_IDENTITY_ID", identityID); err != nil {
+			return fmt.Errorf("configuration: %w", err)
+		}
+	}
+
+	srv, err := tools.New(tools.Options{
+		Service:         a.Service,
+		Logger:          logger,
+		Version:         version(),
+		Tools:           selection,
+		RequireApproval: cfg.RequireApproval,
+	})
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.RunWorker(ctx) })
+	g.Go(func() error {
+		// Whichever way serving ends, stop the worker too.
+		defer stop()
+		if *httpAddr == "" {
+			actor := certs.Actor{ID: "stdio", Name: "stdio", Frontend: certs.FrontendMCP, Role: mc.Role, IdentityID: identityID}
+			logger.Info("serving MCP over stdio", "identity", identityID, "role", mc.Role, "read_only", *readOnly)
+			return serveStdio(ctx, srv, actor, stdin, stdout, logger)
+		}
+		return serveHTTP(ctx, srv, a, mc, *httpAddr, *sandboxMode, identityID, stdout, logger)
+	})
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func serveStdio(ctx context.Context, srv *server.MCPServer, actor certs.Actor, stdin io.Reader, stdout io.Writer, logger *slog.Logger) error {
+	s := server.NewStdioServer(srv)
+	s.SetErrorLogger(slog.NewLogLogger(logger.Handler(), slog.LevelError))
+	s.SetContextFunc(func(ctx context.Context) context.Context { return tools.WithActor(ctx, actor) })
+	err := s.Listen(ctx, stdin, stdout)
+	if err == nil || errors.Is(err, io.EOF) || ctx.Err() != nil {
+		logger.Info("stdio closed")
+		return nil
+	}
+	return err
+}
+
+func serveHTTP(ctx context.Context, srv *server.MCPServer, a *app.App, mc mcpConfig, addr string, sandboxMode bool, identityID string, stdout io.Writer, logger *slog.Logger) error {
+	var tokens []tools.Token
+	if mc.TokensFile != "" {
+		var err error
+		if tokens, err = tools.LoadTokens(mc.TokensFile); err != nil {
+			return fmt.Errorf("configuration: CERTOPS_MCP_TOKENS_FILE: %w", err)
+		}
+	}
+	auth, err := tools.NewAuthenticator(tokens)
+	if err != nil {
+		return err
+	}
+	var sandboxToken string
+	if sandboxMode {
+		// A fresh token for this run only; just its hash is kept.
+		b := make([]byte, 32)
+		if _, err := rand.Read(b); err != nil {
+			return err
+		}
+		sandboxToken = base64.RawURLEncoding.EncodeToString(b)
+		if err := auth.Add(tools.Token{Name: "sandbox", SHA256: tools.HashToken(sandboxToken), IdentityID: identityID, Role: certs.RoleAdmin}); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	hosts := mc.AllowedHosts
+	if len(hosts) == 0 {
+		hosts = tools.DefaultAllowedHosts(ln.Addr().String())
+	}
+	handler, err := tools.NewHTTPHandler(srv, tools.HTTPOptions{
+		Auth:           auth,
+		AllowedHosts:   hosts,
+		AllowedOrigins: mc.AllowedOrigins,
+		MaxBodyBytes:   mc.MaxBodyBytes,
+		Ready:          a.Ready,
+		Logger:         logger,
+	})
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("configuration: %w", err)
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+
+	url := "http://" + ln.Addr().String() + tools.MCPPath
+	fmt.Fprintf(stdout, "certops MCP server listening on %s\n", url)
+	if sandboxToken != "" {
+		fmt.Fprintf(stdout, "sandbox token (valid for this run): %s\n", sandboxToken)
+		fmt.Fprintf(stdout, "connect with header: Authorization: Bearer %s\n", sandboxToken)
+	}
+	logger.Info("serving MCP over HTTP", "url", url, "tokens", auth.Len(), "allowed_hosts", strings.Join(hosts, ","))
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	logger.Info("shutting down HTTP")
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// sandboxReviewer picks whom a sandbox session acts as when no identity
+// was configured: the reviewer of the first open certification, so that
+// "my certifications" shows something.
+func sandboxReviewer(ctx context.Context, a *app.App) (string, error) {
+	open := false
+	page, err := a.Tenant.ListCertifications(ctx, certs.CertificationFilter{Completed: &open, Page: certs.PageOptions{Limit: 1}})
+	if err != nil {
+		return "", fmt.Errorf("sandbox: finding a reviewer: %w", err)
+	}
+	if len(page.Items) == 0 {
+		return "", errors.New("sandbox: no open certification to act on")
+	}
+	return page.Items[0].Reviewer.ID, nil
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
