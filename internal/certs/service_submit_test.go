@@ -1,0 +1,399 @@
+package certs_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certops/certops/internal/certs"
+)
+
+// approvedRequest plans n items of one identity (in calls of 500), files
+// the plan and has Alice approve it; the tenant's hooks are set before the
+// approval.
+func (f *fixture) bigPlan(t *testing.T, n int, sync bool) *certs.Plan {
+	t.Helper()
+	addItems(f.tenant, certID, "id-many", "Many Items", n)
+	p, err := f.svc.PlanReassignment(context.Background(), bob, certs.PlanInput{
+		CertificationID: certID, IdentityIDs: []string{"id-many"}, Target: "id-carol", Reason: "leave", Sync: sync,
+	})
+	require.NoError(t, err)
+	return p
+}
+
+func (f *fixture) file(t *testing.T, p *certs.Plan) *certs.Request {
+	t.Helper()
+	r, err := f.svc.RequestApproval(context.Background(), bob, p.ID, p.Digest, nil, nil)
+	require.NoError(t, err)
+	return r
+}
+
+func upstreamErr(code string, status int, tracking string) error {
+	return &certs.Error{Code: code, Message: "SailPoint said no", Upstream: &certs.Upstream{Operation: "submitReassignCertsAsync", Status: status, DetailCode: "400.1 Bad Request Content", TrackingID: tracking}}
+}
+
+func TestSubmission_recordsEachTaskBeforeTheNextCall(t *testing.T) {
+	f := setup(t, approvalPolicy)
+	p := f.bigPlan(t, 1200, false)
+	r := f.file(t, p)
+	f.tenant.BeforeReassign = func(n int, _ certs.Reassignment) error {
+		cur := f.get(t, r.ID)
+		if assert.Equal(t, certs.StateSubmitting, cur.State) {
+			assert.Len(t, cur.Tasks, n, "call %d starts with the %d task(s) before it recorded", n+1, n)
+		}
+		return nil
+	}
+	got, err := f.svc.Approve(context.Background(), alice, r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, certs.StateSubmitted, got.State)
+	require.Len(t, got.Tasks, 3)
+	for i, task := range got.Tasks {
+		assert.Equal(t, i, task.Call)
+		assert.Equal(t, certs.TaskQueued, task.Status)
+		assert.NotEmpty(t, task.TaskID)
+	}
+	assert.Len(t, f.tenant.Reassignments(), 3)
+	assert.Equal(t, []certs.Action{
+		certs.ActionRequestCreated, certs.ActionRequestApproved, certs.ActionSubmitting,
+		certs.ActionTaskSubmitted, certs.ActionTaskSubmitted, certs.ActionTaskSubmitted, certs.ActionSubmitted,
+	}, f.actions(r.ID))
+	for _, ev := range f.store.Events() {
+		if ev.Action == certs.ActionTaskSubmitted {
+			assert.Len(t, ev.TaskIDs, 1)
+			assert.Equal(t, alice, ev.Actor)
+		}
+	}
+}
+
+func TestSubmission_callRejectedMidway(t *testing.T) {
+	f := setup(t, approvalPolicy)
+	r := f.file(t, f.bigPlan(t, 1200, false))
+	f.tenant.BeforeReassign = func(n int, _ certs.Reassignment) error {
+		if n == 1 {
+			return upstreamErr(certs.EINVALID, 400, "trk-123")
+		}
+		return nil
+	}
+	got, err := f.svc.Approve(context.Background(), alice, r.ID)
+	requireCode(t, certs.EINVALID, err)
+	assert.Equal(t, "trk-123", certs.UpstreamOf(err).TrackingID)
+	assert.Contains(t, certs.ErrorMessage(err), "SailPoint rejected call 2 of 3 (500 review items): SailPoint said no")
+	assert.Contains(t, certs.ErrorMessage(err), "The 1 call before it were submitted (tasks task-1) and are not undone; 1 call after it were not made")
+	require.NotNil(t, got)
+	assert.Equal(t, certs.StateFailed, got.State)
+	require.Len(t, got.Tasks, 2)
+	assert.Equal(t, certs.RequestTask{Call: 1, Status: certs.TaskError, Errors: []string{"SailPoint said no (SailPoint 400 400.1 Bad Request Content, tracking id trk-123)"}, TrackingID: "trk-123"}, got.Tasks[1])
+	assert.Equal(t, 2, f.tenant.Calls("ReassignAsync"), "call 1 applied, call 2 rejected, call 3 never made")
+	assert.Len(t, f.tenant.Reassignments(), 1)
+	evs := f.store.Events()
+	last := evs[len(evs)-1]
+	assert.Equal(t, certs.ActionFailed, last.Action)
+	assert.Equal(t, []string{"trk-123"}, last.TrackingIDs)
+	assert.Equal(t, []string{"task-1"}, last.TaskIDs)
+}
+
+func TestSubmission_unknownOutcomeIsReconciledNeverResubmitted(t *testing.T) {
+	ctx := context.Background()
+	lost := &certs.Error{Code: certs.EUNKNOWN, Message: "connection reset after the request was sent"}
+	tests := []struct {
+		name string
+		// hooks
+		before, after func(n int, _ certs.Reassignment) error
+		// finish tasks before reconciling
+		finishFirst bool
+		state       certs.RequestState
+		msg         string
+	}{
+		{
+			name:  "call 2 lost but applied (task pending), call 3 never made",
+			after: func(n int, _ certs.Reassignment) error { return errIf(n == 1, lost) },
+			state: certs.StateFailed,
+			msg:   `outcome unknown; nothing resubmitted — check certification "Q3 Manager Review – Bob" (cert-1): call 3 (200 of 200 items still in the certification) could not be confirmed; call 2 found as pending ISC task task-2`,
+		},
+		{
+			name:        "call 2 lost but applied and finished (items gone), call 3 never made",
+			after:       func(n int, _ certs.Reassignment) error { return errIf(n == 1, lost) },
+			finishFirst: true,
+			state:       certs.StateFailed,
+			msg:         `outcome unknown; nothing resubmitted — check certification "Q3 Manager Review – Bob" (cert-1): call 3 (200 of 200 items still in the certification) could not be confirmed; call 2 applied: its 500 review items are no longer in the certification`,
+		},
+		{
+			name:   "call 2 lost and not applied",
+			before: func(n int, _ certs.Reassignment) error { return errIf(n == 1, lost) },
+			state:  certs.StateFailed,
+			msg:    `outcome unknown; nothing resubmitted — check certification "Q3 Manager Review – Bob" (cert-1): call 2 (500 of 500 items still in the certification), call 3 (200 of 200 items still in the certification) could not be confirmed`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := setup(t, approvalPolicy)
+			r := f.file(t, f.bigPlan(t, 1200, false))
+			f.tenant.BeforeReassign, f.tenant.AfterReassign = tt.before, tt.after
+			got, err := f.svc.Approve(ctx, alice, r.ID)
+			requireCode(t, certs.EUNKNOWN, err)
+			assert.Contains(t, certs.ErrorMessage(err), "call 2 of 3: outcome unknown")
+			assert.Equal(t, certs.StateSubmitting, got.State)
+			assert.Equal(t, certs.ActionOutcomeUnknown, f.actions(r.ID)[len(f.actions(r.ID))-1])
+			applied := len(f.tenant.Reassignments())
+			f.tenant.BeforeReassign, f.tenant.AfterReassign = nil, nil
+
+			// The submitter's lease has not run out: the worker leaves it.
+			require.NoError(t, f.svc.Tick(ctx))
+			assert.Equal(t, certs.StateSubmitting, f.get(t, r.ID).State)
+
+			if tt.finishFirst {
+				for _, task := range f.tenant.Tasks() {
+					f.tenant.SetTaskStatus(task.ID, certs.TaskSuccess)
+				}
+			}
+			f.clock.Advance(5*time.Minute + time.Second)
+			require.NoError(t, f.svc.Tick(ctx))
+			cur := f.get(t, r.ID)
+			assert.Equal(t, tt.state, cur.State, cur.Error)
+			assert.Equal(t, tt.msg, cur.Error)
+			assert.Len(t, f.tenant.Reassignments(), applied, "nothing resubmitted")
+			assert.Contains(t, f.actions(r.ID), certs.ActionReconciled)
+		})
+	}
+}
+
+func errIf(cond bool, err error) error {
+	if cond {
+		return err
+	}
+	return nil
+}
+
+func TestSubmission_lostCallWithNoLaterCallsReachesCompleted(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, approvalPolicy)
+	r := f.file(t, f.bigPlan(t, 600, false)) // 2 calls
+	f.tenant.AfterReassign = func(n int, _ certs.Reassignment) error {
+		return errIf(n == 1, &certs.Error{Code: certs.EUNAVAILABLE, Message: "timeout"})
+	}
+	_, err := f.svc.Approve(ctx, alice, r.ID)
+	requireCode(t, certs.EUNKNOWN, err)
+	f.clock.Advance(6 * time.Minute)
+	require.NoError(t, f.svc.Tick(ctx))
+	cur := f.get(t, r.ID)
+	require.Equal(t, certs.StateSubmitted, cur.State)
+	require.Len(t, cur.Tasks, 2)
+	assert.Equal(t, "task-2", cur.Tasks[1].TaskID, "the pending task was found")
+
+	for _, task := range f.tenant.Tasks() {
+		f.tenant.SetTaskStatus(task.ID, certs.TaskSuccess)
+	}
+	f.clock.Advance(time.Second) // past the poll backoff
+	require.NoError(t, f.svc.Tick(ctx))
+	assert.Equal(t, certs.StateCompleted, f.get(t, r.ID).State)
+	assert.Len(t, f.tenant.Reassignments(), 2)
+}
+
+func TestSubmission_crashBeforeSubmittedIsReconciled(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, approvalPolicy)
+	r := f.file(t, f.bigPlan(t, 600, false))
+	f.store.FailUpdate = func(r *certs.Request) error {
+		if r.State == certs.StateSubmitted {
+			return errors.New("database went away")
+		}
+		return nil
+	}
+	got, err := f.svc.Approve(ctx, alice, r.ID)
+	requireCode(t, certs.EUNKNOWN, err)
+	assert.Contains(t, certs.ErrorMessage(err), "every call was submitted (tasks task-1, task-2) but the request could not be marked submitted")
+	assert.Equal(t, certs.StateSubmitting, got.State)
+	f.store.FailUpdate = nil
+
+	f.clock.Advance(6 * time.Minute)
+	require.NoError(t, f.svc.Tick(ctx))
+	assert.Equal(t, certs.StateSubmitted, f.get(t, r.ID).State)
+	assert.Len(t, f.tenant.Reassignments(), 2)
+}
+
+func TestSubmission_staleApprovedRequestIsSubmittedByTheWorker(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, certs.Policy{})
+	p := f.plan(t, admin)
+	// A process that created the approved request and died before
+	// claiming it for submission.
+	f.store.FailUpdate = func(r *certs.Request) error {
+		return errIf(r.State == certs.StateSubmitting, errors.New("killed"))
+	}
+	_, err := f.svc.SubmitPlan(ctx, admin, p.ID, p.Digest)
+	require.Error(t, err)
+	f.store.FailUpdate = nil
+	assert.Equal(t, certs.StateApproved, f.get(t, p.ID).State)
+
+	require.NoError(t, f.svc.Tick(ctx))
+	assert.Equal(t, certs.StateApproved, f.get(t, p.ID).State, "within the lease")
+	f.clock.Advance(6 * time.Minute)
+	require.NoError(t, f.svc.Tick(ctx))
+	assert.Equal(t, certs.StateSubmitted, f.get(t, p.ID).State)
+	assert.Equal(t, 1, f.tenant.Calls("ReassignAsync"))
+}
+
+func TestSubmission_sync(t *testing.T) {
+	ctx := context.Background()
+	t.Run("completes at once", func(t *testing.T) {
+		f := setup(t, approvalPolicy)
+		r := f.file(t, f.bigPlan(t, 50, true))
+		got, err := f.svc.Approve(ctx, alice, r.ID)
+		require.NoError(t, err)
+		assert.Equal(t, certs.StateCompleted, got.State)
+		assert.Equal(t, []certs.RequestTask{{Call: 0, Status: certs.TaskSuccess}}, got.Tasks)
+		assert.Equal(t, 1, f.tenant.Calls("Reassign"))
+		assert.Zero(t, f.tenant.Calls("ReassignAsync"))
+		assert.Equal(t, 1, got.Progress().Done)
+		assert.Equal(t, 50, got.Progress().ItemsMoved)
+		assert.Equal(t, []certs.Action{certs.ActionRequestCreated, certs.ActionRequestApproved, certs.ActionSubmitting, certs.ActionCompleted}, f.actions(r.ID))
+	})
+	t.Run("rejected", func(t *testing.T) {
+		f := setup(t, approvalPolicy)
+		r := f.file(t, f.bigPlan(t, 10, true))
+		f.tenant.BeforeReassign = func(int, certs.Reassignment) error { return upstreamErr(certs.EFORBIDDEN, 403, "trk-403") }
+		got, err := f.svc.Approve(ctx, alice, r.ID)
+		requireCode(t, certs.EFORBIDDEN, err)
+		assert.Equal(t, certs.StateFailed, got.State)
+		assert.Equal(t, "trk-403", got.Tasks[0].TrackingID)
+	})
+	t.Run("rate limited until retries run out", func(t *testing.T) {
+		f := setup(t, approvalPolicy, func(o *certs.Options) { o.TaskPoll = time.Millisecond })
+		r := f.file(t, f.bigPlan(t, 10, true))
+		f.tenant.BeforeReassign = func(n int, _ certs.Reassignment) error {
+			return errIf(n < 1, &certs.Error{Code: certs.ERATELIMITED, Message: "Rate Limit Exceeded"})
+		}
+		got, err := f.svc.Approve(ctx, alice, r.ID)
+		require.NoError(t, err, "a 429 is retried: ISC did nothing")
+		assert.Equal(t, certs.StateCompleted, got.State)
+		assert.Equal(t, 2, f.tenant.Calls("Reassign"))
+	})
+}
+
+func TestFollow_toCompletedOrFailed(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		finish func(f *fixture)
+		state  certs.RequestState
+		errMsg string
+	}{
+		{"all tasks succeed", func(f *fixture) {
+			for _, task := range f.tenant.Tasks() {
+				f.tenant.SetTaskStatus(task.ID, certs.TaskSuccess)
+			}
+		}, certs.StateCompleted, ""},
+		{"one task fails", func(f *fixture) {
+			f.tenant.SetTaskStatus("task-1", certs.TaskSuccess)
+			f.tenant.SetTaskStatus("task-2", certs.TaskError, "reviewer is not allowed")
+		}, certs.StateFailed, "ISC reported errors for 1 of 2 calls: call 2 (task task-2): reviewer is not allowed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" (worker)", func(t *testing.T) {
+			f := setup(t, approvalPolicy)
+			r := f.file(t, f.bigPlan(t, 600, false))
+			_, err := f.svc.Approve(ctx, alice, r.ID)
+			require.NoError(t, err)
+			require.NoError(t, f.svc.Tick(ctx))
+			assert.Equal(t, certs.StateSubmitted, f.get(t, r.ID).State, "tasks still queued: no change, no event")
+			assert.NotContains(t, f.actions(r.ID), certs.ActionTaskProgress)
+
+			f.tenant.SetTaskStatus("task-1", certs.TaskInProgress)
+			f.clock.Advance(time.Second)
+			require.NoError(t, f.svc.Tick(ctx))
+			assert.Equal(t, certs.TaskInProgress, f.get(t, r.ID).Tasks[0].Status)
+
+			tt.finish(f)
+			f.clock.Advance(time.Second)
+			require.NoError(t, f.svc.Tick(ctx))
+			cur := f.get(t, r.ID)
+			assert.Equal(t, tt.state, cur.State)
+			assert.Equal(t, tt.errMsg, cur.Error)
+			acts := f.actions(r.ID)
+			assert.Equal(t, certs.ActionTaskProgress, acts[len(acts)-2])
+			assert.Equal(t, map[certs.RequestState]certs.Action{certs.StateCompleted: certs.ActionCompleted, certs.StateFailed: certs.ActionFailed}[tt.state], acts[len(acts)-1])
+		})
+		t.Run(tt.name+" (FollowRequest)", func(t *testing.T) {
+			f := setup(t, approvalPolicy)
+			r := f.file(t, f.bigPlan(t, 600, false))
+			_, err := f.svc.Approve(ctx, alice, r.ID)
+			require.NoError(t, err)
+			done := make(chan *certs.Request)
+			go func() {
+				got, err := f.svc.FollowRequest(ctx, bob, r.ID)
+				assert.NoError(t, err)
+				done <- got
+			}()
+			time.Sleep(5 * time.Millisecond) // let it poll a few times (not a timing assertion)
+			tt.finish(f)
+			got := <-done
+			assert.Equal(t, tt.state, got.State)
+		})
+	}
+}
+
+func TestFollowRequest_endsWithTheContext(t *testing.T) {
+	f := setup(t, approvalPolicy)
+	r := f.pending(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	got, err := f.svc.FollowRequest(ctx, bob, r.ID)
+	requireCode(t, certs.EUNAVAILABLE, err)
+	assert.Contains(t, certs.ErrorMessage(err), "is still pending")
+	assert.Equal(t, certs.StatePending, got.State)
+	_, err = f.svc.FollowRequest(context.Background(), eve, r.ID)
+	requireCode(t, certs.EFORBIDDEN, err)
+}
+
+func TestAudit_fullTrailOfOneReassignment(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, approvalPolicy)
+	r := f.pending(t)
+	_, err := f.svc.Approve(ctx, alice, r.ID)
+	require.NoError(t, err)
+	f.tenant.SetTaskStatus("task-1", certs.TaskSuccess)
+	require.NoError(t, f.svc.Tick(ctx))
+
+	evs, err := f.svc.ListAudit(ctx, admin, certs.EventFilter{CertificationID: certID})
+	require.NoError(t, err)
+	var got []string
+	for _, ev := range evs {
+		got = append(got, fmt.Sprintf("%s by %s/%s count=%d tasks=%v", ev.Action, ev.Actor.Frontend, ev.Actor.ID, ev.Count, ev.TaskIDs))
+		assert.Equal(t, certID, ev.CertificationID)
+		assert.False(t, ev.Time.IsZero())
+	}
+	assert.Equal(t, []string{
+		"plan.created by slack/U_BOB count=3 tasks=[]",
+		"request.created by slack/U_BOB count=3 tasks=[]",
+		"request.approved by slack/U_ALICE count=3 tasks=[]",
+		"request.submitting by slack/U_ALICE count=3 tasks=[]",
+		"task.submitted by slack/U_ALICE count=3 tasks=[task-1]",
+		"request.submitted by slack/U_ALICE count=3 tasks=[task-1]",
+		"task.progress by system/certops count=3 tasks=[task-1]",
+		"request.completed by system/certops count=3 tasks=[task-1]",
+	}, got)
+
+	t.Run("reviewers read only what concerns them", func(t *testing.T) {
+		mine, err := f.svc.ListAudit(ctx, bob, certs.EventFilter{})
+		require.NoError(t, err)
+		require.Len(t, mine, 2)
+		for _, ev := range mine {
+			assert.Equal(t, "U_BOB", ev.Actor.ID)
+		}
+		_, err = f.svc.ListAudit(ctx, bob, certs.EventFilter{RequestID: r.ID})
+		require.NoError(t, err)
+		_, err = f.svc.ListAudit(ctx, eve, certs.EventFilter{RequestID: r.ID})
+		requireCode(t, certs.EFORBIDDEN, err)
+		_, err = f.svc.ListAudit(ctx, eve, certs.EventFilter{CertificationID: certID})
+		requireCode(t, certs.EFORBIDDEN, err)
+		_, err = f.svc.ListAudit(ctx, eve, certs.EventFilter{ActorKey: "slack:U_BOB"})
+		requireCode(t, certs.EFORBIDDEN, err)
+		_, err = f.svc.ListAudit(ctx, admin, certs.EventFilter{Limit: 5000})
+		requireCode(t, certs.EINVALID, err)
+	})
+}
