@@ -37,6 +37,9 @@ type pool struct {
 }
 
 func newPool(workers, size int, timeout time.Duration, log *slog.Logger) *pool {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &pool{workers: workers, timeout: timeout, log: log, queue: make(chan job, size)}
 }
 
