@@ -216,7 +216,9 @@ func TestDenyWithReason(t *testing.T) {
 	code, a := b.post(t, "/slack/interactions", viewSubmission(t, dave, open.View.PrivateMetadata, "Carol is on leave until March"))
 	require.Equal(t, http.StatusOK, code)
 	assert.Empty(t, a.Text, "an empty 200 closes the modal")
-	waitFor(t, "Deny", func() bool { return countCalls(b.svc.Calls(), "Deny(UDAVE0004,"+reqID+",Carol is on leave until March)") == 1 })
+	waitFor(t, "Deny", func() bool {
+		return countCalls(b.svc.Calls(), "Deny(UDAVE0004,"+reqID+",Carol is on leave until March)") == 1
+	})
 
 	_, err := b.notifier().Once(context.Background())
 	require.NoError(t, err)
@@ -322,7 +324,10 @@ func TestNotifierSurvivesSlackErrors(t *testing.T) {
 		}
 		require.Equal(t, http.StatusOK, b.click(t, dave, approvals, actionApprove, reqID))
 		waitFor(t, "approve", func() bool { return countCalls(b.svc.Calls(), "Approve(") == 1 })
-		waitFor(t, "approved", func() bool { r, _ := b.svc.GetRequest(ctx, notifierActor, reqID); return r.State == certs.StateApproved })
+		waitFor(t, "approved", func() bool {
+			r, _ := b.svc.GetRequest(ctx, notifierActor, reqID)
+			return r.State == certs.StateApproved
+		})
 		n := b.notifier()
 		_, err := n.Once(ctx)
 		require.Error(t, err)
