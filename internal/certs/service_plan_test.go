@@ -19,7 +19,7 @@ func TestPlanReassignment_describesExactlyWhatMoves(t *testing.T) {
 	p, err := f.svc.PlanReassignment(ctx, bob, certs.PlanInput{
 		CertificationID: certID,
 		ItemIDs:         []string{"item-d1", "item-a2", "item-a1", "item-a2"}, // a duplicate
-		Target:          "carol.diaz@EXAMPLE.com",                            // resolved by email, case-insensitively
+		Target:          "carol.diaz@EXAMPLE.com",                             // resolved by email, case-insensitively
 		Reason:          "  Bob is on leave  ",
 	})
 	require.NoError(t, err)

@@ -134,11 +134,15 @@ func decisionAction(s certs.RequestState) certs.Action {
 
 func TestDecisions_stateMachine(t *testing.T) {
 	type op func(f *fixture, id string) (*certs.Request, error)
-	approve := func(f *fixture, id string) (*certs.Request, error) { return f.svc.Approve(context.Background(), albert, id) }
+	approve := func(f *fixture, id string) (*certs.Request, error) {
+		return f.svc.Approve(context.Background(), albert, id)
+	}
 	deny := func(f *fixture, id string) (*certs.Request, error) {
 		return f.svc.Deny(context.Background(), albert, id, "too broad")
 	}
-	cancel := func(f *fixture, id string) (*certs.Request, error) { return f.svc.Cancel(context.Background(), bob, id) }
+	cancel := func(f *fixture, id string) (*certs.Request, error) {
+		return f.svc.Cancel(context.Background(), bob, id)
+	}
 	ops := map[string]op{"approve": approve, "deny": deny, "cancel": cancel}
 	want := map[string]certs.RequestState{"approve": certs.StateSubmitted, "deny": certs.StateDenied, "cancel": certs.StateCancelled}
 
