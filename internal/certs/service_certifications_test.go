@@ -121,9 +121,12 @@ func TestReads_reviewerScopeAndBulkExportAudit(t *testing.T) {
 	})
 	t.Run("a reviewer cannot read another's certification", func(t *testing.T) {
 		for name, read := range map[string]func() error{
-			"items":         func() error { _, err := f.svc.ListReviewItems(ctx, eve, certID, certs.ReviewItemFilter{}); return err },
-			"reviewers":     func() error { _, err := f.svc.ListReviewers(ctx, eve, certID, certs.ReviewerFilter{}); return err },
-			"permissions":   func() error { _, err := f.svc.ListItemPermissions(ctx, eve, certID, "item-a1", certs.PermissionFilter{}); return err },
+			"items":     func() error { _, err := f.svc.ListReviewItems(ctx, eve, certID, certs.ReviewItemFilter{}); return err },
+			"reviewers": func() error { _, err := f.svc.ListReviewers(ctx, eve, certID, certs.ReviewerFilter{}); return err },
+			"permissions": func() error {
+				_, err := f.svc.ListItemPermissions(ctx, eve, certID, "item-a1", certs.PermissionFilter{})
+				return err
+			},
 			"pending tasks": func() error { _, err := f.svc.ListPendingTasks(ctx, eve, certID); return err },
 		} {
 			err := read()
