@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -151,7 +152,7 @@ func (p *parser) next() {
 		p.tok = token{kind: tokComma, text: ",", pos: start}
 	case c == '"':
 		p.tok = p.lexString()
-	case isWordStart(c):
+	case isWordStart(c) || c >= utf8.RuneSelf && unicode.IsLetter(firstRune(p.src[start:])):
 		for p.off < len(p.src) && isWordByte(p.src[p.off]) {
 			p.off++
 		}
@@ -206,11 +207,16 @@ func (p *parser) lexString() token {
 	return token{kind: tokEOF, pos: len(p.src)}
 }
 
+func firstRune(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
+}
+
 func isSpace(c byte) bool     { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 func isDigit(c byte) bool     { return c >= '0' && c <= '9' }
 func isLetter(c byte) bool    { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' }
 func isWordStart(c byte) bool { return isLetter(c) }
-func isWordByte(c byte) bool  { return isLetter(c) || isDigit(c) || c == '.' }
+func isWordByte(c byte) bool  { return isLetter(c) || isDigit(c) || c == '.' || c >= utf8.RuneSelf }
 
 // isBareByte covers numbers (1.5e-3) and RFC 3339 date-times
 // (2018-12-18T23:05:55.5+02:00).
@@ -298,6 +304,19 @@ func (p *parser) parseUnary() Expr {
 	return p.parseComparison(field, t.pos)
 }
 
+// isIdentifier matches [A-Za-z_][A-Za-z0-9_]*.
+func isIdentifier(s string) bool {
+	if s == "" || !isLetter(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if !isLetter(s[i]) && !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // parseField reads a dotted field name.
 func (p *parser) parseField(after string) (string, bool) {
 	t := p.tok
@@ -309,8 +328,8 @@ func (p *parser) parseField(after string) (string, bool) {
 		return "", false
 	}
 	for _, seg := range strings.Split(t.text, ".") {
-		if seg == "" || isDigit(seg[0]) {
-			p.failf(t.pos, "'%s' is not a field name; use identifiers separated by dots, like campaign.id", short(t.text))
+		if !isIdentifier(seg) {
+			p.failf(t.pos, "'%s' is not a field name; use ASCII identifiers separated by dots, like campaign.id", short(t.text))
 			return "", false
 		}
 	}
