@@ -80,6 +80,9 @@ func (s *Sandbox) api(rt *route) http.Handler {
 		}
 		if faulted {
 			s.log.Debug("fault", "operation", op, "client", client.ClientID, "kind", fault.Kind)
+			// Says the answer is scripted, for people reading traffic and
+			// for checkers (a 503 is a gateway's answer, not in the specs).
+			w.Header().Set("X-Sandbox-Fault", string(fault.Kind))
 			switch fault.Kind {
 			case Fault500:
 				writeError(w, internalFault())

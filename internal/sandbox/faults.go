@@ -68,10 +68,10 @@ func (s *Sandbox) InjectFault(f Fault) {
 
 func (s *Sandbox) addFaults(fs []Fault) error {
 	for i := range fs {
+		fs[i].Operation = strings.TrimSuffix(fs[i].Operation, "V1")
 		if err := fs[i].validate(); err != nil {
 			return err
 		}
-		fs[i].Operation = strings.TrimSuffix(fs[i].Operation, "V1")
 		if fs[i].Count == 0 {
 			fs[i].Count = 1
 		}
