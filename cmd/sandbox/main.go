@@ -1,0 +1,193 @@
+// Command sandbox runs an emulated SailPoint Identity Security Cloud tenant
+// (internal/sandbox) on a local port, for certops, SailPoint's SDKs and CLI,
+// or any ISC client: point SAIL_BASE_URL, SAIL_CLIENT_ID and
+// SAIL_CLIENT_SECRET at it. It prints the URL and credentials on start.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+
+	"github.com/certops/certops/internal/sandbox"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox:", err)
+		os.Exit(1)
+	}
+}
+
+// config is the environment (SANDBOX_*); flags override it.
+type config struct {
+	Addr           string        `envconfig:"ADDR" default:"127.0.0.1:7100"`
+	Seed           int64         `envconfig:"SEED" default:"1"`
+	Size           string        `envconfig:"SIZE" default:"small"`
+	Certifications int           `envconfig:"CERTIFICATIONS"`
+	ItemsPerCert   int           `envconfig:"ITEMS_PER_CERT"`
+	Latency        time.Duration `envconfig:"LATENCY"`
+	Jitter         time.Duration `envconfig:"JITTER"`
+	RateLimit      int           `envconfig:"RATE_LIMIT" default:"100"`
+	TaskTime       time.Duration `envconfig:"TASK_TIME" default:"500ms"`
+	ErrorRate      float64       `envconfig:"ERROR_RATE"`
+	LogLevel       string        `envconfig:"LOG_LEVEL" default:"info"`
+}
+
+// run is the whole program. Configuration comes from args and, through
+// envconfig, from the process environment (SANDBOX_*); getenv is unused
+// beyond that and kept for the shape every certops command shares.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var c config
+	if err := envconfigProcess(&c); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (SANDBOX_ADDR); port 0 picks a free one")
+	fs.Int64Var(&c.Seed, "seed", c.Seed, "seed of the generated data (SANDBOX_SEED); the same seed and size give the same tenant")
+	fs.StringVar(&c.Size, "size", c.Size, "small (12 certifications × 8 items) or large (10,000 × 10) (SANDBOX_SIZE)")
+	fs.IntVar(&c.Certifications, "certifications", c.Certifications, "number of certifications, overriding --size (SANDBOX_CERTIFICATIONS)")
+	fs.IntVar(&c.ItemsPerCert, "items-per-cert", c.ItemsPerCert, "review items per certification, overriding --size (SANDBOX_ITEMS_PER_CERT)")
+	fs.DurationVar(&c.Latency, "latency", c.Latency, "latency added to every API response (SANDBOX_LATENCY)")
+	fs.DurationVar(&c.Jitter, "jitter", c.Jitter, "up to this much more latency, at random (SANDBOX_JITTER)")
+	fs.IntVar(&c.RateLimit, "rate-limit", c.RateLimit, "requests per 10 s per client and API version; -1 for none (SANDBOX_RATE_LIMIT)")
+	fs.DurationVar(&c.TaskTime, "task-time", c.TaskTime, "how long an async reassignment task takes: 40% QUEUED, then IN_PROGRESS (SANDBOX_TASK_TIME)")
+	fs.Float64Var(&c.ErrorRate, "error-rate", c.ErrorRate, "fraction of API calls answered 500 (SANDBOX_ERROR_RATE)")
+	if len(args) == 0 {
+		args = []string{"sandbox"}
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return fmt.Errorf("configuration: SANDBOX_LOG_LEVEL: %w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	cfg, err := sandboxConfig(c)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	cfg.Logger = logger.With("component", "sandbox")
+	sb := sandbox.New(cfg)
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           sb,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	base := "http://" + ln.Addr().String()
+	printBanner(stdout, base, cfg, sb.Clients())
+	logger.Info("sandbox tenant listening", "url", base, "seed", cfg.Seed, "certifications", cfg.Certifications, "items_per_cert", cfg.ItemsPerCertification)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// sandboxConfig turns the settings into a sandbox.Config.
+func sandboxConfig(c config) (sandbox.Config, error) {
+	cfg := sandbox.Config{Seed: c.Seed, RateLimit: c.RateLimit, Latency: c.Latency, Jitter: c.Jitter, ErrorRate: c.ErrorRate}
+	switch c.Size {
+	case "small", "":
+		cfg.Certifications, cfg.ItemsPerCertification = sandbox.SmallCertifications, sandbox.SmallItemsPerCert
+	case "large":
+		cfg.Certifications, cfg.ItemsPerCertification = sandbox.LargeCertifications, sandbox.LargeItemsPerCert
+	default:
+		return cfg, fmt.Errorf("--size must be small or large, not %q", c.Size)
+	}
+	if c.Certifications < 0 || c.ItemsPerCert < 0 {
+		return cfg, errors.New("--certifications and --items-per-cert must not be negative")
+	}
+	if c.Certifications > 0 {
+		cfg.Certifications = c.Certifications
+	}
+	if c.ItemsPerCert > 0 {
+		cfg.ItemsPerCertification = c.ItemsPerCert
+	}
+	switch {
+	case c.RateLimit == 0 || c.RateLimit < -1:
+		return cfg, fmt.Errorf("--rate-limit must be positive, or -1 for none, not %d", c.RateLimit)
+	case c.Latency < 0 || c.Jitter < 0:
+		return cfg, errors.New("--latency and --jitter must not be negative")
+	case c.TaskTime <= 0:
+		return cfg, errors.New("--task-time must be positive")
+	case c.ErrorRate < 0 || c.ErrorRate > 1:
+		return cfg, fmt.Errorf("--error-rate must be between 0 and 1, not %v", c.ErrorRate)
+	}
+	cfg.TaskQueuedFor = c.TaskTime * 2 / 5
+	cfg.TaskRunningFor = c.TaskTime - cfg.TaskQueuedFor
+	return cfg, nil
+}
+
+// printBanner tells a person how to use the tenant. The credentials are the
+// sandbox's fixed, public test credentials, not secrets.
+func printBanner(w io.Writer, base string, cfg sandbox.Config, clients []sandbox.Credential) {
+	admin := clients[0]
+	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	p("certops sandbox: an emulated SailPoint ISC tenant (seed %d, %d certifications × %d items)", cfg.Seed, cfg.Certifications, cfg.ItemsPerCertification)
+	p("")
+	p("Base URL:  %s", base)
+	p("Token URL: %s/oauth/token", base)
+	p("")
+	p("API clients (client id / client secret):")
+	for _, c := range clients {
+		who := fmt.Sprintf("%s <%s>", c.Name, c.Email)
+		if c.Role == sandbox.RoleAdmin {
+			who += ", sees every certification"
+		} else {
+			who += ", sees the certifications they review"
+		}
+		p("  %-8s  %s / %s  (%s)", c.Role, c.ClientID, c.ClientSecret, who)
+	}
+	p("")
+	p("Point any ISC client (SailPoint's SDKs and CLI, certops) at it:")
+	p("  export SAIL_BASE_URL=%s", base)
+	p("  export SAIL_CLIENT_ID=%s", admin.ClientID)
+	p("  export SAIL_CLIENT_SECRET=%s", admin.ClientSecret)
+	p("")
+	p("Try it:")
+	p(`  TOKEN=$(curl -s -X POST '%s/oauth/token' -d grant_type=client_credentials -d client_id=%s -d client_secret=%s | sed -E 's/.*"access_token":"([^"]+)".*/\1/')`, base, admin.ClientID, admin.ClientSecret)
+	p(`  curl -s -H "Authorization: Bearer $TOKEN" '%s/v3/certifications?limit=5&count=true'`, base)
+	p("")
+	p("Test controls (no auth): GET %s/_sandbox/stats, POST %s/_sandbox/faults, POST %s/_sandbox/latency", base, base, base)
+}
+
+func envconfigProcess(c *config) error { return envconfig.Process("sandbox", c) }

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certops/certops/internal/sandbox"
+)
+
+// Run the command on a free port, read its banner, get a token and list
+// certifications, then stop it.
+func TestRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--seed", "3"}, os.Getenv, strings.NewReader(""), outW, io.Discard)
+		outW.Close()
+	}()
+
+	var base, curl string
+	lines := bufio.NewScanner(outR)
+	for lines.Scan() {
+		line := lines.Text()
+		if v, ok := strings.CutPrefix(line, "Base URL:"); ok {
+			base = strings.TrimSpace(v)
+		}
+		if strings.Contains(line, "curl -s -H") {
+			curl = line
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, outR) }()
+	require.NotEmpty(t, base, "the banner names the base URL")
+	assert.NotContains(t, base, ":0", "the actual port")
+	assert.Contains(t, curl, base+"/v3/certifications")
+
+	res, err := http.PostForm(base+"/oauth/token", url.Values{
+		"grant_type": {"client_credentials"}, "client_id": {sandbox.AdminClientID}, "client_secret": {sandbox.AdminClientSecret},
+	})
+	require.NoError(t, err)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&tok))
+	res.Body.Close()
+	require.NotEmpty(t, tok.AccessToken)
+
+	req, _ := http.NewRequest("GET", base+"/v3/certifications?count=true", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	res, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var certs []map[string]any
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&certs))
+	res.Body.Close()
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Len(t, certs, sandbox.SmallCertifications)
+	assert.Equal(t, "12", res.Header.Get("X-Total-Count"))
+
+	cancel()
+	select {
+	case err := <-done:
+		assert.NoError(t, err, "graceful shutdown")
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return after cancel")
+	}
+}
+
+func TestRunConfiguration(t *testing.T) {
+	t.Setenv("SANDBOX_SIZE", "large")
+	t.Setenv("SANDBOX_TASK_TIME", "1s")
+	var c config
+	require.NoError(t, envconfigProcess(&c))
+	cfg, err := sandboxConfig(c)
+	require.NoError(t, err)
+	assert.Equal(t, 10_000, cfg.Certifications)
+	assert.Equal(t, 10, cfg.ItemsPerCertification)
+	assert.Equal(t, 400*time.Millisecond, cfg.TaskQueuedFor)
+	assert.Equal(t, 600*time.Millisecond, cfg.TaskRunningFor)
+
+	c.Certifications = 50
+	cfg, err = sandboxConfig(c)
+	require.NoError(t, err)
+	assert.Equal(t, 50, cfg.Certifications, "an explicit count overrides the size")
+
+	for name, bad := range map[string]func(*config){
+		"size":       func(c *config) { c.Size = "medium" },
+		"rate limit": func(c *config) { c.RateLimit = 0 },
+		"latency":    func(c *config) { c.Latency = -time.Second },
+		"task time":  func(c *config) { c.TaskTime = 0 },
+		"error rate": func(c *config) { c.ErrorRate = 2 },
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := config{Size: "small", RateLimit: 100, TaskTime: time.Second}
+			bad(&c)
+			_, err := sandboxConfig(c)
+			assert.Error(t, err)
+		})
+	}
+
+	err = run(context.Background(), []string{"sandbox", "--size", "huge", "--addr", "127.0.0.1:0"}, os.Getenv, nil, io.Discard, io.Discard)
+	assert.ErrorContains(t, err, "huge")
+}
