@@ -1,0 +1,138 @@
+package sailpoint_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certops/certops/internal/certs"
+	"github.com/certops/certops/internal/sandbox"
+)
+
+func TestPagination(t *testing.T) {
+	ctx := context.Background()
+	for _, version := range versions {
+		t.Run(version, func(t *testing.T) {
+			t.Parallel()
+			const n = 620 // three pages of 250, the last one short
+			h := start(t, sandbox.Config{Certifications: n, ItemsPerCertification: 2}, version)
+			c := h.client
+
+			// The reference: one page after another, by hand.
+			var want []certs.Certification
+			for off := 0; ; off += certs.MaxPageLimit {
+				page, err := c.ListCertifications(ctx, certs.CertificationFilter{Page: certs.PageOptions{Offset: off}})
+				require.NoError(t, err)
+				want = append(want, page.Items...)
+				if len(page.Items) < certs.MaxPageLimit {
+					break
+				}
+			}
+			require.Len(t, want, n)
+			assert.Len(t, unique(ids(want)), n, "no certification twice")
+
+			t.Run("list-all returns every page in order", func(t *testing.T) {
+				h.sb.ResetStats()
+				got, err := c.ListAllCertifications(ctx, certs.CertificationFilter{})
+				require.NoError(t, err)
+				assert.Equal(t, ids(want), ids(got))
+				assert.Equal(t, 3, h.sb.Stats().Calls(opList), "one call per page, no extra")
+			})
+
+			t.Run("small pages across boundaries", func(t *testing.T) {
+				got, err := c.ListAllCertifications(ctx, certs.CertificationFilter{Page: certs.PageOptions{Limit: 7}})
+				require.NoError(t, err)
+				assert.Equal(t, ids(want), ids(got))
+			})
+
+			t.Run("from an offset", func(t *testing.T) {
+				got, err := c.ListAllCertifications(ctx, certs.CertificationFilter{Page: certs.PageOptions{Offset: 245, Limit: 10}})
+				require.NoError(t, err)
+				assert.Equal(t, ids(want[245:]), ids(got))
+			})
+
+			t.Run("iterator matches and can stop early", func(t *testing.T) {
+				var got []certs.Certification
+				for cert, err := range c.Certifications(ctx, certs.CertificationFilter{Page: certs.PageOptions{Limit: 100}}) {
+					require.NoError(t, err)
+					got = append(got, cert)
+				}
+				assert.Equal(t, ids(want), ids(got))
+
+				h.sb.ResetStats()
+				seen := 0
+				for _, err := range c.Certifications(ctx, certs.CertificationFilter{Page: certs.PageOptions{Limit: 100}}) {
+					require.NoError(t, err)
+					if seen++; seen == 150 {
+						break
+					}
+				}
+				assert.Equal(t, 2, h.sb.Stats().Calls(opList), "no page fetched after the break")
+			})
+
+			t.Run("iterator reports a bad limit once", func(t *testing.T) {
+				var errs []error
+				for _, err := range c.Certifications(ctx, certs.CertificationFilter{Page: certs.PageOptions{Limit: 300}}) {
+					errs = append(errs, err)
+				}
+				require.Len(t, errs, 1)
+				assert.Equal(t, certs.EINVALID, certs.ErrorCode(errs[0]))
+			})
+
+			t.Run("with filters", func(t *testing.T) {
+				var wantActive []certs.Certification
+				for _, cert := range want {
+					if cert.Phase == certs.PhaseActive {
+						wantActive = append(wantActive, cert)
+					}
+				}
+				got, err := c.ListAllCertifications(ctx, certs.CertificationFilter{Phase: certs.PhaseActive, Page: certs.PageOptions{Limit: 40}})
+				require.NoError(t, err)
+				assert.Equal(t, ids(wantActive), ids(got))
+
+				page, err := c.ListCertifications(ctx, certs.CertificationFilter{Phase: certs.PhaseActive, Page: certs.PageOptions{Limit: 1, Count: true}})
+				require.NoError(t, err)
+				assert.Equal(t, len(wantActive), page.Total)
+			})
+
+			t.Run("reviewers and items list-all and iterate", func(t *testing.T) {
+				cert := want[0]
+				items, err := c.ListAllReviewItems(ctx, cert.ID, certs.ReviewItemFilter{Page: certs.PageOptions{Limit: 1}})
+				require.NoError(t, err)
+				assert.Len(t, items, 2)
+				var iterated []certs.ReviewItem
+				for it, err := range c.ReviewItems(ctx, cert.ID, certs.ReviewItemFilter{Page: certs.PageOptions{Limit: 1}}) {
+					require.NoError(t, err)
+					iterated = append(iterated, it)
+				}
+				assert.Equal(t, itemIDs(items), itemIDs(iterated))
+
+				revs, err := c.ListAllReviewers(ctx, cert.ID, certs.ReviewerFilter{Page: certs.PageOptions{Limit: 1}})
+				require.NoError(t, err)
+				var iterRevs []certs.IdentityRef
+				for r, err := range c.Reviewers(ctx, cert.ID, certs.ReviewerFilter{Page: certs.PageOptions{Limit: 1}}) {
+					require.NoError(t, err)
+					iterRevs = append(iterRevs, r)
+				}
+				assert.Equal(t, reviewerIDs(revs), reviewerIDs(iterRevs))
+			})
+
+			t.Run("a failing page fails list-all", func(t *testing.T) {
+				h.sb.InjectFault(sandbox.Fault{Operation: opList, Kind: sandbox.Fault500, Count: 1})
+				_, err := c.ListAllCertifications(ctx, certs.CertificationFilter{Page: certs.PageOptions{Limit: 50}})
+				require.Error(t, err)
+				assert.Equal(t, certs.EUNAVAILABLE, certs.ErrorCode(err))
+			})
+		})
+	}
+}
+
+func unique(xs []string) map[string]bool {
+	m := map[string]bool{}
+	for _, x := range xs {
+		m[x] = true
+	}
+	return m
+}

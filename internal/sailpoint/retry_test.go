@@ -1,0 +1,499 @@
+package sailpoint_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certops/certops/internal/certs"
+	"github.com/certops/certops/internal/sailpoint"
+	"github.com/certops/certops/internal/sandbox"
+)
+
+// Operation names as the sandbox counts them (no V1 suffix).
+const (
+	opList  = "listIdentityCertifications"
+	opGet   = "getIdentityCertification"
+	opAsync = "submitReassignCertsAsync"
+	opSync  = "reassignIdentityCertifications"
+	opTasks = "getPendingCertificationTasks"
+)
+
+func TestReadFaults(t *testing.T) {
+	ctx := context.Background()
+	for _, version := range versions {
+		t.Run(version, func(t *testing.T) {
+			t.Parallel()
+
+			t.Run("a run of 503s is retried", func(t *testing.T) {
+				h := start(t, sandbox.Config{}, version)
+				h.sb.InjectFault(sandbox.Fault{Operation: opList, Kind: sandbox.Fault503, Count: 3})
+				page, err := h.client.ListCertifications(ctx, certs.CertificationFilter{})
+				require.NoError(t, err)
+				assert.Len(t, page.Items, sandbox.SmallCertifications)
+				assert.Equal(t, 4, h.sb.Stats().Calls(opList))
+			})
+
+			t.Run("503s beyond the budget surface SailPoint's details", func(t *testing.T) {
+				h := start(t, sandbox.Config{}, version)
+				h.sb.InjectFault(sandbox.Fault{Operation: opList, Kind: sandbox.Fault503, Count: 10})
+				_, err := h.client.ListCertifications(ctx, certs.CertificationFilter{})
+				require.Error(t, err)
+				assert.Equal(t, certs.EUNAVAILABLE, certs.ErrorCode(err))
+				apiErr := sailpoint.AsAPIError(err)
+				require.NotNil(t, apiErr)
+				assert.Equal(t, 503, apiErr.Status)
+				assert.NotEmpty(t, apiErr.TrackingID)
+				assert.Equal(t, 1+h.cfg.MaxRetries, h.sb.Stats().Calls(opList), "one call and MaxRetries retries")
+			})
+
+			t.Run("a 500 is not retried", func(t *testing.T) {
+				h := start(t, sandbox.Config{}, version)
+				h.sb.InjectFault(sandbox.Fault{Operation: opList, Kind: sandbox.Fault500})
+				_, err := h.client.ListCertifications(ctx, certs.CertificationFilter{})
+				require.Error(t, err)
+				assert.Equal(t, certs.EUNAVAILABLE, certs.ErrorCode(err))
+				up := certs.UpstreamOf(err)
+				require.NotNil(t, up)
+				assert.Equal(t, 500, up.Status)
+				assert.Equal(t, "500.0 Internal Fault", up.DetailCode)
+				assert.Equal(t, 1, h.sb.Stats().Calls(opList))
+			})
+
+			t.Run("a 429 waits for Retry-After, then succeeds", func(t *testing.T) {
+				h := start(t, sandbox.Config{}, version)
+				h.sb.InjectFault(sandbox.Fault{Operation: opList, Kind: sandbox.Fault429, RetryAfter: 1})
+				_, err := h.client.ListCertifications(ctx, certs.CertificationFilter{})
+				require.NoError(t, err)
+				st := h.sb.Stats()
+				assert.Equal(t, 2, st.Calls(opList))
+				assert.Equal(t, 1, st.Operations[opList].RateLimited)
+			})
+
+			t.Run("a 429 longer than the caller's deadline fails at once", func(t *testing.T) {
+				h := start(t, sandbox.Config{}, version)
+				h.sb.InjectFault(sandbox.Fault{Operation: opList, Kind: sandbox.Fault429, RetryAfter: 120})
+				ctx, cancel := context.WithTimeout(ctx, time.Minute)
+				defer cancel()
+				_, err := h.client.ListCertifications(ctx, certs.CertificationFilter{})
+				require.Error(t, err)
+				assert.Equal(t, certs.ERATELIMITED, certs.ErrorCode(err))
+				apiErr := sailpoint.AsAPIError(err)
+				require.NotNil(t, apiErr)
+				assert.Equal(t, 120*time.Second, apiErr.RetryAfter)
+				assert.Contains(t, certs.ErrorMessage(err), "try again in 2m0s")
+				assert.Equal(t, 1, h.sb.Stats().Calls(opList))
+			})
+
+			t.Run("a hang ends with the caller's deadline", func(t *testing.T) {
+				h := start(t, sandbox.Config{}, version)
+				h.sb.InjectFault(sandbox.Fault{Operation: opList, Kind: sandbox.FaultHang, Count: 100})
+				ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+				defer cancel()
+				_, err := h.client.ListCertifications(ctx, certs.CertificationFilter{})
+				require.Error(t, err)
+				assert.ErrorIs(t, err, context.DeadlineExceeded)
+				assert.Equal(t, certs.EUNAVAILABLE, certs.ErrorCode(err))
+			})
+
+			t.Run("a hung attempt times out and is retried", func(t *testing.T) {
+				h := start(t, sandbox.Config{}, version, func(c *sailpoint.Config, _ *sailpoint.Options) { c.Timeout = 100 * time.Millisecond })
+				h.sb.InjectFault(sandbox.Fault{Operation: opList, Kind: sandbox.FaultHang})
+				_, err := h.client.ListCertifications(ctx, certs.CertificationFilter{})
+				require.NoError(t, err)
+				assert.Equal(t, 2, h.sb.Stats().Calls(opList))
+			})
+
+			t.Run("a closed connection on a read is retried", func(t *testing.T) {
+				h := start(t, sandbox.Config{}, version)
+				cert := h.firstCert(t)
+				h.sb.InjectFault(sandbox.Fault{Operation: opGet, Kind: sandbox.FaultCloseAfterApply})
+				got, err := h.client.GetCertification(ctx, cert.ID)
+				require.NoError(t, err)
+				assert.Equal(t, cert.ID, got.ID)
+				assert.Equal(t, 2, h.sb.Stats().Calls(opGet))
+			})
+
+			t.Run("cancellation stops a hung call", func(t *testing.T) {
+				h := start(t, sandbox.Config{}, version)
+				h.sb.InjectFault(sandbox.Fault{Operation: opList, Kind: sandbox.FaultHang})
+				ctx, cancel := context.WithCancel(ctx)
+				go func() {
+					// Cancel once the call is at the sandbox.
+					for h.sb.Stats().Calls(opList) == 0 {
+						time.Sleep(time.Millisecond)
+					}
+					cancel()
+				}()
+				_, err := h.client.ListCertifications(ctx, certs.CertificationFilter{})
+				require.Error(t, err)
+				assert.ErrorIs(t, err, context.Canceled)
+				assert.Equal(t, 1, h.sb.Stats().Calls(opList), "not retried after cancellation")
+			})
+
+			t.Run("cancellation stops list-all", func(t *testing.T) {
+				h := start(t, sandbox.Config{Certifications: 3000}, version)
+				h.sb.SetLatency(20*time.Millisecond, 0)
+				ctx, cancel := context.WithCancel(ctx)
+				go func() {
+					for h.sb.Stats().Calls(opList) < 3 {
+						time.Sleep(time.Millisecond)
+					}
+					cancel()
+				}()
+				_, err := h.client.ListAllCertifications(ctx, certs.CertificationFilter{Page: certs.PageOptions{Limit: 10}})
+				require.Error(t, err)
+				assert.ErrorIs(t, err, context.Canceled)
+				// The client's goroutines have all returned (errgroup.Wait);
+				// only a few pages were ever asked for.
+				assert.Less(t, h.sb.Stats().Calls(opList), 300, "most of the 300 pages were never asked for")
+			})
+
+			t.Run("an already canceled context sends nothing", func(t *testing.T) {
+				h := start(t, sandbox.Config{}, version)
+				ctx, cancel := context.WithCancel(ctx)
+				cancel()
+				_, err := h.client.ListCertifications(ctx, certs.CertificationFilter{})
+				assert.ErrorIs(t, err, context.Canceled)
+				assert.Zero(t, h.sb.Stats().Calls(opList))
+			})
+		})
+	}
+}
+
+// TestReassignFaults checks the mutation rules of the package doc: never
+// a second submission, the outcome reconciled or reported as EUNKNOWN.
+func TestReassignFaults(t *testing.T) {
+	ctx := context.Background()
+	for _, version := range versions {
+		t.Run(version, func(t *testing.T) {
+			t.Parallel()
+			setup := func(t *testing.T, tweak ...func(*sailpoint.Config, *sailpoint.Options)) (*harness, certs.Reassignment) {
+				h := start(t, sandbox.Config{TaskQueuedFor: 50 * time.Millisecond, TaskRunningFor: 50 * time.Millisecond}, version, tweak...)
+				all, err := h.client.ListAllCertifications(ctx, certs.CertificationFilter{Phase: certs.PhaseActive})
+				require.NoError(t, err)
+				to, refs := h.move(t, all[0], 2)
+				return h, certs.Reassignment{CertificationID: all[0].ID, Refs: refs, To: to, Reason: "coverage"}
+			}
+			// settle waits for every task and returns the sandbox's stats.
+			settle := func(t *testing.T, h *harness, task *certs.Task) sandbox.Stats {
+				if task != nil {
+					done, err := h.client.WaitForTask(ctx, task.ID, 10*time.Millisecond)
+					require.NoError(t, err)
+					assert.Equal(t, certs.TaskSuccess, done.Status, "task errors: %v", done.Errors)
+				}
+				return h.sb.Stats()
+			}
+
+			t.Run("async: connection closed after apply reconciles to the one task", func(t *testing.T) {
+				h, r := setup(t)
+				h.sb.InjectFault(sandbox.Fault{Operation: opAsync, Kind: sandbox.FaultCloseAfterApply})
+				task, err := h.client.ReassignAsync(ctx, r)
+				require.NoError(t, err)
+				assert.Equal(t, r.CertificationID, task.TargetID)
+				st := settle(t, h, task)
+				assert.Equal(t, 1, st.Calls(opAsync), "submitted once")
+				assert.Equal(t, 1, st.ReassignmentsApplied, "applied exactly once")
+				assert.Equal(t, 2, st.ItemsMoved)
+			})
+
+			t.Run("async: a 503 is not resubmitted", func(t *testing.T) {
+				h, r := setup(t)
+				h.sb.InjectFault(sandbox.Fault{Operation: opAsync, Kind: sandbox.Fault503})
+				_, err := h.client.ReassignAsync(ctx, r)
+				require.Error(t, err)
+				assert.Equal(t, certs.EUNKNOWN, certs.ErrorCode(err))
+				assert.Contains(t, certs.ErrorMessage(err), "check pending tasks of certification "+r.CertificationID+" before retrying")
+				up := certs.UpstreamOf(err)
+				require.NotNil(t, up, "SailPoint's answer is kept")
+				assert.Equal(t, 503, up.Status)
+				assert.NotEmpty(t, up.TrackingID)
+				st := h.sb.Stats()
+				assert.Equal(t, 1, st.Calls(opAsync))
+				assert.Equal(t, 1, st.Calls(opTasks), "reconciled by reading pending tasks")
+				assert.Zero(t, st.ReassignmentsApplied)
+			})
+
+			t.Run("async: a 500 is not resubmitted", func(t *testing.T) {
+				h, r := setup(t)
+				h.sb.InjectFault(sandbox.Fault{Operation: opAsync, Kind: sandbox.Fault500})
+				_, err := h.client.ReassignAsync(ctx, r)
+				assert.Equal(t, certs.EUNKNOWN, certs.ErrorCode(err))
+				assert.Equal(t, 1, h.sb.Stats().Calls(opAsync))
+			})
+
+			t.Run("async: a 429 is retried (it was not applied)", func(t *testing.T) {
+				h, r := setup(t)
+				h.sb.InjectFault(sandbox.Fault{Operation: opAsync, Kind: sandbox.Fault429, RetryAfter: 1})
+				task, err := h.client.ReassignAsync(ctx, r)
+				require.NoError(t, err)
+				st := settle(t, h, task)
+				assert.Equal(t, 2, st.Calls(opAsync))
+				assert.Equal(t, 1, st.ReassignmentsApplied)
+			})
+
+			t.Run("async: a hang past the attempt timeout is reconciled, not resent", func(t *testing.T) {
+				h, r := setup(t, func(c *sailpoint.Config, _ *sailpoint.Options) { c.Timeout = 200 * time.Millisecond })
+				h.sb.InjectFault(sandbox.Fault{Operation: opAsync, Kind: sandbox.FaultHang})
+				_, err := h.client.ReassignAsync(ctx, r)
+				require.Error(t, err)
+				assert.Equal(t, certs.EUNKNOWN, certs.ErrorCode(err))
+				st := h.sb.Stats()
+				assert.Equal(t, 1, st.Calls(opAsync))
+				assert.Zero(t, st.ReassignmentsApplied)
+			})
+
+			t.Run("async: the caller's deadline during a hang is EUNKNOWN at once", func(t *testing.T) {
+				h, r := setup(t)
+				h.sb.InjectFault(sandbox.Fault{Operation: opAsync, Kind: sandbox.FaultHang})
+				ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+				defer cancel()
+				_, err := h.client.ReassignAsync(ctx, r)
+				require.Error(t, err)
+				assert.Equal(t, certs.EUNKNOWN, certs.ErrorCode(err))
+				assert.ErrorIs(t, err, context.DeadlineExceeded)
+				st := h.sb.Stats()
+				assert.Equal(t, 1, st.Calls(opAsync))
+				assert.Zero(t, st.Calls(opTasks), "no reconciliation after the caller gave up")
+			})
+
+			t.Run("async: another call's task is never claimed", func(t *testing.T) {
+				h, r := setup(t)
+				first := r
+				first.Refs = r.Refs[:1]
+				task1, err := h.client.ReassignAsync(ctx, first)
+				require.NoError(t, err)
+				second := r
+				second.Refs = r.Refs[1:]
+				h.sb.InjectFault(sandbox.Fault{Operation: opAsync, Kind: sandbox.Fault503})
+				_, err = h.client.ReassignAsync(ctx, second)
+				assert.Equal(t, certs.EUNKNOWN, certs.ErrorCode(err), "the pending task is the first call's, not this one's")
+				settle(t, h, task1)
+			})
+
+			t.Run("sync: connection closed after apply reconciles to the certification", func(t *testing.T) {
+				h, r := setup(t)
+				h.sb.InjectFault(sandbox.Fault{Operation: opSync, Kind: sandbox.FaultCloseAfterApply})
+				cert, err := h.client.Reassign(ctx, r)
+				require.NoError(t, err)
+				assert.Equal(t, r.CertificationID, cert.ID)
+				st := h.sb.Stats()
+				assert.Equal(t, 1, st.Calls(opSync))
+				assert.Equal(t, 1, st.ReassignmentsApplied)
+			})
+
+			t.Run("sync: a 503 before applying is EUNKNOWN, not resent", func(t *testing.T) {
+				h, r := setup(t)
+				h.sb.InjectFault(sandbox.Fault{Operation: opSync, Kind: sandbox.Fault503})
+				_, err := h.client.Reassign(ctx, r)
+				require.Error(t, err)
+				assert.Equal(t, certs.EUNKNOWN, certs.ErrorCode(err))
+				assert.Contains(t, certs.ErrorMessage(err), "2 of its items are still in the certification")
+				st := h.sb.Stats()
+				assert.Equal(t, 1, st.Calls(opSync))
+				assert.Zero(t, st.ReassignmentsApplied)
+			})
+
+			t.Run("sync: a 429 is retried", func(t *testing.T) {
+				h, r := setup(t)
+				h.sb.InjectFault(sandbox.Fault{Operation: opSync, Kind: sandbox.Fault429, RetryAfter: 1})
+				_, err := h.client.Reassign(ctx, r)
+				require.NoError(t, err)
+				st := h.sb.Stats()
+				assert.Equal(t, 2, st.Calls(opSync))
+				assert.Equal(t, 1, st.ReassignmentsApplied)
+			})
+		})
+	}
+}
+
+func TestInvalidInputSendsNothing(t *testing.T) {
+	ctx := context.Background()
+	h := start(t, sandbox.Config{}, sailpoint.APIv3)
+	c := h.client
+	good := h.firstCertID(t)
+	callsBefore := totalCalls(h.sb.Stats())
+	long := make([]byte, 600)
+	for i := range long {
+		long[i] = 'a'
+	}
+	refs := func(n int) []certs.Ref {
+		out := make([]certs.Ref, n)
+		for i := range out {
+			out[i] = certs.Ref{ID: "item" + string(rune('a'+i%26)), Type: certs.RefItem}
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		call func() error
+	}{
+		{"path traversal id", func() error { _, err := c.GetCertification(ctx, "../x"); return err }},
+		{"dot-dot id", func() error { _, err := c.GetCertification(ctx, ".."); return err }},
+		{"quote in id", func() error { _, err := c.GetCertification(ctx, `a"b`); return err }},
+		{"slash in task id", func() error { _, err := c.GetTask(ctx, "a/b"); return err }},
+		{"empty identity id", func() error { _, err := c.GetIdentity(ctx, ""); return err }},
+		{"quote in filter id", func() error {
+			_, err := c.ListCertifications(ctx, certs.CertificationFilter{IDs: []string{`x") or (id pr`}})
+			return err
+		}},
+		{"bad reviewer identity", func() error {
+			_, err := c.ListCertifications(ctx, certs.CertificationFilter{ReviewerIdentity: "me or you"})
+			return err
+		}},
+		{"limit 251", func() error {
+			_, err := c.ListCertifications(ctx, certs.CertificationFilter{Page: certs.PageOptions{Limit: 251}})
+			return err
+		}},
+		{"negative offset", func() error {
+			_, err := c.ListReviewItems(ctx, good, certs.ReviewItemFilter{Page: certs.PageOptions{Offset: -1}})
+			return err
+		}},
+		{"unknown sorter", func() error {
+			_, err := c.ListCertifications(ctx, certs.CertificationFilter{Sorters: []string{"created"}})
+			return err
+		}},
+		{"unknown phase", func() error {
+			_, err := c.ListCertifications(ctx, certs.CertificationFilter{Phase: "DONE"})
+			return err
+		}},
+		{"unknown access type", func() error {
+			_, err := c.ListReviewItems(ctx, good, certs.ReviewItemFilter{AccessType: "ACCOUNT"})
+			return err
+		}},
+		{"two selectors", func() error {
+			_, err := c.ListReviewItems(ctx, good, certs.ReviewItemFilter{AccessProfiles: []string{"a"}, Roles: []string{"b"}})
+			return err
+		}},
+		{"control character in a name", func() error {
+			_, err := c.ListReviewers(ctx, good, certs.ReviewerFilter{Name: "a\nb"})
+			return err
+		}},
+		{"overlong email", func() error { _, err := c.FindIdentityByEmail(ctx, string(long)+"@x"); return err }},
+		{"empty alias", func() error { _, err := c.FindIdentityByAlias(ctx, ""); return err }},
+		{"51 refs sync", func() error {
+			_, err := c.Reassign(ctx, certs.Reassignment{CertificationID: good, Refs: refs(51), To: "someone", Reason: "r"})
+			return err
+		}},
+		{"501 refs async", func() error {
+			_, err := c.ReassignAsync(ctx, certs.Reassignment{CertificationID: good, Refs: refs(501), To: "someone", Reason: "r"})
+			return err
+		}},
+		{"no reason", func() error {
+			_, err := c.ReassignAsync(ctx, certs.Reassignment{CertificationID: good, Refs: refs(1), To: "someone"})
+			return err
+		}},
+		{"bad ref type", func() error {
+			_, err := c.ReassignAsync(ctx, certs.Reassignment{CertificationID: good, Refs: []certs.Ref{{ID: "x", Type: "ALL"}}, To: "someone", Reason: "r"})
+			return err
+		}},
+		{"bad target", func() error {
+			_, err := c.ReassignAsync(ctx, certs.Reassignment{CertificationID: good, Refs: refs(1), To: "../admin", Reason: "r"})
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.call()
+			require.Error(t, err)
+			assert.Equal(t, certs.EINVALID, certs.ErrorCode(err), "%v", err)
+		})
+	}
+	assert.Equal(t, callsBefore, totalCalls(h.sb.Stats()), "no invalid input reached the tenant")
+}
+
+// TestFilterLiteralsRoundTrip sends quotes, backslashes and unicode in
+// filter literals: they match what they should and nothing else.
+func TestFilterLiteralsRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	for _, version := range versions {
+		t.Run(version, func(t *testing.T) {
+			t.Parallel()
+			h := start(t, sandbox.Config{Certifications: 120}, version)
+			c := h.client
+
+			t.Run("quotes and backslashes find nothing, cleanly", func(t *testing.T) {
+				for _, email := range []string{`o"brien@acme.example`, `back\slash@acme.example`, `x" or email sw "`, `\"`, `"`} {
+					_, err := c.FindIdentityByEmail(ctx, email)
+					assert.Equal(t, certs.ENOTFOUND, certs.ErrorCode(err), "%q: %v", email, err)
+				}
+				cert := h.firstCertID(t)
+				page, err := c.ListReviewers(ctx, cert, certs.ReviewerFilter{NameSW: `a" or name sw "`})
+				require.NoError(t, err)
+				assert.Empty(t, page.Items)
+			})
+
+			t.Run("backslashes match a permission target", func(t *testing.T) {
+				it, cert := entitlementWithPermissions(t, h)
+				all, err := c.ListItemPermissions(ctx, cert, it.ID, certs.PermissionFilter{})
+				require.NoError(t, err)
+				for _, p := range all.Items {
+					got, err := c.ListItemPermissions(ctx, cert, it.ID, certs.PermissionFilter{Target: p.Target})
+					require.NoError(t, err)
+					require.Len(t, got.Items, 1, "target %q", p.Target)
+					assert.Equal(t, p.Target, got.Items[0].Target)
+				}
+			})
+
+			t.Run("unicode names match", func(t *testing.T) {
+				all, err := c.ListAllCertifications(ctx, certs.CertificationFilter{})
+				require.NoError(t, err)
+				var found certs.ReviewItem
+				var certID string
+				for _, cc := range all {
+					items, err := c.ListAllReviewItems(ctx, cc.ID, certs.ReviewItemFilter{})
+					require.NoError(t, err)
+					for _, it := range items {
+						if !isASCII(it.IdentitySummary.Name) {
+							found, certID = it, cc.ID
+						}
+					}
+					if certID != "" {
+						break
+					}
+				}
+				require.NotEmpty(t, certID, "an identity with a non-ASCII name")
+				name := []rune(found.IdentitySummary.Name)
+				got, err := c.ListAllReviewItems(ctx, certID, certs.ReviewItemFilter{IdentityName: found.IdentitySummary.Name})
+				require.NoError(t, err)
+				assert.Contains(t, itemIDs(got), found.ID, "full name %q", string(name))
+				for _, it := range got {
+					assert.Equal(t, found.IdentitySummary.Name, it.IdentitySummary.Name)
+				}
+			})
+		})
+	}
+}
+
+func TestAPIErrorsAreReachable(t *testing.T) {
+	h := start(t, sandbox.Config{}, sailpoint.APIv3)
+	_, err := h.client.GetTask(context.Background(), "nope")
+	var apiErr *sailpoint.APIError
+	require.True(t, errors.As(err, &apiErr))
+	assert.Equal(t, 404, apiErr.Status)
+	assert.Equal(t, "getCertificationTask", apiErr.Operation)
+	assert.Equal(t, "/v3/certification-tasks/nope", apiErr.Path)
+}
+
+func (h *harness) firstCertID(t testing.TB) string { return h.firstCert(t).ID }
+
+func totalCalls(st sandbox.Stats) int {
+	n := 0
+	for _, op := range st.Operations {
+		n += op.Calls
+	}
+	return n
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] > 127 {
+			return false
+		}
+	}
+	return true
+}
