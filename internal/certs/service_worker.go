@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -122,7 +123,7 @@ func (s *Service) reconcile(ctx context.Context, r *Request) (*Request, error) {
 		if taskOf(r, i) != nil {
 			continue
 		}
-		if t := matchingTask(pending, used, certID, r.Created); t != nil {
+		if t := matchingTask(pending, used, certID, r.Plan.To.ID, r.Created); t != nil {
 			used[t.ID] = true
 			found = append(found, RequestTask{Call: i, TaskID: t.ID, Status: t.Status, Errors: t.Errors})
 			notes = append(notes, fmt.Sprintf("call %d found as pending ISC task %s", i+1, t.ID))
@@ -198,9 +199,10 @@ func (s *Service) reconcile(ctx context.Context, r *Request) (*Request, error) {
 }
 
 // matchingTask finds a pending reassignment task on the certification,
-// created since the request (with a minute's allowance for clock skew) and
-// not already recorded for another call.
-func matchingTask(pending []Task, used map[string]bool, certID string, since time.Time) *Task {
+// created since the request (with a minute's allowance for clock skew),
+// moving work to the plan's target when its trail says, and not already
+// recorded for another call.
+func matchingTask(pending []Task, used map[string]bool, certID, to string, since time.Time) *Task {
 	for i := range pending {
 		t := &pending[i]
 		if used[t.ID] || (t.Type != TaskReassign && t.Type != TaskAdminReassign) {
@@ -210,6 +212,9 @@ func matchingTask(pending []Task, used map[string]bool, certID string, since tim
 			continue
 		}
 		if !t.Created.IsZero() && t.Created.Before(since.Add(-time.Minute)) {
+			continue
+		}
+		if len(t.Trail) > 0 && !slices.ContainsFunc(t.Trail, func(tr ReassignmentTrail) bool { return tr.NewOwner == to }) {
 			continue
 		}
 		return t
