@@ -53,7 +53,7 @@ type mcpConfig struct {
 	Tools     string `envconfig:"CERTOPS_MCP_TOOLS"`
 	DenyTools string `envconfig:"CERTOPS_MCP_DENY_TOOLS"`
 	// MaxBodyBytes caps HTTP request bodies.
-	MaxBodyBytes int64 `envconfig:"CERTOPS_MCP_MAX_BODY_BYTES" default:"1048576"`
+	MaxBodyBytes int64  `envconfig:"CERTOPS_MCP_MAX_BODY_BYTES" default:"1048576"`
 	LogLevel     string `envconfig:"CERTOPS_LOG_LEVEL" default:"info"`
 }
 

@@ -1,0 +1,395 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/jsonschema-go/jsonschema"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var allTools = []string{"get_certification", "get_item_permissions", "get_reassignment_status", "list_certifications",
+	"list_pending_tasks", "list_review_items", "list_reviewers", "plan_reassignment", "reassign"}
+
+// fixture is what a tour of the read tools finds to reassign.
+type fixture struct {
+	certID, reviewerID    string
+	openItems             []string // open items not about the target
+	targetID, targetEmail string
+}
+
+// readTour calls every read tool against the sandbox, checks each result
+// against the tool's output schema, and finds work to reassign.
+func readTour(t *testing.T, cs *mcp.ClientSession, rs map[string]*jsonschema.Resolved) fixture {
+	t.Helper()
+	mine := validated(t, cs, rs, "list_certifications", map[string]any{})
+	rows := list(mine, "certifications")
+	require.NotEmpty(t, rows, "the sandbox identity reviews nothing")
+	fx := fixture{certID: str(rows[0], "id"), reviewerID: str(rows[0], "reviewer", "id")}
+	for _, r := range rows {
+		assert.Equal(t, fx.reviewerID, str(r, "reviewer", "id"), "my certifications are mine")
+	}
+
+	detail := validated(t, cs, rs, "get_certification", map[string]any{"certification_id": fx.certID})
+	assert.Equal(t, fx.certID, str(detail, "certification", "id"))
+	reviewers := validated(t, cs, rs, "list_reviewers", map[string]any{"certification_id": fx.certID})
+	assert.NotEmpty(t, list(reviewers, "reviewers"))
+
+	all := validated(t, cs, rs, "list_review_items", map[string]any{"certification_id": fx.certID, "status": "all", "limit": 100})
+	items := list(all, "items")
+	require.NotEmpty(t, items)
+	for _, it := range items {
+		if str(it, "access", "type") == "ENTITLEMENT" {
+			if has, _ := it["access"].(map[string]any)["hasPermissions"].(bool); has {
+				perms := validated(t, cs, rs, "get_item_permissions", map[string]any{"certification_id": fx.certID, "item_id": str(it, "id")})
+				assert.NotEmpty(t, list(perms, "permissions"), "an entitlement with permissions shows them")
+				break
+			}
+		}
+	}
+	validated(t, cs, rs, "list_pending_tasks", map[string]any{"certification_id": fx.certID})
+
+	// The new reviewer: another reviewer of the same campaign.
+	campaign := validated(t, cs, rs, "list_certifications", map[string]any{"campaign_id": str(rows[0], "campaign", "id"), "status": "all", "limit": 100})
+	for _, r := range list(campaign, "certifications") {
+		if id := str(r, "reviewer", "id"); id != fx.reviewerID && str(r, "reviewer", "email") != "" {
+			fx.targetID, fx.targetEmail = id, str(r, "reviewer", "email")
+			break
+		}
+	}
+	require.NotEmpty(t, fx.targetEmail, "no other reviewer in the campaign")
+
+	open := validated(t, cs, rs, "list_review_items", map[string]any{"certification_id": fx.certID, "limit": 100})
+	for _, it := range list(open, "items") {
+		if str(it, "identity", "identityId") != fx.targetID {
+			fx.openItems = append(fx.openItems, str(it, "id"))
+		}
+	}
+	require.GreaterOrEqual(t, len(fx.openItems), 3, "need open items to move")
+	return fx
+}
+
+func planMove(t *testing.T, cs *mcp.ClientSession, rs map[string]*jsonschema.Resolved, fx fixture, items []string) map[string]any {
+	t.Helper()
+	p := validated(t, cs, rs, "plan_reassignment", map[string]any{
+		"certification_id": fx.certID, "item_ids": items, "target": fx.targetEmail, "reason": "Reviewer is on leave; moving to a peer",
+	})
+	require.NotEmpty(t, str(p, "planId"))
+	require.NotEmpty(t, str(p, "digest"))
+	assert.Equal(t, fx.targetID, str(p, "to", "id"))
+	assert.EqualValues(t, len(items), p["itemCount"])
+	return p
+}
+
+func accept(count *atomic.Int32, messages *[]string) func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+	return func(_ context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+		count.Add(1)
+		if messages != nil {
+			*messages = append(*messages, req.Params.Message)
+		}
+		return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"confirm": true}}, nil
+	}
+}
+
+func decline(count *atomic.Int32) func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+	return func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+		count.Add(1)
+		return &mcp.ElicitResult{Action: "decline"}, nil
+	}
+}
+
+// requestIDs returns the ids of the reassignment requests a certification
+// shows.
+func requestIDs(t *testing.T, cs *mcp.ClientSession, certID string) []string {
+	t.Helper()
+	d := ok(t, call(t, cs, "get_certification", map[string]any{"certification_id": certID}))
+	var ids []string
+	for _, r := range list(d, "requests") {
+		ids = append(ids, str(r, "id"))
+	}
+	return ids
+}
+
+func TestHTTPEndToEnd(t *testing.T) {
+	testEnv(t)
+	s := startHTTP(t)
+
+	var asked atomic.Int32
+	var messages []string
+	cs := connectHTTP(t, s, clientOptions{elicit: accept(&asked, &messages)})
+	assert.Equal(t, "2026-07-28", cs.InitializeResult().ProtocolVersion, "the newest revision is negotiated")
+
+	rs := schemas(t, cs)
+	names := make([]string, 0, len(rs))
+	for n := range rs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	assert.Equal(t, allTools, names)
+
+	fx := readTour(t, cs, rs)
+
+	t.Run("plan then reassign, confirmed through elicitation, to completion", func(t *testing.T) {
+		p := planMove(t, cs, rs, fx, fx.openItems[:1])
+		before := requestIDs(t, cs, fx.certID)
+		out := validated(t, cs, rs, "reassign", map[string]any{"plan_id": str(p, "planId"), "wait_seconds": 60})
+		assert.EqualValues(t, 1, asked.Load(), "the person was asked once")
+		require.Len(t, messages, 1)
+		assert.Contains(t, messages[0], str(p, "summary"), "the question shows the plan's summary")
+		assert.Equal(t, "completed", str(out, "outcome"), "%v", out)
+		reqID := str(out, "request", "id")
+
+		st := validated(t, cs, rs, "get_reassignment_status", map[string]any{"request_id": reqID})
+		assert.Equal(t, "completed", str(st, "request", "state"))
+		tasks := list(st["request"].(map[string]any), "tasks")
+		require.NotEmpty(t, tasks)
+		task := validated(t, cs, rs, "get_reassignment_status", map[string]any{"task_id": str(tasks[0], "taskId")})
+		assert.Equal(t, "SUCCESS", str(task, "task", "status"))
+
+		after := requestIDs(t, cs, fx.certID)
+		assert.Contains(t, after, reqID, "the certification's history shows the request")
+		assert.Len(t, after, len(before)+1)
+
+		moved := ok(t, call(t, cs, "list_review_items", map[string]any{"certification_id": fx.certID, "status": "all", "limit": 100}))
+		for _, it := range list(moved, "items") {
+			assert.NotEqual(t, fx.openItems[0], str(it, "id"), "the moved item left the certification")
+		}
+	})
+
+	t.Run("declining changes nothing", func(t *testing.T) {
+		var n atomic.Int32
+		decliner := connectHTTP(t, s, clientOptions{elicit: decline(&n)})
+		p := planMove(t, decliner, rs, fx, fx.openItems[1:2])
+		before := requestIDs(t, decliner, fx.certID)
+		out := validated(t, decliner, rs, "reassign", map[string]any{"plan_id": str(p, "planId")})
+		assert.EqualValues(t, 1, n.Load())
+		assert.Equal(t, "declined", str(out, "outcome"))
+		assert.Contains(t, str(out, "message"), "Nothing was changed")
+		assert.Equal(t, before, requestIDs(t, decliner, fx.certID))
+	})
+
+	t.Run("a client without elicitation confirms with the digest", func(t *testing.T) {
+		plain := connectHTTP(t, s, clientOptions{})
+		p := planMove(t, plain, rs, fx, fx.openItems[2:3])
+		res := call(t, plain, "reassign", map[string]any{"plan_id": str(p, "planId")})
+		require.True(t, res.IsError)
+		assert.Contains(t, text(res), "confirm is required")
+
+		res = call(t, plain, "reassign", map[string]any{"plan_id": str(p, "planId"), "confirm": "0000"})
+		require.True(t, res.IsError, "a wrong digest is refused")
+
+		out := validated(t, plain, rs, "reassign", map[string]any{"plan_id": str(p, "planId"), "confirm": str(p, "digest"), "wait_seconds": 60})
+		assert.Equal(t, "completed", str(out, "outcome"), "%v", out)
+	})
+
+	t.Run("an older revision still works", func(t *testing.T) {
+		old := connectHTTP(t, s, clientOptions{protocol: "2025-06-18"})
+		assert.Equal(t, "2025-06-18", old.InitializeResult().ProtocolVersion)
+		validated(t, old, rs, "list_certifications", map[string]any{"limit": 2})
+	})
+
+	t.Run("prompt", func(t *testing.T) {
+		res, err := cs.GetPrompt(context.Background(), &mcp.GetPromptParams{Name: "review_my_certifications"})
+		require.NoError(t, err)
+		require.NotEmpty(t, res.Messages)
+		assert.Contains(t, res.Messages[0].Content.(*mcp.TextContent).Text, "plan_reassignment")
+	})
+}
+
+func TestHTTPReadOnlyHidesWriteTools(t *testing.T) {
+	testEnv(t)
+	s := startHTTP(t, "--read-only")
+	cs := connectHTTP(t, s, clientOptions{})
+	res, err := cs.ListTools(context.Background(), nil)
+	require.NoError(t, err)
+	require.NotEmpty(t, res.Tools)
+	for _, tool := range res.Tools {
+		assert.NotEqual(t, "reassign", tool.Name)
+		require.NotNil(t, tool.Annotations)
+		assert.True(t, tool.Annotations.ReadOnlyHint, "%s in read-only mode", tool.Name)
+	}
+	_, err = cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "reassign", Arguments: map[string]any{"plan_id": "x", "confirm": "y"}})
+	assert.Error(t, err, "a hidden tool cannot be called")
+}
+
+func TestHTTPToolSelectionFromEnvironment(t *testing.T) {
+	testEnv(t)
+	t.Setenv("CERTOPS_MCP_DENY_TOOLS", "reassign, plan_reassignment")
+	s := startHTTP(t)
+	cs := connectHTTP(t, s, clientOptions{})
+	res, err := cs.ListTools(context.Background(), nil)
+	require.NoError(t, err)
+	assert.Len(t, res.Tools, len(allTools)-2)
+	for _, tool := range res.Tools {
+		assert.NotContains(t, []string{"reassign", "plan_reassignment"}, tool.Name)
+	}
+}
+
+func TestUnknownToolNameFailsStartUp(t *testing.T) {
+	testEnv(t)
+	t.Setenv("CERTOPS_MCP_TOOLS", "list_certifications,list_certs")
+	err := run(context.Background(), []string{"mcp-server", "--sandbox", "--http", "127.0.0.1:0"}, os.Getenv, strings.NewReader(""), &syncBuffer{}, &syncBuffer{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "list_certs")
+}
+
+func TestHTTPRefusesBadTokensAndOrigins(t *testing.T) {
+	testEnv(t)
+	s := startHTTP(t)
+	body := `{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}`
+	post := func(mod func(*http.Request)) *http.Response {
+		req, err := http.NewRequest(http.MethodPost, s.URL, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Mcp-Protocol-Version", "2026-07-28")
+		req.Header.Set("Mcp-Method", "server/discover")
+		req.Header.Set("Authorization", "Bearer "+s.Token)
+		mod(req)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res
+	}
+	res := post(func(r *http.Request) {})
+	assert.Equal(t, http.StatusOK, res.StatusCode, "the sandbox token works")
+
+	res = post(func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+s.Token+"x") })
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	assert.Contains(t, res.Header.Get("WWW-Authenticate"), `Bearer realm="certops"`)
+	assert.Contains(t, res.Header.Get("WWW-Authenticate"), `error="invalid_token"`)
+
+	res = post(func(r *http.Request) { r.Header.Del("Authorization") })
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	assert.Equal(t, `Bearer realm="certops"`, res.Header.Get("WWW-Authenticate"))
+
+	res = post(func(r *http.Request) { r.Header.Set("Origin", "https://attacker.example") })
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
+
+	res = post(func(r *http.Request) { r.Host = "attacker.example" })
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
+
+	for _, path := range []string{"/healthz", "/readyz"} {
+		res, err := http.Get(strings.TrimSuffix(s.URL, "/mcp") + path)
+		require.NoError(t, err)
+		res.Body.Close()
+		assert.Equal(t, http.StatusOK, res.StatusCode, path)
+	}
+	assert.NotContains(t, s.Logs.String(), s.Token, "the token is never logged")
+}
+
+func TestStdioEndToEnd(t *testing.T) {
+	testEnv(t)
+	var asked atomic.Int32
+	s := connectStdio(t, clientOptions{elicit: accept(&asked, nil)}, "--sandbox")
+	rs := schemas(t, s.ClientSession)
+	fx := readTour(t, s.ClientSession, rs)
+
+	t.Run("bad arguments are error results", func(t *testing.T) {
+		for _, c := range []struct {
+			name, tool string
+			args       map[string]any
+		}{
+			{"missing", "get_certification", map[string]any{}},
+			{"wrong type", "list_review_items", map[string]any{"certification_id": 7}},
+			{"out of range", "list_certifications", map[string]any{"limit": 251}},
+			{"unknown enum", "list_review_items", map[string]any{"certification_id": fx.certID, "access_type": "GROUP"}},
+			{"filter injection in id", "get_certification", map[string]any{"certification_id": `abc" or id pr`}},
+			{"path traversal", "list_pending_tasks", map[string]any{"certification_id": "../x"}},
+			{"injection in filter", "list_reviewers", map[string]any{"certification_id": fx.certID, "name": "a\"\x00"}},
+			{"unknown certification", "get_certification", map[string]any{"certification_id": "0123456789abcdef0123456789abcdef"}},
+			{"unknown argument", "list_certifications", map[string]any{"filters": "id eq \"x\""}},
+		} {
+			res := call(t, s.ClientSession, c.tool, c.args)
+			assert.True(t, res.IsError, "%s: %s", c.name, text(res))
+		}
+		validated(t, s.ClientSession, rs, "list_certifications", map[string]any{"limit": 1})
+	})
+
+	t.Run("an upstream failure names SailPoint's tracking id", func(t *testing.T) {
+		m := sandboxURLPattern.FindStringSubmatch(s.stderr.String())
+		require.NotNil(t, m)
+		fault := `{"operation":"listIdentityCertifications","kind":"503","count":20}`
+		res, err := http.Post(m[1]+"/_sandbox/faults", "application/json", strings.NewReader(fault))
+		require.NoError(t, err)
+		res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		out := call(t, s.ClientSession, "list_certifications", map[string]any{})
+		require.True(t, out.IsError)
+		assert.Contains(t, text(out), "unavailable")
+		assert.Contains(t, text(out), "trackingId")
+		req, _ := http.NewRequest(http.MethodDelete, m[1]+"/_sandbox/faults", nil)
+		res, err = http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		validated(t, s.ClientSession, rs, "list_certifications", map[string]any{"limit": 1})
+	})
+
+	t.Run("reassign confirmed through elicitation", func(t *testing.T) {
+		p := planMove(t, s.ClientSession, rs, fx, fx.openItems[:2])
+		out := validated(t, s.ClientSession, rs, "reassign", map[string]any{"plan_id": str(p, "planId"), "wait_seconds": 60})
+		assert.EqualValues(t, 1, asked.Load())
+		assert.Equal(t, "completed", str(out, "outcome"), "%v", out)
+	})
+
+	require.NoError(t, s.Close())
+	assertOnlyJSONRPC(t, s.stdoutFile)
+	logs := s.stderr.String()
+	assert.Contains(t, logs, "level=WARN", "warnings were logged during the session")
+	assert.Contains(t, logs, "level=INFO")
+}
+
+func TestStdioOlderRevisionWithElicitation(t *testing.T) {
+	testEnv(t)
+	var asked atomic.Int32
+	s := connectStdio(t, clientOptions{elicit: accept(&asked, nil), protocol: "2025-06-18"}, "--sandbox")
+	assert.Equal(t, "2025-06-18", s.InitializeResult().ProtocolVersion)
+	rs := schemas(t, s.ClientSession)
+	fx := readTour(t, s.ClientSession, rs)
+	p := planMove(t, s.ClientSession, rs, fx, fx.openItems[:1])
+	out := validated(t, s.ClientSession, rs, "reassign", map[string]any{"plan_id": str(p, "planId"), "wait_seconds": 60})
+	assert.EqualValues(t, 1, asked.Load(), "the server asked with elicitation/create")
+	assert.Equal(t, "completed", str(out, "outcome"), "%v", out)
+	require.NoError(t, s.Close())
+	assertOnlyJSONRPC(t, s.stdoutFile)
+}
+
+// assertOnlyJSONRPC checks that every line the server wrote to stdout is a
+// JSON-RPC 2.0 message.
+func assertOnlyJSONRPC(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		var msg map[string]json.RawMessage
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &msg), "stdout line %d is not JSON: %q", n, truncate(sc.Text()))
+		assert.Equal(t, `"2.0"`, string(msg["jsonrpc"]), "line %d", n)
+		_, hasID := msg["id"]
+		_, hasMethod := msg["method"]
+		assert.True(t, hasID || hasMethod, "line %d is neither a request, a response nor a notification", n)
+	}
+	require.NoError(t, sc.Err())
+	assert.Greater(t, n, 10, "the session wrote messages")
+}
+
+
+func truncate(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "…"
+	}
+	return s
+}
