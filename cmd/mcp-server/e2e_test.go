@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -15,6 +16,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/certops/certops/internal/tools"
 )
 
 var allTools = []string{"get_certification", "get_item_permissions", "get_reassignment_status", "list_certifications",
@@ -195,6 +198,16 @@ func TestHTTPEndToEnd(t *testing.T) {
 		old := connectHTTP(t, s, clientOptions{protocol: "2025-06-18"})
 		assert.Equal(t, "2025-06-18", old.InitializeResult().ProtocolVersion)
 		validated(t, old, rs, "list_certifications", map[string]any{"limit": 2})
+	})
+
+	t.Run("an older revision confirms through elicitation/create", func(t *testing.T) {
+		var n atomic.Int32
+		old := connectHTTP(t, s, clientOptions{elicit: accept(&n, nil), protocol: "2025-11-25"})
+		assert.Equal(t, "2025-11-25", old.InitializeResult().ProtocolVersion)
+		p := planMove(t, old, rs, fx, fx.openItems[1:2])
+		out := validated(t, old, rs, "reassign", map[string]any{"plan_id": str(p, "planId"), "wait_seconds": 60})
+		assert.EqualValues(t, 1, n.Load())
+		assert.Equal(t, "completed", str(out, "outcome"), "%v", out)
 	})
 
 	t.Run("prompt", func(t *testing.T) {
@@ -386,10 +399,51 @@ func assertOnlyJSONRPC(t *testing.T, path string) {
 	assert.Greater(t, n, 10, "the session wrote messages")
 }
 
-
 func truncate(s string) string {
 	if len(s) > 200 {
 		return s[:200] + "…"
 	}
 	return s
+}
+
+func TestHTTPApprovalPolicyAndReviewerTokens(t *testing.T) {
+	testEnv(t)
+	t.Setenv("CERTOPS_REQUIRE_APPROVAL", "true")
+	t.Setenv("CERTOPS_APPROVERS", "slack:U0APPROVER")
+	tokens := filepath.Join(t.TempDir(), "tokens.yaml")
+	require.NoError(t, os.WriteFile(tokens, []byte("tokens:\n  - name: nobody-laptop\n    sha256: "+tools.HashToken("nobody-secret")+
+		"\n    identityId: 00000000000000000000000000000000\n    role: reviewer\n"), 0o600))
+	t.Setenv("CERTOPS_MCP_TOKENS_FILE", tokens)
+	s := startHTTP(t)
+
+	admin := connectHTTP(t, s, clientOptions{})
+	rs := schemas(t, admin)
+	fx := readTour(t, admin, rs)
+
+	t.Run("reassign files a request for the approvers", func(t *testing.T) {
+		p := planMove(t, admin, rs, fx, fx.openItems[:1])
+		out := validated(t, admin, rs, "reassign", map[string]any{"plan_id": str(p, "planId"), "confirm": str(p, "digest"), "wait_seconds": 5})
+		assert.Equal(t, "pending_approval", str(out, "outcome"))
+		assert.Contains(t, str(out, "message"), "approval")
+		st := validated(t, admin, rs, "get_reassignment_status", map[string]any{"request_id": str(out, "request", "id")})
+		assert.Equal(t, "pending", str(st, "request", "state"))
+		items := ok(t, call(t, admin, "list_review_items", map[string]any{"certification_id": fx.certID, "limit": 100}))
+		var ids []string
+		for _, it := range list(items, "items") {
+			ids = append(ids, str(it, "id"))
+		}
+		assert.Contains(t, ids, fx.openItems[0], "nothing moved before approval")
+	})
+
+	t.Run("a reviewer token sees only its own work", func(t *testing.T) {
+		reviewer := connectHTTP(t, &httpServer{URL: s.URL, Token: "nobody-secret"}, clientOptions{})
+		mine := call(t, reviewer, "list_certifications", map[string]any{})
+		if !mine.IsError {
+			assert.Empty(t, list(ok(t, mine), "certifications"), "this identity reviews nothing")
+		}
+		res := call(t, reviewer, "get_certification", map[string]any{"certification_id": fx.certID})
+		assert.True(t, res.IsError, "another reviewer's certification is not visible: %s", text(res))
+		res = call(t, reviewer, "list_certifications", map[string]any{"reviewer": fx.reviewerID})
+		assert.True(t, res.IsError, "listing another reviewer's certifications is refused: %s", text(res))
+	})
 }
