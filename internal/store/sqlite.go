@@ -15,9 +15,9 @@ import (
 )
 
 // SQLite is the Store on a SQLite file: the single-node default, no server.
-// Several processes must not share one file: leases and the outbox assume
-// the one process's writers are all there is (they would still be correct,
-// but SQLite's locking is not built for it).
+// Processes on one machine may share the file (SQLite's file locks
+// serialize their writers, so the guarantees hold); a network filesystem
+// is not supported by SQLite's WAL mode.
 type SQLite struct {
 	*core
 	db *sql.DB
@@ -48,13 +48,28 @@ func OpenSQLite(ctx context.Context, path string, opts Options) (*SQLite, error)
 		db.Close()
 		return nil, unavailable("open SQLite", err)
 	}
-	if err := migrate(ctx, db, goose.DialectSQLite3, "sqlite", opts.Logger); err != nil {
+	if err := migrateSQLite(ctx, db, opts); err != nil {
 		db.Close()
 		return nil, unavailable("migrate SQLite", err)
 	}
 	s := &SQLite{db: db}
 	s.core = newCore(sqliteEngine{db: db}, opts)
 	return s, nil
+}
+
+// migrateSQLite migrates, tolerating processes that start together on a new
+// file. goose has no lock for SQLite, so two of them can both decide a
+// migration is due; each migration runs in an IMMEDIATE transaction, so the
+// second waits, then fails on the tables the first created and rolls back.
+// Trying again then finds the migration recorded and does nothing.
+func migrateSQLite(ctx context.Context, db *sql.DB, opts Options) error {
+	var err error
+	for range 3 {
+		if err = migrate(ctx, db, goose.DialectSQLite3, "sqlite", opts.Logger); err == nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
 }
 
 // sqliteDSN is path as a modernc.org/sqlite URI:

@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"log/slog"
+	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -34,4 +36,54 @@ func TestOpen(t *testing.T) {
 		_, err := store.Open(t.Context(), "", "", store.Options{})
 		assert.Equal(t, certs.EINVALID, certs.ErrorCode(err))
 	})
+}
+
+func TestOpenSQLiteUnusualPath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "my data", "certs?#%.db")
+	s, err := store.OpenSQLite(t.Context(), path, store.Options{Logger: quietLogger()})
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, s.AppendEvents(t.Context(), certs.Event{Actor: certs.SystemActor, Action: certs.ActionExport}))
+	_, err = os.Stat(path)
+	assert.NoError(t, err, "the database is the file named, not a mangled name")
+}
+
+// TestOpenConcurrently starts replicas together on a fresh database: the
+// migration runs once and every replica opens.
+func TestOpenConcurrently(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		open func(t *testing.T) func() (certs.Store, error)
+	}{
+		{"sqlite", func(t *testing.T) func() (certs.Store, error) {
+			path := filepath.Join(t.TempDir(), "certops.db")
+			return func() (certs.Store, error) {
+				return store.OpenSQLite(t.Context(), path, store.Options{Logger: quietLogger()})
+			}
+		}},
+		{"postgres", func(t *testing.T) func() (certs.Store, error) {
+			u := schemaURL(t, testDatabaseURL(t))
+			return func() (certs.Store, error) {
+				return store.OpenPostgres(t.Context(), u, store.Options{Logger: quietLogger()})
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			open := tc.open(t)
+			const replicas = 3
+			stores := make([]certs.Store, replicas)
+			errs := make([]error, replicas)
+			var wg sync.WaitGroup
+			for i := range replicas {
+				wg.Go(func() { stores[i], errs[i] = open() })
+			}
+			wg.Wait()
+			for i := range replicas {
+				if assert.NoError(t, errs[i], "replica %d", i) {
+					assert.NoError(t, stores[i].Ping(t.Context()))
+					stores[i].Close()
+				}
+			}
+		})
+	}
 }

@@ -265,6 +265,9 @@ func testReopen(t *testing.T, newDB NewDatabase) {
 	r := create(t, e.s, newRequest("r-1", "cert-1", alice, e.clock.Now()))
 	require.NoError(t, e.s.SavePlan(ctx, newPlan("plan-1", "cert-1")))
 	require.NoError(t, e.s.Close())
+	_, err := e.s.GetRequest(ctx, "r-1")
+	requireCode(t, certs.EUNAVAILABLE, err)
+	assert.Equal(t, "database unavailable", certs.ErrorMessage(err), "no SQL or driver text reaches people")
 
 	again := e.another(t)
 	require.NoError(t, again.Ping(ctx))
