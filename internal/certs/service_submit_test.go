@@ -397,3 +397,15 @@ func TestAudit_fullTrailOfOneReassignment(t *testing.T) {
 		requireCode(t, certs.EINVALID, err)
 	})
 }
+
+func TestFollow_taskUnknownToISCIsJudgedByItsItems(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, approvalPolicy)
+	r := f.pending(t)
+	_, err := f.svc.Approve(ctx, alice, r.ID)
+	require.NoError(t, err)
+	f.tenant.Fail["GetTask"] = &certs.Error{Code: certs.ENOTFOUND, Message: "task not found"}
+	require.NoError(t, f.svc.Tick(ctx))
+	cur := f.get(t, r.ID)
+	assert.Equal(t, certs.StateCompleted, cur.State, "the fake tenant moved the items: the task did its work")
+}

@@ -272,6 +272,11 @@ func (s *Service) followOnce(ctx context.Context, r *Request) (*Request, bool, e
 			continue
 		}
 		t, err := s.opts.Tenant.GetTask(ctx, rt.TaskID)
+		if ErrorCode(err) == ENOTFOUND {
+			// ISC no longer knows the task: judge by the items, as
+			// reconciliation does.
+			t, err = s.vanishedTask(ctx, r, rt)
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("task %s: %w", rt.TaskID, err))
 			continue
@@ -325,6 +330,22 @@ func (s *Service) followOnce(ctx context.Context, r *Request) (*Request, bool, e
 		return r, false, fmt.Errorf("record task progress: %w", err)
 	}
 	return cur, true, errors.Join(errs...)
+}
+
+// vanishedTask stands in for a task ISC answers 404 for: SUCCESS when the
+// call's items have all left the certification, else ERROR.
+func (s *Service) vanishedTask(ctx context.Context, r *Request, rt *RequestTask) (*Task, error) {
+	refs := r.Plan.Calls[rt.Call].Refs
+	left, err := s.refsLeft(ctx, r.Plan.CertificationID, refs)
+	if err != nil {
+		return nil, err
+	}
+	t := &Task{ID: rt.TaskID, Status: TaskSuccess}
+	if left > 0 {
+		t.Status = TaskError
+		t.Errors = []string{fmt.Sprintf("ISC no longer knows task %s and %d of its %d review items are still in certification %s", rt.TaskID, left, len(refs), r.Plan.CertificationID)}
+	}
+	return t, nil
 }
 
 // allDone reports whether every call has a finished task.
