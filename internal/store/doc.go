@@ -2,12 +2,16 @@
 // modernc.org/sqlite (a file; the single-node default) and PostgreSQL through
 // pgx (several replicas sharing one database).
 //
-// Both engines share one implementation (core, in requests.go, plans.go,
-// events.go and cursors.go) written against a small driver-neutral
-// interface (engine.go); sqlite.go and postgres.go supply what differs:
-// how a write transaction starts, how a row is locked, how times are
-// stored, and how event inserts are ordered. Every SQL statement uses $N
-// placeholders, which both drivers accept.
+// Both engines share one implementation (core, in store.go, requests.go,
+// plans.go, events.go and cursors.go) written against a small
+// driver-neutral interface (engine.go); sqlite.go and postgres.go supply
+// what differs: how a write transaction starts, how a row is locked, how
+// times are stored, and how event inserts are ordered. Every SQL statement
+// uses $N placeholders, which both drivers accept. The schema is in
+// migrations/<engine>/, embedded and applied by goose at Open (migrate.go).
+//
+// The conformance suite is in storetest; sqlite_test.go and
+// postgres_test.go run it, and bench_test.go measures the compare-and-set.
 //
 // Exactly-once rests on three things:
 //   - UpdateRequest is a compare-and-set on the request's state, done in one

@@ -61,6 +61,9 @@ func OpenPostgres(ctx context.Context, databaseURL string, opts Options) (*Postg
 	}
 	p := &Postgres{pool: pool}
 	p.core = newCore(pgEngine{pool: pool, eventsLock: lockKey("certops events", schema)}, opts)
+	// Host, database and schema only: the URL may hold a password.
+	opts.Logger.Info("database ready", "engine", "postgres", "host", cfg.ConnConfig.Host,
+		"database", cfg.ConnConfig.Database, "schema", schema)
 	return p, nil
 }
 

@@ -264,12 +264,12 @@ func stateConflict(r *certs.Request, from []certs.RequestState) error {
 	switch {
 	case r.State == certs.StatePending:
 		msg = fmt.Sprintf("request %s is still pending", r.ID)
-	case r.DecidedBy != nil:
+	case r.DecidedBy != nil && (r.State == certs.StateApproved || r.State == certs.StateDenied || r.State == certs.StateCancelled):
 		msg = fmt.Sprintf("request %s is already %s by %s", r.ID, r.State, actorName(*r.DecidedBy))
-		if r.State != certs.StateApproved && r.State != certs.StateDenied && r.State != certs.StateCancelled {
-			// Past its decision: say both where it is and who decided.
-			msg = fmt.Sprintf("request %s is already %s (decided by %s)", r.ID, r.State, actorName(*r.DecidedBy))
-		}
+	case r.DecidedBy != nil:
+		// Past its decision, which can only have been an approval: say
+		// where it is and who approved it.
+		msg = fmt.Sprintf("request %s is already %s (approved by %s)", r.ID, r.State, actorName(*r.DecidedBy))
 	default:
 		msg = fmt.Sprintf("request %s is already %s", r.ID, r.State)
 	}

@@ -54,6 +54,7 @@ func OpenSQLite(ctx context.Context, path string, opts Options) (*SQLite, error)
 	}
 	s := &SQLite{db: db}
 	s.core = newCore(sqliteEngine{db: db}, opts)
+	opts.Logger.Info("database ready", "engine", "sqlite", "path", path)
 	return s, nil
 }
 

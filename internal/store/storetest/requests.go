@@ -64,6 +64,14 @@ func testCreateGetRequest(t *testing.T, newDB NewDatabase) {
 		assert.Equal(t, 7, evs[0].Count)
 		assertSameTime(t, start, evs[0].Time, "event time defaults to now")
 	})
+	t.Run("a request without expiry round-trips", func(t *testing.T) {
+		r := newRequest("r-no-expiry", "cert-1", bob, e.clock.Now())
+		r.ExpiresAt = time.Time{}
+		create(t, e.s, r)
+		got, err := e.s.GetRequest(ctx, "r-no-expiry")
+		require.NoError(t, err)
+		assert.True(t, got.ExpiresAt.IsZero())
+	})
 	t.Run("unknown id is not found", func(t *testing.T) {
 		_, err := e.s.GetRequest(ctx, "r-nope")
 		requireCode(t, certs.ENOTFOUND, err)
@@ -190,6 +198,15 @@ func testUpdateRequest(t *testing.T, newDB NewDatabase) {
 		after, err := e.s.ListEvents(ctx, certs.EventFilter{RequestID: "r-123"})
 		require.NoError(t, err)
 		assert.Equal(t, actions(before), actions(after), "no event is appended when the CAS fails")
+	})
+
+	t.Run("conflict past the decision names state and approver", func(t *testing.T) {
+		r := newRequest("r-sub", "cert-1", alice, e.clock.Now())
+		r.State, r.DecidedBy = certs.StateSubmitted, &bob
+		create(t, e.s, r)
+		_, err := e.s.UpdateRequest(ctx, "r-sub", pending, approve(carol))
+		requireCode(t, certs.ECONFLICT, err)
+		assert.Equal(t, "request r-sub is already submitted (approved by Bob)", certs.ErrorMessage(err))
 	})
 
 	t.Run("conflict on an undecided request names its state", func(t *testing.T) {

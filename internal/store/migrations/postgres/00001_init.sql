@@ -27,7 +27,7 @@ CREATE TABLE requests (
     refs                   jsonb NOT NULL,
     created                timestamptz NOT NULL,
     updated                timestamptz NOT NULL,
-    expires_at             timestamptz NOT NULL,
+    expires_at             timestamptz,      -- NULL: never expires
     version                bigint NOT NULL,
     lease_owner            text,
     lease_until            timestamptz

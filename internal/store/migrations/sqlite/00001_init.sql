@@ -27,7 +27,7 @@ CREATE TABLE requests (
     refs                   TEXT NOT NULL,
     created                INTEGER NOT NULL,
     updated                INTEGER NOT NULL,
-    expires_at             INTEGER NOT NULL,
+    expires_at             INTEGER,          -- NULL: never expires
     version                INTEGER NOT NULL,
     lease_owner            TEXT,
     lease_until            INTEGER
