@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -408,4 +409,35 @@ func TestFollow_taskUnknownToISCIsJudgedByItsItems(t *testing.T) {
 	require.NoError(t, f.svc.Tick(ctx))
 	cur := f.get(t, r.ID)
 	assert.Equal(t, certs.StateCompleted, cur.State, "the fake tenant moved the items: the task did its work")
+}
+
+func TestFollow_concurrentFollowersRecordEachChangeOnce(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, approvalPolicy)
+	r := f.file(t, f.bigPlan(t, 1200, false))
+	_, err := f.svc.Approve(ctx, alice, r.ID)
+	require.NoError(t, err)
+	other := certs.NewService(f.opts) // a second replica on the same store and tenant
+
+	for _, task := range f.tenant.Tasks() {
+		f.tenant.SetTaskStatus(task.ID, certs.TaskSuccess)
+	}
+	var wg sync.WaitGroup
+	for i := range 6 {
+		svc := []*certs.Service{f.svc, other}[i%2]
+		wg.Go(func() {
+			got, err := svc.FollowRequest(ctx, admin, r.ID)
+			assert.NoError(t, err)
+			assert.Equal(t, certs.StateCompleted, got.State)
+		})
+	}
+	wg.Go(func() { assert.NoError(t, other.Tick(ctx)) })
+	wg.Wait()
+
+	count := map[certs.Action]int{}
+	for _, a := range f.actions(r.ID) {
+		count[a]++
+	}
+	assert.Equal(t, 3, count[certs.ActionTaskProgress], "one progress event per task change")
+	assert.Equal(t, 1, count[certs.ActionCompleted])
 }
