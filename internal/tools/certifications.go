@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -70,10 +71,13 @@ func certificationRow(c *certs.Certification) CertificationRow {
 	}
 }
 
-func (r CertificationRow) line() string {
+func (r CertificationRow) line(now time.Time) string {
 	due := "no due date"
 	if r.Due != "" {
 		due = "due " + r.Due[:10]
+		if t, err := time.Parse(time.RFC3339, r.Due); err == nil && t.Before(now) && !r.Completed {
+			due += " (OVERDUE)"
+		}
 	}
 	state := ""
 	if r.Completed {
@@ -159,7 +163,7 @@ func listCertifications(d deps) server.ServerTool {
 		}
 		fmt.Fprintf(&b, "%s %s certifications, due soonest first: %s.\n", whose, status, countText(offset, len(out.Certifications), page.Total))
 		for _, r := range out.Certifications {
-			b.WriteString(r.line())
+			b.WriteString(r.line(d.now()))
 			b.WriteByte('\n')
 		}
 		if out.NextCursor != "" {
@@ -278,7 +282,7 @@ func getCertification(d deps) server.ServerTool {
 		}
 
 		var b strings.Builder
-		b.WriteString(out.Certification.line()[2:])
+		b.WriteString(out.Certification.line(d.now())[2:])
 		b.WriteByte('\n')
 		fmt.Fprintf(&b, "Identities done: %d/%d. Phase %s.\n", out.Certification.Progress.IdentitiesCompleted, out.Certification.Progress.IdentitiesTotal, out.Certification.Phase)
 		if r := out.ReassignedFrom; r != nil {

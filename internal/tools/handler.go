@@ -26,6 +26,15 @@ type deps struct {
 	requireApproval bool
 	// pollEvery is how often reassign re-reads a request while waiting.
 	pollEvery time.Duration
+	// clock tells the time (time.Now when nil), to flag overdue work.
+	clock func() time.Time
+}
+
+func (d deps) now() time.Time {
+	if d.clock != nil {
+		return d.clock()
+	}
+	return time.Now()
 }
 
 // toolFunc is a handler that has an actor and returns domain errors; handle

@@ -2,6 +2,7 @@ package tools
 
 import (
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -13,7 +14,8 @@ import (
 
 func TestListCertifications(t *testing.T) {
 	svc := newFakeService()
-	s := newTestServer(t, svc, Options{})
+	now := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
+	s := newTestServer(t, svc, Options{Now: func() time.Time { return now }})
 
 	t.Run("mine, open, first page with a cursor", func(t *testing.T) {
 		res := callTool(t, s, "list_certifications", map[string]any{"limit": 2})
@@ -29,6 +31,8 @@ func TestListCertifications(t *testing.T) {
 		require.NotNil(t, svc.lastQuery.Completed)
 		assert.False(t, *svc.lastQuery.Completed)
 		assert.Contains(t, resultText(res), "Your open certifications, due soonest first: 1-2 of 3.")
+		assert.Contains(t, resultText(res), "due 2026-12-01 (OVERDUE)", "past-due work is flagged")
+		assert.Contains(t, resultText(res), "due 2026-12-04 ·", "work due later is not")
 
 		res = callTool(t, s, "list_certifications", map[string]any{"limit": 2, "cursor": out.NextCursor})
 		require.False(t, res.IsError, resultText(res))

@@ -53,12 +53,9 @@ func planOut(p *certs.Plan) PlanOut {
 
 func (p PlanOut) text(requireApproval bool) string {
 	var b strings.Builder
+	// The Summary is certs' own account of the plan (items, identities,
+	// from, to, calls, reason); it is what the person confirms.
 	fmt.Fprintf(&b, "Plan %s (nothing has changed yet):\n%s\n", p.PlanID, p.Summary)
-	fmt.Fprintf(&b, "%d items of %q move from %s to %s <%s> in %d ISC call(s). Reason: %s\n",
-		p.ItemCount, p.CertificationName, p.From.Name, p.To.Name, p.To.Email, p.Calls, p.Reason)
-	if len(p.IdentityNames) > 0 {
-		fmt.Fprintf(&b, "Identities: %s\n", strings.Join(p.IdentityNames, ", "))
-	}
 	for _, w := range p.Warnings {
 		fmt.Fprintf(&b, "Warning: %s\n", w)
 	}

@@ -28,6 +28,8 @@ type Options struct {
 	// PollInterval is how often reassign re-reads a request it waits for
 	// (1s when zero).
 	PollInterval time.Duration
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
 }
 
 const instructions = `certops reads SailPoint Identity Security Cloud certifications (access reviews) and moves review work between reviewers.
@@ -43,7 +45,7 @@ func New(opts Options) (*server.MCPServer, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	d := deps{svc: opts.Service, log: log, requireApproval: opts.RequireApproval, pollEvery: opts.PollInterval}
+	d := deps{svc: opts.Service, log: log, requireApproval: opts.RequireApproval, pollEvery: opts.PollInterval, clock: opts.Now}
 	selected, err := selectTools(d, opts.Tools)
 	if err != nil {
 		return nil, err
