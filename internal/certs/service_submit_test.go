@@ -441,3 +441,19 @@ func TestFollow_concurrentFollowersRecordEachChangeOnce(t *testing.T) {
 	assert.Equal(t, 3, count[certs.ActionTaskProgress], "one progress event per task change")
 	assert.Equal(t, 1, count[certs.ActionCompleted])
 }
+
+func TestReconcile_certificationGoneFailsTheRequest(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, approvalPolicy)
+	r := f.pending(t)
+	f.tenant.AfterReassign = func(int, certs.Reassignment) error { return &certs.Error{Code: certs.EUNKNOWN, Message: "lost"} }
+	_, err := f.svc.Approve(ctx, alice, r.ID)
+	requireCode(t, certs.EUNKNOWN, err)
+	f.tenant.Fail["ListPendingTasks"] = &certs.Error{Code: certs.ENOTFOUND, Message: "certification not found"}
+	f.clock.Advance(6 * time.Minute)
+	require.NoError(t, f.svc.Tick(ctx))
+	cur := f.get(t, r.ID)
+	assert.Equal(t, certs.StateFailed, cur.State)
+	assert.Contains(t, cur.Error, "no longer exists in ISC")
+	assert.Equal(t, 1, f.tenant.Calls("ReassignAsync"))
+}

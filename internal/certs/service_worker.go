@@ -110,6 +110,9 @@ func (s *Service) takeOverStale(ctx context.Context) error {
 func (s *Service) reconcile(ctx context.Context, r *Request) (*Request, error) {
 	certID := r.Plan.CertificationID
 	pending, err := s.opts.Tenant.ListPendingTasks(ctx, certID)
+	if ErrorCode(err) == ENOTFOUND {
+		return s.failReconciliation(ctx, r, fmt.Sprintf("outcome unknown; nothing resubmitted — certification %q (%s) no longer exists in ISC", r.Plan.CertificationName, certID))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("pending tasks of certification %s: %w", certID, err)
 	}
@@ -191,6 +194,29 @@ func (s *Service) reconcile(ctx context.Context, r *Request) (*Request, error) {
 	}, events...)
 	if errors.Is(err, errStale) || ErrorCode(err) == ECONFLICT {
 		return cur, nil // someone else moved it on; they own it now
+	}
+	if err != nil {
+		return nil, fmt.Errorf("record reconciliation: %w", err)
+	}
+	return cur, nil
+}
+
+// failReconciliation fails a request left in submitting with msg.
+func (s *Service) failReconciliation(ctx context.Context, r *Request, msg string) (*Request, error) {
+	rec := s.requestEvent(SystemActor, ActionReconciled, r)
+	rec.Detail = msg
+	failed := s.requestEvent(SystemActor, ActionFailed, r)
+	failed.Detail = msg
+	failed.TaskIDs = taskIDs(r)
+	cur, err := s.opts.Store.UpdateRequest(ctx, r.ID, []RequestState{StateSubmitting}, func(cur *Request) error {
+		if cur.Version != r.Version {
+			return errStale
+		}
+		cur.State, cur.Error, cur.Updated = StateFailed, msg, s.now()
+		return nil
+	}, rec, failed)
+	if errors.Is(err, errStale) || ErrorCode(err) == ECONFLICT {
+		return cur, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("record reconciliation: %w", err)
