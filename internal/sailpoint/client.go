@@ -230,10 +230,10 @@ func (c *Client) send(ctx context.Context, req *request, out any) (http.Header, 
 				if wait <= 0 {
 					wait = backoff(retries+1, time.Second, max(c.cfg.MaxBackoff, time.Second))
 				}
+				c.pacer.pause(wait)
 				if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
 					return nil, mapped // waiting would outlast the caller
 				}
-				c.pacer.pause(wait)
 				wait = 0 // pacer.wait does it, for every caller
 			case res.status >= 500 && req.mutation:
 				return nil, &outcomeUnknown{cause: mapped}

@@ -48,10 +48,13 @@
 // # Pacing
 //
 // A token-bucket limiter (golang.org/x/time/rate, Config.RateLimit per
-// Config.RateWindow, burst Config.RateBurst) paces every request. It is
-// shared by all goroutines, and by every Client of the process with the same
-// base URL, client id and API version, because SailPoint counts per client
-// id and version. A 429 pauses all of them until its Retry-After has passed.
+// Config.RateWindow widened by 2% and at least 50 ms, burst
+// Config.RateBurst) paces every request. The slack keeps jittering
+// arrivals out of SailPoint's window: one 429 costs everyone its
+// Retry-After. The limiter is shared by all goroutines, and by every Client
+// of the process with the same base URL, client id and API version, because
+// SailPoint counts per client id and version. A 429 pauses all of them until
+// its Retry-After has passed.
 //
 // # Failures, retries and reconciliation
 //

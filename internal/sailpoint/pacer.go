@@ -25,12 +25,16 @@ type pacer struct {
 	until time.Time // no request starts before this
 }
 
-// paceHeadroom slows the client down by 2% below the limit. SailPoint
-// counts requests as they arrive, and arrivals jitter: requests spaced
-// exactly at the limit put the 101st a hair inside the window of the 1st
-// now and then, and each such 429 stops everyone for a whole second or
-// more. 2% costs less than one of those per 50 s.
-const paceHeadroom = 0.02
+// paceSlack widens the window the client paces itself to: by 2%, and by at
+// least 50 ms. SailPoint counts requests as they arrive, and arrivals
+// jitter: when request i reaches SailPoint late and request i+limit on time,
+// both fall into one window although they left a window apart, and the
+// 429's Retry-After (whole seconds) stops everyone for far longer than the
+// slack costs. 50 ms covers scheduling delays on a busy host; on ISC's 10 s
+// window the 2% (200 ms) also covers the network.
+func paceSlack(window time.Duration) time.Duration {
+	return max(window/50, 50*time.Millisecond)
+}
 
 // pacers are shared per (base URL, client id, API version) within the
 // process: SailPoint counts per client id and version, so two Clients made
@@ -45,8 +49,8 @@ func sharedPacer(cfg Config) *pacer {
 	key := cfg.BaseURL + "\x00" + cfg.ClientID + "\x00" + cfg.APIVersion
 	limit, burst := rate.Inf, 0
 	if cfg.RateLimit > 0 {
-		window := cfg.RateWindow.Seconds() * (1 + paceHeadroom)
-		limit = rate.Limit(float64(cfg.RateLimit) / window)
+		window := cfg.RateWindow + paceSlack(cfg.RateWindow)
+		limit = rate.Limit(float64(cfg.RateLimit) / window.Seconds())
 		burst = max(cfg.RateBurst, 1)
 	}
 	pacersMu.Lock()
