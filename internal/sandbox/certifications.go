@@ -102,6 +102,22 @@ func certDto(c *certification) identityCertificationDto {
 	return d
 }
 
+// certJSON returns the encoded v3 DTO, cached until the certification
+// changes.
+func (s *Sandbox) certJSON(c *certification) rawJSON {
+	if c.v3JSON == nil {
+		c.v3JSON = marshal(certDto(c))
+	}
+	return c.v3JSON
+}
+
+func (s *Sandbox) betaCertJSON(c *certification) rawJSON {
+	if c.betaJSON == nil {
+		c.betaJSON = marshal(s.betaCertDto(c))
+	}
+	return c.betaJSON
+}
+
 // Beta shapes.
 
 type betaReviewer struct {
@@ -214,20 +230,6 @@ func certField(c *certification, field string) (filter.Value, bool) {
 	return filter.Null(), false
 }
 
-// compareCerts orders two certifications by one sorter field, ascending;
-// a missing date sorts last.
-func compareCerts(a, b *certification, field string) int {
-	switch field {
-	case "name":
-		return cmp.Or(strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), cmp.Compare(a.seq, b.seq))
-	case "due":
-		return cmp.Or(compareTimes(a.Due, b.Due), cmp.Compare(a.seq, b.seq))
-	case "signed":
-		return cmp.Or(compareTimes(a.Signed, b.Signed), cmp.Compare(a.seq, b.seq))
-	}
-	return cmp.Compare(a.seq, b.seq)
-}
-
 func compareTimes(a, b time.Time) int {
 	switch {
 	case a.IsZero() && b.IsZero():
@@ -294,12 +296,10 @@ func (s *Sandbox) queryCerts(c *call, reviewerParamName string, fields filter.Fi
 	} else if ids, ok := eqInValues(expr, "campaignRef.id"); ok {
 		candidates = s.lookupCampaignCerts(ids, candidates)
 	}
-	// One sorter over all certifications: walk the cached sorted order.
-	if len(sorters) == 1 && len(candidates) == len(s.st.certs) && c.admin() && reviewer == "" {
-		candidates = s.st.certsSortedBy(sorters[0].field)
-		if sorters[0].desc {
-			candidates = reversed(candidates)
-		}
+	// Sorting every certification: walk the cached order for these
+	// sorters instead of sorting per request.
+	if len(sorters) > 0 && len(candidates) == len(s.st.certs) {
+		candidates = s.st.certsSorted(sorters)
 		sorters = nil
 	}
 
@@ -309,22 +309,25 @@ func (s *Sandbox) queryCerts(c *call, reviewerParamName string, fields filter.Fi
 		}
 		return expr == nil || filter.Eval(expr, func(f string) (filter.Value, bool) { return certField(cert, f) })
 	}
-	// Without sorting or counting, stop at the end of the page.
-	if len(sorters) == 0 && !p.count {
+	// Without sorting: one pass that keeps the page and, when asked,
+	// counts the rest (stopping at the end of the page when not).
+	if len(sorters) == 0 {
 		out := make([]*certification, 0, min(p.limit, len(candidates)))
-		skipped := 0
+		n := 0
 		for _, cert := range candidates {
-			if len(out) == p.limit {
+			if len(out) == p.limit && !p.count {
 				break
 			}
 			if !match(cert) {
 				continue
 			}
-			if skipped < p.offset {
-				skipped++
-				continue
+			if n >= p.offset && len(out) < p.limit {
+				out = append(out, cert)
 			}
-			out = append(out, cert)
+			n++
+		}
+		if p.count {
+			c.total = n
 		}
 		return out, nil
 	}
@@ -334,20 +337,7 @@ func (s *Sandbox) queryCerts(c *call, reviewerParamName string, fields filter.Fi
 			all = append(all, cert)
 		}
 	}
-	if len(sorters) > 0 {
-		slices.SortStableFunc(all, func(a, b *certification) int {
-			for _, so := range sorters {
-				r := compareCertsNoTie(a, b, so.field)
-				if so.desc {
-					r = -r
-				}
-				if r != 0 {
-					return r
-				}
-			}
-			return cmp.Compare(a.seq, b.seq)
-		})
-	}
+	sortCerts(all, sorters)
 	if p.count {
 		c.total = len(all)
 	}
@@ -355,12 +345,28 @@ func (s *Sandbox) queryCerts(c *call, reviewerParamName string, fields filter.Fi
 	return all[lo:hi], nil
 }
 
+// sortCerts sorts by the sorters, then by creation (a total order).
+func sortCerts(certs []*certification, sorters []sorter) {
+	slices.SortFunc(certs, func(a, b *certification) int {
+		for _, so := range sorters {
+			r := compareCertsNoTie(a, b, so.field)
+			if so.desc {
+				r = -r
+			}
+			if r != 0 {
+				return r
+			}
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+}
+
 // compareCertsNoTie compares by one field only (ties stay ties, so the next
 // sorter decides).
 func compareCertsNoTie(a, b *certification, field string) int {
 	switch field {
 	case "name":
-		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+		return strings.Compare(a.nameKey, b.nameKey)
 	case "due":
 		return compareTimes(a.Due, b.Due)
 	case "signed":
@@ -412,11 +418,7 @@ func (s *Sandbox) listCertifications(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	out := make([]identityCertificationDto, len(certs))
-	for i, cert := range certs {
-		out[i] = certDto(cert)
-	}
-	return out, nil
+	return jsonArray(len(certs), 1024, func(dst []byte, i int) []byte { return append(dst, s.certJSON(certs[i])...) }), nil
 }
 
 func (s *Sandbox) listCertificationsBeta(c *call) (any, *apiError) {
@@ -424,11 +426,7 @@ func (s *Sandbox) listCertificationsBeta(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	out := make([]certificationDto, len(certs))
-	for i, cert := range certs {
-		out[i] = s.betaCertDto(cert)
-	}
-	return out, nil
+	return jsonArray(len(certs), 1024, func(dst []byte, i int) []byte { return append(dst, s.betaCertJSON(certs[i])...) }), nil
 }
 
 // certFor returns the certification of the path parameter, 404 when it
@@ -462,5 +460,5 @@ func (s *Sandbox) getCertification(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	return certDto(cert), nil
+	return s.certJSON(cert), nil
 }

@@ -92,7 +92,7 @@ func (s *Sandbox) decide(c *call) (any, *apiError) {
 	}
 	cert.recount()
 	cert.Modified = c.now
-	return certDto(cert), nil
+	return s.certJSON(cert), nil
 }
 
 func (s *Sandbox) signOff(c *call) (any, *apiError) {
@@ -110,9 +110,10 @@ func (s *Sandbox) signOff(c *call) (any, *apiError) {
 	case len(s.pendingFor(cert)) > 0:
 		return nil, badRequest("Certification %s cannot be signed while a reassignment task is pending.", cert.ID)
 	}
+	cert.invalidate()
 	cert.Phase = "SIGNED"
 	cert.Signed = c.now
 	cert.Modified = c.now
 	clear(s.st.sortedBy)
-	return certDto(cert), nil
+	return s.certJSON(cert), nil
 }

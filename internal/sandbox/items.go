@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"cmp"
+	"encoding/json"
 	"slices"
 	"strings"
 
@@ -111,9 +112,10 @@ type identitySummaryDto struct {
 	Completed  bool   `json:"completed"`
 }
 
-// accessReviewItem is ISC's AccessReviewItem.
+// accessReviewItem is ISC's AccessReviewItem; accessSummary comes from the
+// item's cache.
 type accessReviewItem struct {
-	AccessSummary   accessSummary      `json:"accessSummary"`
+	AccessSummary   json.RawMessage    `json:"accessSummary"`
 	IdentitySummary identitySummaryDto `json:"identitySummary"`
 	ID              string             `json:"id"`
 	Completed       bool               `json:"completed"`
@@ -151,13 +153,37 @@ func accessProfileDto(a *access) reviewableAccessProfile {
 	return ap
 }
 
-func itemDto(it *item, summaryDone bool) accessReviewItem {
-	a := it.Access
-	d := accessReviewItem{
-		AccessSummary: accessSummary{Access: accessRef{Type: a.Type, ID: a.ID, Name: a.Name}},
+// appendItemJSON appends an encoded item: the cached accessSummary, then
+// the rest.
+func appendItemJSON(out []byte, it *item, summaryDone bool) []byte {
+	if it.accessJSON == nil {
+		it.accessJSON = marshal(accessSummaryOf(it))
+	}
+	rest := marshal(itemRest{
 		IdentitySummary: identitySummaryDto{ID: it.Summary.ID, Name: it.Summary.Identity.Name,
 			IdentityID: it.Summary.Identity.ID, Completed: summaryDone},
 		ID: it.ID, Completed: it.Completed, NewAccess: it.NewAccess, Decision: it.Decision, Comments: nullable(it.Comments),
+	})
+	out = append(out, `{"accessSummary":`...)
+	out = append(out, it.accessJSON...)
+	out = append(out, ',')
+	return append(out, rest[1:]...) // rest without its opening brace
+}
+
+// itemRest is an AccessReviewItem without its accessSummary.
+type itemRest struct {
+	IdentitySummary identitySummaryDto `json:"identitySummary"`
+	ID              string             `json:"id"`
+	Completed       bool               `json:"completed"`
+	NewAccess       bool               `json:"newAccess"`
+	Decision        string             `json:"decision,omitempty"`
+	Comments        *string            `json:"comments"`
+}
+
+func accessSummaryOf(it *item) accessSummary {
+	a := it.Access
+	d := struct{ AccessSummary accessSummary }{
+		AccessSummary: accessSummary{Access: accessRef{Type: a.Type, ID: a.ID, Name: a.Name}},
 	}
 	switch a.Type {
 	case "ENTITLEMENT":
@@ -174,7 +200,7 @@ func itemDto(it *item, summaryDone bool) accessReviewItem {
 		}
 		d.AccessSummary.Role = &r
 	}
-	return d
+	return d.AccessSummary
 }
 
 var (
@@ -307,11 +333,8 @@ func (s *Sandbox) listItems(c *call) (any, *apiError) {
 			open[it.Summary] = true
 		}
 	}
-	out := make([]accessReviewItem, 0, hi-lo)
-	for _, it := range all[lo:hi] {
-		out = append(out, itemDto(it, !open[it.Summary]))
-	}
-	return out, nil
+	page := all[lo:hi]
+	return jsonArray(len(page), 4096, func(dst []byte, i int) []byte { return appendItemJSON(dst, page[i], !open[page[i].Summary]) }), nil
 }
 
 // compareEmptyLast compares case-insensitively; empty values sort last.

@@ -184,9 +184,9 @@ func (s *Sandbox) applyReassign(cert *certification, req reassignRequest, now ti
 		it.Cert = target
 		target.items = append(target.items, it)
 	}
+	cert.Modified, target.Modified = now, now
 	cert.recount()
 	target.recount()
-	cert.Modified, target.Modified = now, now
 	s.stats.reassignmentsApplied++
 	s.stats.itemsMoved += len(items)
 	s.log.Debug("reassigned", "from", cert.ID, "to", target.ID, "items", len(items))
@@ -229,7 +229,7 @@ func (s *Sandbox) reassignSync(c *call) (any, *apiError) {
 	if e := s.applyReassign(cert, req, c.now); e != nil {
 		return nil, e
 	}
-	return certDto(cert), nil
+	return s.certJSON(cert), nil
 }
 
 func (s *Sandbox) reassignAsync(c *call) (any, *apiError) {

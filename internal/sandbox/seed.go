@@ -343,8 +343,7 @@ func containsIdentity(list []*identity, p *identity) bool {
 	return false
 }
 
+var foldReplacer = strings.NewReplacer("ü", "ue", "ö", "oe", "ä", "ae", "é", "e", "í", "i", "á", "a")
+
 // asciiFold makes a name usable in an email address.
-func asciiFold(s string) string {
-	r := strings.NewReplacer("ü", "ue", "ö", "oe", "ä", "ae", "é", "e", "í", "i", "á", "a")
-	return r.Replace(s)
-}
+func asciiFold(s string) string { return foldReplacer.Replace(s) }

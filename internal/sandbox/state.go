@@ -89,6 +89,9 @@ type item struct {
 	Comments  string
 	// ProposedEndDate is set by a REVOKE decision that carries one.
 	ProposedEndDate time.Time
+	// accessJSON caches the encoded accessSummary (the access and the
+	// account never change).
+	accessJSON []byte
 	// Account is the account the access sits on (entitlements).
 	AccountID, AccountName string
 }
@@ -116,6 +119,10 @@ type certification struct {
 
 	// seq is the creation order, the default sort.
 	seq int
+	// nameKey is the lower-case name, for sorting.
+	nameKey string
+	// v3JSON and betaJSON cache the encoded DTOs; invalidate clears them.
+	v3JSON, betaJSON []byte
 	// items in creation order (moved-in items are appended).
 	items []*item
 	// summaries by identity id.
@@ -130,8 +137,12 @@ type certification struct {
 
 func (c *certification) completed() bool { return c.decisionsMade == c.decisionsTotal }
 
+// invalidate drops the cached JSON after a change.
+func (c *certification) invalidate() { c.v3JSON, c.betaJSON = nil, nil }
+
 // recount recomputes the counts from the items.
 func (c *certification) recount() {
+	c.invalidate()
 	c.decisionsTotal = len(c.items)
 	c.decisionsMade = 0
 	done := make(map[*identitySummary]bool, len(c.summaryOrder))
@@ -197,8 +208,8 @@ type state struct {
 	taskOrder       []*task // creation order
 	pending         []*task // QUEUED or IN_PROGRESS
 
-	// sortedBy caches the certifications sorted by one sorter field
-	// (ascending); cleared whenever certifications change.
+	// sortedBy caches the certifications sorted by a list of sorters
+	// (see certsSorted); cleared when a sort key changes.
 	sortedBy map[string][]*certification
 }
 
@@ -219,6 +230,7 @@ func newState() *state {
 
 func (st *state) addCert(c *certification) {
 	c.seq = len(st.certs)
+	c.nameKey = strings.ToLower(c.Name)
 	st.certs = append(st.certs, c)
 	st.certByID[c.ID] = c
 	st.certsByReviewer[c.Reviewer.ID] = append(st.certsByReviewer[c.Reviewer.ID], c)
@@ -242,15 +254,24 @@ func (st *state) sortIdentities() {
 	})
 }
 
-// certsSortedBy returns all certifications sorted ascending by one sorter
-// field, cached until the certifications change.
-func (st *state) certsSortedBy(field string) []*certification {
-	if s, ok := st.sortedBy[field]; ok {
+// certsSorted returns all certifications in the order of the sorters,
+// cached until certifications are added or signed (the sort keys name,
+// due and signed change only then).
+func (st *state) certsSorted(sorters []sorter) []*certification {
+	var key strings.Builder
+	for _, so := range sorters {
+		if so.desc {
+			key.WriteByte('-')
+		}
+		key.WriteString(so.field)
+		key.WriteByte(',')
+	}
+	if s, ok := st.sortedBy[key.String()]; ok {
 		return s
 	}
 	s := slices.Clone(st.certs)
-	slices.SortStableFunc(s, func(a, b *certification) int { return compareCerts(a, b, field) })
-	st.sortedBy[field] = s
+	sortCerts(s, sorters)
+	st.sortedBy[key.String()] = s
 	return s
 }
 
