@@ -353,3 +353,15 @@ func TestSetRequestRefs(t *testing.T) {
 	_, err = f.svc.SetRequestRefs(context.Background(), eve, r.ID, map[string]string{"x": "y"})
 	requireCode(t, certs.EFORBIDDEN, err)
 }
+
+func TestRunWorker_expiresThenStopsWithItsContext(t *testing.T) {
+	f := setup(t, approvalPolicy)
+	r := f.pending(t)
+	f.clock.Advance(certs.DefaultRequestTTL + time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- f.svc.RunWorker(ctx, time.Millisecond) }()
+	require.Eventually(t, func() bool { return f.get(t, r.ID).State == certs.StateExpired }, 5*time.Second, time.Millisecond)
+	cancel()
+	assert.NoError(t, <-done)
+}
