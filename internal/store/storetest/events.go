@@ -244,6 +244,38 @@ func testCancelledContext(t *testing.T, newDB NewDatabase) {
 		})
 	}
 
+	t.Run("while waiting for another writer", func(t *testing.T) {
+		other := e.another(t)
+		create(t, e.s, newRequest("r-held", "cert-1", alice, e.clock.Now()))
+		inside, release := make(chan struct{}), make(chan struct{})
+		holderDone := make(chan error, 1)
+		go func() {
+			_, err := e.s.UpdateRequest(ctxT(t), "r-held", []certs.RequestState{certs.StatePending}, func(r *certs.Request) error {
+				close(inside) // the holder now has the row (or the database) locked
+				<-release
+				return approve(alice)(r)
+			})
+			holderDone <- err
+		}()
+		<-inside
+		ctx, cancel := context.WithCancel(ctxT(t))
+		waiterDone := make(chan error, 1)
+		go func() {
+			_, err := other.UpdateRequest(ctx, "r-held", []certs.RequestState{certs.StatePending}, approve(bob))
+			waiterDone <- err
+		}()
+		cancel()
+		close(release)
+		require.NoError(t, <-holderDone)
+		err := <-waiterDone
+		requireCode(t, certs.EUNAVAILABLE, err)
+		assert.ErrorIs(t, err, context.Canceled)
+		r, err := e.s.GetRequest(ctxT(t), "r-held")
+		require.NoError(t, err)
+		assert.Equal(t, alice, *r.DecidedBy, "the cancelled waiter wrote nothing")
+		assert.Equal(t, int64(2), r.Version)
+	})
+
 	t.Run("nothing was written", func(t *testing.T) {
 		ctx := ctxT(t)
 		r, err := e.s.GetRequest(ctx, "r-1")
@@ -251,7 +283,7 @@ func testCancelledContext(t *testing.T, newDB NewDatabase) {
 		assert.Equal(t, certs.StatePending, r.State)
 		_, err = e.s.GetRequest(ctx, "r-2")
 		requireCode(t, certs.ENOTFOUND, err)
-		evs, err := e.s.ListEvents(ctx, certs.EventFilter{})
+		evs, err := e.s.ListEvents(ctx, certs.EventFilter{RequestID: "r-1"})
 		require.NoError(t, err)
 		assert.Len(t, evs, 1)
 	})
