@@ -479,3 +479,24 @@ func TestIntegration_crashAfterTheTaskRanIsReconciledAsApplied(t *testing.T) {
 	assert.Equal(t, 1, asyncSubmissions(sb))
 	assert.Equal(t, 1, sb.Stats().ReassignmentsApplied)
 }
+
+func TestIntegration_syncSubmitWithoutApproval(t *testing.T) {
+	ctx := context.Background()
+	sb, tn := startTenant(t, sandbox.Config{})
+	svc := certs.NewService(certs.Options{Tenant: tn, Store: openSQLite(t, time.Now), Logger: quiet(), Owner: "only"})
+	w := findWork(t, tn, 1)
+	p, err := svc.PlanReassignment(ctx, mcpAdmin, certs.PlanInput{CertificationID: w.cert.ID, ItemIDs: w.items, Target: w.target.ID, Reason: "sync move", Sync: true})
+	require.NoError(t, err)
+	r, err := svc.SubmitPlan(ctx, mcpAdmin, p.ID, strings.ToUpper(p.Digest))
+	require.NoError(t, err)
+	assert.Equal(t, certs.StateCompleted, r.State)
+	assert.Equal(t, mcpAdmin.ID, r.DecidedBy.ID)
+	stats := sb.Stats()
+	assert.Equal(t, 1, stats.Operations["reassignIdentityCertifications"].Calls)
+	assert.Equal(t, 1, stats.ReassignmentsApplied)
+	assert.Equal(t, len(w.items), stats.ItemsMoved)
+
+	_, err = svc.SubmitPlan(ctx, mcpAdmin, p.ID, p.Digest)
+	requireCode(t, certs.ECONFLICT, err)
+	assert.Equal(t, 1, sb.Stats().Operations["reassignIdentityCertifications"].Calls, "a second click sends nothing")
+}
