@@ -192,7 +192,9 @@ func (c *core) ListRequests(ctx context.Context, f certs.RequestFilter) ([]*cert
 // UpdateRequest is the compare-and-set every state change goes through; see
 // certs.Store. The transaction excludes other writers of the row (IMMEDIATE
 // on SQLite, FOR UPDATE on PostgreSQL) from the read to the commit, and the
-// write is also conditioned on the version read.
+// write is also conditioned on the version read. update runs while that lock
+// is held (on SQLite, the whole database's write lock), so it must only
+// change the request, never call out to ISC or wait.
 func (c *core) UpdateRequest(ctx context.Context, id string, from []certs.RequestState, update func(*certs.Request) error, events ...certs.Event) (*certs.Request, error) {
 	var out *certs.Request
 	err := c.withTx(ctx, "update request", func(t tx) error {
