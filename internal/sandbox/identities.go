@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/certops/certops/internal/sandbox/filter"
@@ -50,6 +51,22 @@ func (s *Sandbox) publicIdentityDto(i *identity) publicIdentity {
 	return d
 }
 
+// identityKeys returns the values of an `email eq` or `alias eq` the
+// filter requires.
+func identityKeys(expr filter.Expr) ([]string, string, bool) {
+	for _, field := range []string{"email", "alias"} {
+		if vs, ok := eqInValues(expr, field); ok {
+			for _, v := range vs {
+				if v == "" {
+					return nil, "", false
+				}
+			}
+			return vs, field, true
+		}
+	}
+	return nil, "", false
+}
+
 // coreIdentity is what add-core-filters keeps: correlated, not
 // spadmin/cloudadmin, with a uid, last name and email.
 func coreIdentity(i *identity) bool {
@@ -78,7 +95,8 @@ func (s *Sandbox) listPublicIdentities(c *call) (any, *apiError) {
 		}
 		core = b
 	}
-	// The list is kept sorted by name; an id or email lookup needs no scan.
+	// The list is kept sorted by name; an id, email or alias lookup needs
+	// no scan.
 	candidates := s.st.identities
 	if ids, ok := eqInValues(expr, "id"); ok {
 		candidates = nil
@@ -88,6 +106,13 @@ func (s *Sandbox) listPublicIdentities(c *call) (any, *apiError) {
 			}
 		}
 		sortIdentities(candidates, []sorter{{field: "name"}})
+	} else if keys, field, ok := identityKeys(expr); ok {
+		candidates = nil
+		for _, k := range keys {
+			candidates = append(candidates, s.st.identitiesByKey[field+":"+strings.ToLower(k)]...)
+		}
+		sortIdentities(candidates, []sorter{{field: "name"}})
+		candidates = slices.Compact(candidates)
 	}
 	var all []*identity
 	for _, i := range candidates {

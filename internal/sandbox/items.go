@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"cmp"
-	"encoding/json"
 	"slices"
 	"strings"
 
@@ -110,18 +109,6 @@ type identitySummaryDto struct {
 	Name       string `json:"name"`
 	IdentityID string `json:"identityId"`
 	Completed  bool   `json:"completed"`
-}
-
-// accessReviewItem is ISC's AccessReviewItem; accessSummary comes from the
-// item's cache.
-type accessReviewItem struct {
-	AccessSummary   json.RawMessage    `json:"accessSummary"`
-	IdentitySummary identitySummaryDto `json:"identitySummary"`
-	ID              string             `json:"id"`
-	Completed       bool               `json:"completed"`
-	NewAccess       bool               `json:"newAccess"`
-	Decision        string             `json:"decision,omitempty"`
-	Comments        *string            `json:"comments"`
 }
 
 func entitlementDto(a *access, it *item) reviewableEntitlement {

@@ -348,3 +348,29 @@ func TestReassignAsyncBeta(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, tn.admin("GET", "/beta/certifications/"+cert.ID+"/tasks/0123456789abcdef0123456789abcdef", nil).Status)
 	assert.Equal(t, http.StatusNotFound, tn.admin("GET", "/v3/certification-tasks/0123456789abcdef0123456789abcdef", nil).Status)
 }
+
+// A queued task whose target leaves before it runs ends in ERROR, and
+// nothing moves; a certification with a pending task cannot be signed.
+func TestReassignAsyncTargetInvalid(t *testing.T) {
+	clk := newClock()
+	tn := start(t, sandbox.Config{Now: clk.Now})
+	cert := tn.certs("filters=" + q(`phase eq "ACTIVE"`))[0]
+	items := tn.items(cert.ID, "")
+	to := newReviewer(t, tn, cert, items)
+	var task taskDto
+	res := tn.admin("POST", "/v3/certifications/"+cert.ID+"/reassign-async", reassignBody{itemRefs(items[:1]), to.ID, "leaving soon"})
+	require.Equal(t, http.StatusOK, res.Status, "body: %s", res.Body)
+	res.decode(t, &task)
+
+	res = tn.admin("POST", "/v3/certifications/"+cert.ID+"/sign-off", nil)
+	assert.Equal(t, http.StatusBadRequest, res.Status)
+
+	require.True(t, tn.sb.SetIdentityActive(to.ID, false))
+	clk.Advance(time.Second)
+	tn.admin("GET", "/v3/certification-tasks/"+task.ID, nil).decode(t, &task)
+	assert.Equal(t, "ERROR", task.Status)
+	require.NotEmpty(t, task.Errors)
+	assert.Contains(t, task.Errors[0].Text, "not active")
+	assert.Equal(t, cert.DecisionsTotal, tn.cert(cert.ID).DecisionsTotal)
+	assert.Zero(t, tn.sb.Stats().ItemsMoved)
+}

@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 )
@@ -206,25 +208,40 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// cleanPath reports whether a path has no empty, "." or ".." segments
-// (escaped or not).
+// cleanPath reports whether a path has no empty, "." or ".." segments,
+// escaped or not ("/" alone is clean).
 func cleanPath(p string) bool {
-	if p == "" || p[0] != '/' {
+	if p == "/" {
+		return true
+	}
+	if !strings.HasPrefix(p, "/") {
 		return false
 	}
-	start := 1
-	for i := 1; i <= len(p); i++ {
-		if i < len(p) && p[i] != '/' {
-			continue
+	for _, seg := range strings.Split(p[1:], "/") {
+		if u, err := url.PathUnescape(seg); err == nil {
+			seg = u
 		}
-		seg := p[start:i]
-		switch seg {
-		case "", ".", "..", "%2e", "%2E", "%2e%2e", "%2E%2E", ".%2e", ".%2E", "%2e.", "%2E.":
-			if !(seg == "" && i == len(p) && i == 1) {
-				return false
-			}
+		if seg == "" || seg == "." || seg == ".." {
+			return false
 		}
-		start = i + 1
+	}
+	return true
+}
+
+// SetIdentityActive makes an identity active or inactive (as when a person
+// leaves), so tests can make a queued reassignment's target invalid.
+// It returns false for an unknown identity.
+func (s *Sandbox) SetIdentityActive(id string, active bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i, ok := s.st.identityByID[id]
+	if !ok {
+		return false
+	}
+	if active {
+		i.State, i.Status = "ACTIVE", "Active"
+	} else {
+		i.State, i.Status = "INACTIVE_LONG_TERM", "Terminated"
 	}
 	return true
 }

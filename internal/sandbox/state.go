@@ -191,8 +191,11 @@ func (c *certification) summaryFor(ident *identity, newID func() string) *identi
 
 // state is the tenant's data and its indexes.
 type state struct {
-	identities      []*identity // sorted by name, then id
-	identityByID    map[string]*identity
+	identities   []*identity // sorted by name, then id
+	identityByID map[string]*identity
+	// identitiesByKey indexes identities by "email:" or "alias:" and the
+	// lower-case value.
+	identitiesByKey map[string][]*identity
 	admin           *identity
 	sources         []*source
 	catalog         map[string]*access // by access id
@@ -216,6 +219,7 @@ type state struct {
 func newState() *state {
 	return &state{
 		identityByID:    map[string]*identity{},
+		identitiesByKey: map[string][]*identity{},
 		catalog:         map[string]*access{},
 		campaignByID:    map[string]*campaign{},
 		certByID:        map[string]*certification{},
@@ -244,8 +248,17 @@ func (st *state) addItem(c *certification, it *item) {
 	st.itemByID[it.ID] = it
 }
 
-// sortIdentities keeps identities ordered by name (the sorter ISC offers).
+// sortIdentities keeps identities ordered by name (the sorter ISC offers)
+// and rebuilds the email and alias index.
 func (st *state) sortIdentities() {
+	clear(st.identitiesByKey)
+	defer func() {
+		for _, i := range st.identities {
+			for _, k := range []string{"email:" + strings.ToLower(i.Email), "alias:" + strings.ToLower(i.Alias)} {
+				st.identitiesByKey[k] = append(st.identitiesByKey[k], i)
+			}
+		}
+	}()
 	slices.SortFunc(st.identities, func(a, b *identity) int {
 		if c := strings.Compare(a.Name, b.Name); c != 0 {
 			return c

@@ -61,10 +61,12 @@ func (c *statsCounters) counter(op, client string) *Counter {
 	return ctr
 }
 
-// Stats returns a copy of the counters.
+// Stats returns a copy of the counters (after moving async tasks along the
+// clock, as a request would).
 func (s *Sandbox) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.advanceTasks(s.cfg.Now())
 	out := Stats{
 		Operations:           map[string]OperationStats{},
 		Clients:              map[string]Counter{},
