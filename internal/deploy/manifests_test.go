@@ -36,23 +36,27 @@ import (
 // from each (keys are named after the variables they fill).
 var externalSecrets = map[string][]string{
 	"certops-sailpoint":  {"SAIL_BASE_URL", "SAIL_CLIENT_ID", "SAIL_CLIENT_SECRET"},
-	"certops-slack":      {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"},
+	"certops-slack":      {"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"},
 	"certops-database":   {"DATABASE_URL"},
 	"certops-mcp-tokens": {"tokens"},
 }
 
-// The certops workloads, the binary each runs and the address flag it gets.
+// siteConfigMap is the optional ConfigMap operators create for their own
+// settings (DEPLOY.md).
+const siteConfigMap = "certops-site"
+
+// The certops workloads, the binary each runs, the address flag it gets, and
+// the longest it takes to drain on SIGTERM (the shutdown timeouts in
+// cmd/mcp-server and cmd/slackbot), which terminationGracePeriodSeconds must
+// leave room for.
 var certopsWorkloads = map[string]struct {
 	binary, addrFlag string
 	port             int32
+	shutdownGrace    int64
 }{
-	"certops-mcp-server": {binary: "mcp-server", addrFlag: "--http", port: 8080},
-	"certops-slackbot":   {binary: "slackbot", addrFlag: "--addr", port: 3000},
+	"certops-mcp-server": {binary: "mcp-server", addrFlag: "--http", port: 8080, shutdownGrace: 10},
+	"certops-slackbot":   {binary: "slackbot", addrFlag: "--addr", port: 3000, shutdownGrace: 10 + 60},
 }
-
-// appShutdownGrace is the longest the binaries take to drain on SIGTERM;
-// the pods' terminationGracePeriodSeconds must leave room for it.
-const appShutdownGrace = 30
 
 // newObject returns an empty Kubernetes object of the type apiVersion and
 // kind name, or false for a kind certops' manifests have no business holding.
@@ -384,6 +388,14 @@ func TestTrialOverlay(t *testing.T) {
 		}
 	})
 
+	t.Run("port-forward reaches the MCP server", func(t *testing.T) {
+		require.Len(t, o.configMaps, 1)
+		hosts := strings.Split(o.configMaps[0].Data["CERTOPS_MCP_ALLOWED_HOSTS"], ",")
+		assert.Contains(t, hosts, "localhost")
+		assert.Contains(t, hosts, "certops-mcp-server")
+		assert.Equal(t, "true", o.configMaps[0].Data["CERTOPS_REQUIRE_APPROVAL"], "base settings kept by the merge")
+	})
+
 	t.Run("single PostgreSQL", func(t *testing.T) {
 		require.Len(t, o.statefulSets, 1)
 		pg := o.statefulSets[0]
@@ -504,7 +516,7 @@ func checkCertops(t *testing.T, o objects, resolve func(string) string) {
 				if c.Lifecycle != nil && c.Lifecycle.PreStop != nil && c.Lifecycle.PreStop.Sleep != nil {
 					preStop = c.Lifecycle.PreStop.Sleep.Seconds
 				}
-				assert.Greater(t, ptrValue(pod.Spec.TerminationGracePeriodSeconds, 30), appShutdownGrace+preStop,
+				assert.Greater(t, ptrValue(pod.Spec.TerminationGracePeriodSeconds, 30), want.shutdownGrace+preStop,
 					"terminationGracePeriodSeconds leaves room for the preStop pause and the app's own grace")
 				if d.Spec.Strategy.RollingUpdate != nil {
 					assert.Equal(t, "0", d.Spec.Strategy.RollingUpdate.MaxUnavailable.String(), "rolling updates keep every replica serving")
@@ -526,19 +538,33 @@ func checkCertops(t *testing.T, o objects, resolve func(string) string) {
 			})
 			t.Run("settings from the ConfigMap and Secrets", func(t *testing.T) {
 				for _, ef := range c.EnvFrom {
-					if ef.ConfigMapRef != nil {
-						assert.True(t, slices.ContainsFunc(o.configMaps, func(cm *corev1.ConfigMap) bool { return cm.Name == ef.ConfigMapRef.Name }),
-							"ConfigMap %s exists", ef.ConfigMapRef.Name)
+					if ef.ConfigMapRef == nil {
+						continue
 					}
+					if ef.ConfigMapRef.Name == siteConfigMap {
+						assert.True(t, ptrValue(ef.ConfigMapRef.Optional, false), "%s is optional", siteConfigMap)
+						continue
+					}
+					assert.True(t, slices.ContainsFunc(o.configMaps, func(cm *corev1.ConfigMap) bool { return cm.Name == ef.ConfigMapRef.Name }),
+						"ConfigMap %s exists", ef.ConfigMapRef.Name)
+				}
+				if n := len(c.EnvFrom); assert.NotZero(t, n) && c.EnvFrom[n-1].ConfigMapRef != nil {
+					assert.Equal(t, siteConfigMap, c.EnvFrom[n-1].ConfigMapRef.Name, "the site's settings come last, so they win")
 				}
 				env := map[string]corev1.EnvVar{}
 				for _, e := range c.Env {
 					env[e.Name] = e
 				}
-				for _, name := range []string{"SAIL_BASE_URL", "SAIL_CLIENT_ID", "SAIL_CLIENT_SECRET", "DATABASE_URL"} {
+				required := []string{"SAIL_BASE_URL", "SAIL_CLIENT_ID", "SAIL_CLIENT_SECRET", "DATABASE_URL"}
+				if want.binary == "slackbot" {
+					required = append(required, "SLACK_BOT_TOKEN")
+				}
+				for _, name := range required {
 					e := env[name]
 					if assert.NotNil(t, e.ValueFrom, "%s comes from a Secret", name) && assert.NotNil(t, e.ValueFrom.SecretKeyRef, name) {
 						assert.Equal(t, name, e.ValueFrom.SecretKeyRef.Key, "the key is named after the variable")
+						assert.False(t, ptrValue(e.ValueFrom.SecretKeyRef.Optional, false),
+							"%s is required: a missing key must stop the pod, not start it half-configured", name)
 					}
 				}
 				for _, e := range c.Env {
@@ -547,7 +573,8 @@ func checkCertops(t *testing.T, o objects, resolve func(string) string) {
 					}
 				}
 				if want.binary == "slackbot" {
-					for _, name := range []string{"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"} {
+					// Signing secret for HTTP mode, app token for Socket Mode: either may be absent.
+					for _, name := range []string{"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"} {
 						e := env[name]
 						if assert.NotNil(t, e.ValueFrom, name) && assert.NotNil(t, e.ValueFrom.SecretKeyRef, name) {
 							assert.Equal(t, resolve("certops-slack"), e.ValueFrom.SecretKeyRef.Name)
