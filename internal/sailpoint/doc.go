@@ -89,9 +89,10 @@
 // and returns the single REASSIGN/ADMIN_REASSIGN task of that certification
 // created since the call started (30 s of clock skew allowed), not already
 // returned to an earlier call by this client, and whose trail names the new
-// reviewer. Reassign reads the certification's review items: if none of the
-// references is left, the reassignment happened and the certification is
-// returned. In every other case the answer is certs.EUNKNOWN ("outcome
+// reviewer (when no task qualifies, the EUNKNOWN message also says how
+// many of the items are still in the certification, as a hint). Reassign
+// reads the certification's review items: if none of the references is
+// left, the reassignment happened and the certification is returned. In every other case the answer is certs.EUNKNOWN ("outcome
 // unknown: ... check pending tasks of certification X before retrying"),
 // with SailPoint's status and tracking id when there was one. The client
 // never submits the same reassignment a second time.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -93,10 +94,20 @@ func (c *Client) reconcileAsync(ctx context.Context, r certs.Reassignment, start
 			matches = append(matches, t)
 		}
 	}
-	if len(matches) != 1 {
+	if len(matches) > 1 {
+		return nil, outcomeUnknownError(r, unknown.cause, fmt.Sprintf("%d pending reassignment tasks could be it", len(matches)))
+	}
+	if len(matches) == 0 {
+		// No task to return. What the items say helps the person who
+		// must decide, but proves nothing: a task may have finished
+		// (applied) or not be visible yet.
 		why := "no pending reassignment task was found for it"
-		if len(matches) > 1 {
-			why = fmt.Sprintf("%d pending reassignment tasks could be it", len(matches))
+		switch remaining, err := c.refsRemaining(ctx, r); {
+		case err != nil:
+		case remaining == 0:
+			why += ", and none of its items is left in the certification (it may have run already)"
+		default:
+			why += fmt.Sprintf(", and %d of its items are still in the certification", remaining)
 		}
 		return nil, outcomeUnknownError(r, unknown.cause, why)
 	}
@@ -131,34 +142,13 @@ func (c *Client) reconcileSync(ctx context.Context, r certs.Reassignment, unknow
 	if unknown.callerGone {
 		return nil, outcomeUnknownError(r, unknown.cause, "the call was canceled after it was sent")
 	}
-	var itemIDs, summaryIDs []string
-	for _, ref := range r.Refs {
-		switch ref.Type {
-		case certs.RefItem:
-			itemIDs = append(itemIDs, ref.ID)
-		case certs.RefIdentitySummary:
-			summaryIDs = append(summaryIDs, ref.ID)
-		default:
-			// A target summary cannot be looked up by a filter.
-			return nil, outcomeUnknownError(r, unknown.cause, "its references cannot be checked")
-		}
-	}
-	remaining := 0
-	for _, f := range []certs.ReviewItemFilter{{IDs: itemIDs}, {IdentitySummaryIDs: summaryIDs}} {
-		if len(f.IDs) == 0 && len(f.IdentitySummaryIDs) == 0 {
-			continue
-		}
-		f.Page = certs.PageOptions{Limit: 1, Count: true}
-		page, err := c.ListReviewItems(ctx, r.CertificationID, f)
-		if err != nil {
-			return nil, outcomeUnknownError(r, unknown.cause, fmt.Sprintf("checking its items failed too (%s)", certs.ErrorMessage(err)))
-		}
-		if page.Total < 0 {
-			page.Total = len(page.Items)
-		}
-		remaining += page.Total
-	}
-	if remaining > 0 {
+	remaining, err := c.refsRemaining(ctx, r)
+	switch {
+	case errors.Is(err, errUncheckable):
+		return nil, outcomeUnknownError(r, unknown.cause, "its references cannot be checked")
+	case err != nil:
+		return nil, outcomeUnknownError(r, unknown.cause, fmt.Sprintf("checking its items failed too (%s)", certs.ErrorMessage(err)))
+	case remaining > 0:
 		return nil, outcomeUnknownError(r, unknown.cause, fmt.Sprintf("%d of its items are still in the certification", remaining))
 	}
 	cert, err := c.GetCertification(ctx, r.CertificationID)
@@ -168,6 +158,47 @@ func (c *Client) reconcileSync(ctx context.Context, r certs.Reassignment, unknow
 	c.log.LogAttrs(ctx, slog.LevelInfo, "sailpoint reassignment reconciled: the items left the certification",
 		slog.String("certification_id", r.CertificationID), slog.String("cause", unknown.cause.Error()))
 	return cert, nil
+}
+
+// errUncheckable: a TARGET_SUMMARY reference has no filter to look it up.
+var errUncheckable = errors.New("references cannot be looked up")
+
+// refsRemaining counts the review items of r's references still in its
+// certification: items by id, identity summaries by identitySummary.id, 50
+// ids per call to keep URLs short.
+func (c *Client) refsRemaining(ctx context.Context, r certs.Reassignment) (int, error) {
+	var itemIDs, summaryIDs []string
+	for _, ref := range r.Refs {
+		switch ref.Type {
+		case certs.RefItem:
+			itemIDs = append(itemIDs, ref.ID)
+		case certs.RefIdentitySummary:
+			summaryIDs = append(summaryIDs, ref.ID)
+		default:
+			return 0, errUncheckable
+		}
+	}
+	const perCall = 50
+	var filters []certs.ReviewItemFilter
+	for ids := range slices.Chunk(itemIDs, perCall) {
+		filters = append(filters, certs.ReviewItemFilter{IDs: ids})
+	}
+	for ids := range slices.Chunk(summaryIDs, perCall) {
+		filters = append(filters, certs.ReviewItemFilter{IdentitySummaryIDs: ids})
+	}
+	remaining := 0
+	for _, f := range filters {
+		f.Page = certs.PageOptions{Limit: 1, Count: true}
+		page, err := c.ListReviewItems(ctx, r.CertificationID, f)
+		if err != nil {
+			return 0, err
+		}
+		if page.Total < 0 {
+			return 0, fmt.Errorf("SailPoint sent no X-Total-Count")
+		}
+		remaining += page.Total
+	}
+	return remaining, nil
 }
 
 // outcomeUnknownError is EUNKNOWN for r, keeping SailPoint's details of the

@@ -201,6 +201,21 @@ func TestReassignFaults(t *testing.T) {
 				assert.Equal(t, 2, st.ItemsMoved)
 			})
 
+			t.Run("async: a task that already finished cannot be claimed, and is not resubmitted", func(t *testing.T) {
+				h := start(t, sandbox.Config{TaskQueuedFor: time.Nanosecond, TaskRunningFor: time.Nanosecond}, version)
+				all, err := h.client.ListAllCertifications(ctx, certs.CertificationFilter{Phase: certs.PhaseActive})
+				require.NoError(t, err)
+				to, refs := h.move(t, all[0], 2)
+				h.sb.InjectFault(sandbox.Fault{Operation: opAsync, Kind: sandbox.FaultCloseAfterApply})
+				_, err = h.client.ReassignAsync(ctx, certs.Reassignment{CertificationID: all[0].ID, Refs: refs, To: to, Reason: "r"})
+				require.Error(t, err)
+				assert.Equal(t, certs.EUNKNOWN, certs.ErrorCode(err))
+				assert.Contains(t, certs.ErrorMessage(err), "none of its items is left in the certification")
+				st := h.sb.Stats()
+				assert.Equal(t, 1, st.Calls(opAsync))
+				assert.Equal(t, 1, st.ReassignmentsApplied)
+			})
+
 			t.Run("async: a 503 is not resubmitted", func(t *testing.T) {
 				h, r := setup(t)
 				h.sb.InjectFault(sandbox.Fault{Operation: opAsync, Kind: sandbox.Fault503})
@@ -208,6 +223,7 @@ func TestReassignFaults(t *testing.T) {
 				require.Error(t, err)
 				assert.Equal(t, certs.EUNKNOWN, certs.ErrorCode(err))
 				assert.Contains(t, certs.ErrorMessage(err), "check pending tasks of certification "+r.CertificationID+" before retrying")
+				assert.Contains(t, certs.ErrorMessage(err), "2 of its items are still in the certification")
 				up := certs.UpstreamOf(err)
 				require.NotNil(t, up, "SailPoint's answer is kept")
 				assert.Equal(t, 503, up.Status)
