@@ -2,7 +2,9 @@ package sandbox_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -43,5 +45,58 @@ func TestEveryRouteAnswers(t *testing.T) {
 	for _, r := range sandbox.Routes() {
 		res := tn.do("", r.Method, r.Path, nil)
 		assert.Equal(t, http.StatusUnauthorized, res.Status, "%s %s", r.Method, r.Path)
+	}
+}
+
+// Every operation of every version answers 200 to a good request, and the
+// contract check finds the answer to be what the spec says.
+func TestEveryOperationSucceeds(t *testing.T) {
+	clk := newClock()
+	tn := start(t, sandbox.Config{Now: clk.Now, Certifications: 40, RateLimit: -1})
+	active := tn.certs("filters=" + q(`phase eq "ACTIVE"`))
+	used := 0
+	next := func() certDto { used++; return active[used-1] }
+
+	for _, r := range sandbox.Routes() {
+		t.Run(r.Method+" "+r.Path, func(t *testing.T) {
+			cert := next()
+			items := tn.items(cert.ID, "")
+			var ent itemDto
+			for _, it := range items {
+				if it.AccessSummary.Access.Type == "ENTITLEMENT" {
+					ent = it
+				}
+			}
+			to := newReviewer(t, tn, cert, items)
+			var task taskDto
+			res := tn.admin("POST", "/v3/certifications/"+cert.ID+"/reassign-async", reassignBody{itemRefs(items[:1]), to.ID, "sweep"})
+			require.Equal(t, http.StatusOK, res.Status, "body: %s", res.Body)
+			res.decode(t, &task)
+
+			path := strings.NewReplacer("{id}", cert.ID, "{certificationId}", cert.ID, "{itemId}", ent.ID, "{taskId}", task.ID).Replace(r.Path)
+			if strings.HasPrefix(r.OperationID, "getCertificationTask") {
+				path = strings.Replace(path, cert.ID, task.ID, 1)
+			}
+			var body any
+			switch strings.TrimSuffix(r.OperationID, "V1") {
+			case "makeIdentityDecision":
+				var ds []map[string]any
+				for _, it := range items[1:] {
+					ds = append(ds, map[string]any{"id": it.ID, "decision": "APPROVE", "bulk": true, "comments": "ok"})
+				}
+				body = ds
+			case "reassignIdentityCertifications", "submitReassignCertsAsync":
+				body = reassignBody{itemRefs(items[1:2]), to.ID, "sweep"}
+			case "signOffIdentityCertification":
+				var ds []map[string]any
+				for _, it := range items[1:] {
+					ds = append(ds, map[string]any{"id": it.ID, "decision": "REVOKE", "bulk": true, "comments": "gone"})
+				}
+				require.Equal(t, http.StatusOK, tn.admin("POST", "/v3/certifications/"+cert.ID+"/decide", ds).Status)
+				clk.Advance(time.Second) // let the reassignment task finish
+			}
+			res = tn.admin(r.Method, path, body)
+			assert.Equal(t, http.StatusOK, res.Status, "%s: %s", path, res.Body)
+		})
 	}
 }
