@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/google/jsonschema-go/jsonschema"
@@ -446,4 +449,56 @@ func TestHTTPApprovalPolicyAndReviewerTokens(t *testing.T) {
 		res = call(t, reviewer, "list_certifications", map[string]any{"reviewer": fx.reviewerID})
 		assert.True(t, res.IsError, "listing another reviewer's certifications is refused: %s", text(res))
 	})
+}
+
+func TestSIGTERMShutsDownGracefully(t *testing.T) {
+	testEnv(t)
+	cmd := exec.Command(binary, "--sandbox", "--http", "127.0.0.1:0")
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	require.NoError(t, cmd.Start())
+	sc := bufio.NewScanner(stdout)
+	var url string
+	for sc.Scan() {
+		if u, ok := strings.CutPrefix(sc.Text(), "certops MCP server listening on "); ok {
+			url = u
+			break
+		}
+	}
+	require.NotEmpty(t, url, "stderr:\n%s", stderr.String())
+	res, err := http.Get(strings.TrimSuffix(url, "/mcp") + "/healthz")
+	require.NoError(t, err)
+	res.Body.Close()
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	go io.Copy(io.Discard, stdout)
+	require.NoError(t, cmd.Wait(), "exit after SIGTERM; stderr:\n%s", stderr.String())
+	assert.Contains(t, stderr.String(), "shutting down HTTP")
+}
+
+func TestStartUpErrorsNameTheSetting(t *testing.T) {
+	testEnv(t)
+	cases := map[string]struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		"no tenant configured":                       {nil, nil, "SAIL_BASE_URL"},
+		"bad role":                                   {map[string]string{"CERTOPS_MCP_ROLE": "root"}, []string{"--sandbox"}, "CERTOPS_MCP_ROLE"},
+		"reviewer without identity":                  {map[string]string{"CERTOPS_MCP_ROLE": "reviewer", "CERTOPS_MCP_IDENTITY_ID": ""}, nil, "CERTOPS_MCP_IDENTITY_ID"},
+		"HTTP on a public address, no allowed hosts": {nil, []string{"--sandbox", "--http", "0.0.0.0:0"}, "CERTOPS_MCP_ALLOWED_HOSTS"},
+		"unreadable tokens file":                     {map[string]string{"CERTOPS_MCP_TOKENS_FILE": "/nonexistent/tokens.yaml"}, []string{"--sandbox", "--http", "127.0.0.1:0"}, "CERTOPS_MCP_TOKENS_FILE"},
+		"stray argument":                             {nil, []string{"--sandbox", "extra"}, "unexpected arguments"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			err := run(context.Background(), append([]string{"mcp-server"}, c.args...), os.Getenv, strings.NewReader(""), &syncBuffer{}, &syncBuffer{})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
 }

@@ -93,6 +93,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if mc.Role != certs.RoleAdmin && mc.Role != certs.RoleReviewer {
 		return fmt.Errorf("configuration: CERTOPS_MCP_ROLE must be admin or reviewer, not %q", mc.Role)
 	}
+	if mc.Role == certs.RoleReviewer && mc.IdentityID == "" && *httpAddr == "" && !*sandboxMode {
+		return errors.New("configuration: CERTOPS_MCP_ROLE=reviewer needs CERTOPS_MCP_IDENTITY_ID: a reviewer sees only what their identity reviews")
+	}
 	selection := tools.Selection{ReadOnly: *readOnly, Allow: tools.ParseToolList(mc.Tools), Deny: tools.ParseToolList(mc.DenyTools)}
 
 	cfg, err := app.LoadConfig(*sandboxMode)

@@ -89,6 +89,11 @@ func NewHTTPHandler(s *server.MCPServer, o HTTPOptions) (http.Handler, error) {
 	streamable := server.NewStreamableHTTPServer(s,
 		server.WithEndpointPath(MCPPath),
 		server.WithStreamableHTTPLogger(o.Logger),
+		// guard checks the Host of every request against an explicit
+		// allow-list; mcp-go's own check (localhost names only, on
+		// loopback connections) would refuse the names an operator
+		// allows behind a reverse proxy on the same host.
+		server.WithDisableLocalhostProtection(true),
 	)
 	mux := http.NewServeMux()
 	mux.Handle(MCPPath, guard(o, streamable))
