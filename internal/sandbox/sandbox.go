@@ -5,6 +5,29 @@
 // ISC's rate limit, asynchronous reassignment tasks, and knobs for latency
 // and faults. Every certops test talks to it over HTTP, and `cmd/sandbox`
 // runs it as a local tenant for any ISC client.
+//
+// The whole API is in routes.go; every call goes through api.go (latency,
+// authentication, rate limit, faults). Where SailPoint's documents are
+// silent, the sandbox decides:
+//   - Clients: the admin client (AdminClientID/AdminClientSecret) sees every
+//     certification; reviewer clients sandbox-reviewer-N /
+//     sandbox-reviewer-N-secret (N = 1..3, the reviewers of the first
+//     seeded certifications) see only what they review, like personal
+//     access tokens, and get 403 on others' certifications.
+//   - reviewer-identity=me (beta: reviewer-identitiy=me) is the caller's
+//     identity; the admin client's identity ("Sandbox Admin") reviews
+//     nothing, so "me" lists nothing for it.
+//   - STAGED certifications are hidden from their reviewers (404).
+//   - TARGET_SUMMARY references name an access id reviewed in the
+//     certification; moved items keep their decisions and go to the new
+//     reviewer's ACTIVE certification of the same campaign, or a new one
+//     whose reassignment.from names the source. A certification's
+//     reviewers are its reviewer plus those its work was reassigned to.
+//   - Dates are relative to Config.Now when New runs; ids are deterministic
+//     from the seed (runtime ids too, from a separate stream).
+//   - Latency, faults and the rate limit apply to API operations only,
+//     not to /oauth/token or /_sandbox/*, which need no token.
+//   - Beta CertificationDto: see certificationDto for its spec defects.
 package sandbox
 
 import (
