@@ -30,7 +30,35 @@ type Options struct {
 	HTTPClient *http.Client
 	Logger     *slog.Logger     // nil: slog.Default()
 	Now        func() time.Time // nil: time.Now; stamps token expiry and reconciliation windows
+	Metrics    Metrics          // nil: none; *metrics.Metrics fits
 }
+
+// Metrics receives the client's measurements (internal/metrics implements
+// it; the interface lives here so that this package needs nothing more).
+type Metrics interface {
+	// SailPointRequest: one HTTP attempt, its status (0: no response) and
+	// the time to the response headers.
+	SailPointRequest(operation string, status int, took time.Duration)
+	// SailPointRetry: a request is about to be sent again, and why
+	// (rate_limited, server_error, network, token).
+	SailPointRetry(operation, reason string)
+	// RateLimiterWait: how long a request waited for the client's pacing.
+	RateLimiterWait(waited time.Duration)
+}
+
+// Retry reasons reported to Metrics.
+const (
+	retryRateLimited = "rate_limited"
+	retryServerError = "server_error"
+	retryNetwork     = "network"
+	retryToken       = "token"
+)
+
+type noMetrics struct{}
+
+func (noMetrics) SailPointRequest(string, int, time.Duration) {}
+func (noMetrics) SailPointRetry(string, string)               {}
+func (noMetrics) RateLimiterWait(time.Duration)               {}
 
 // Client is an ISC tenant reached over its REST API. It is safe for
 // concurrent use; make one per tenant and share it.
@@ -42,6 +70,7 @@ type Client struct {
 	pacer  *pacer
 	log    *slog.Logger
 	now    func() time.Time
+	met    Metrics
 
 	retryBase time.Duration // first backoff step
 	known     knownTasks    // tasks returned by ReassignAsync, never a reconciliation match
@@ -81,6 +110,13 @@ func New(cfg Config, opts Options) (*Client, error) {
 	if now == nil {
 		now = time.Now
 	}
+	met := opts.Metrics
+	if met == nil {
+		met = noMetrics{}
+	}
+	if cfg.MaxBackoff == 0 {
+		cfg.MaxBackoff = defaultMaxBackoff // a Config built in code must not retry without pause
+	}
 	c := &Client{
 		cfg:  cfg,
 		base: base,
@@ -102,6 +138,7 @@ func New(cfg Config, opts Options) (*Client, error) {
 		pacer:     sharedPacer(cfg),
 		log:       log,
 		now:       now,
+		met:       met,
 		retryBase: 250 * time.Millisecond,
 	}
 	return c, nil
@@ -116,6 +153,8 @@ func (c *Client) Config() Config {
 
 // TokensFetched is how many access tokens the client has fetched so far.
 func (c *Client) TokensFetched() int { return c.tokens.count() }
+
+const defaultMaxBackoff = 10 * time.Second
 
 // Response bodies of successful calls are read up to this size. A page of
 // 250 certifications is about 250 KiB; the cap only stops a runaway body.
@@ -150,10 +189,17 @@ func (c *Client) send(ctx context.Context, req *request, out any) (http.Header, 
 	opID := c.opID(req.op)
 	retries := 0
 	refreshed := false
+	var retryReason string
 	for attempt := 1; ; attempt++ {
+		if retryReason != "" {
+			c.met.SailPointRetry(opID, retryReason)
+			retryReason = ""
+		}
+		paced := time.Now()
 		if err := c.pacer.wait(ctx); err != nil {
 			return nil, canceled(opID, err)
 		}
+		c.met.RateLimiterWait(time.Since(paced))
 		tok, err := c.tokens.get(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -161,6 +207,7 @@ func (c *Client) send(ctx context.Context, req *request, out any) (http.Header, 
 			}
 			if tokenRetryable(err) && retries < c.cfg.MaxRetries {
 				retries++
+				retryReason = retryToken
 				if err := sleep(ctx, backoff(retries, c.retryBase, c.cfg.MaxBackoff)); err != nil {
 					return nil, canceled(opID, err)
 				}
@@ -185,6 +232,7 @@ func (c *Client) send(ctx context.Context, req *request, out any) (http.Header, 
 				return nil, &outcomeUnknown{cause: final}
 			}
 			wait = backoff(retries+1, c.retryBase, c.cfg.MaxBackoff)
+			retryReason = retryNetwork
 
 		case res.status >= 200 && res.status < 300:
 			if out == nil || len(res.body) == 0 && res.bodyErr == nil {
@@ -200,6 +248,7 @@ func (c *Client) send(ctx context.Context, req *request, out any) (http.Header, 
 					return nil, final
 				}
 				wait = backoff(retries+1, c.retryBase, c.cfg.MaxBackoff)
+				retryReason = retryNetwork
 				break
 			}
 			if err := json.Unmarshal(res.body, out); err != nil {
@@ -222,6 +271,7 @@ func (c *Client) send(ctx context.Context, req *request, out any) (http.Header, 
 				// not apply the request. One fresh token, one more try.
 				refreshed = true
 				c.tokens.invalidate(tok)
+				retryReason = retryToken
 				continue
 			case res.status == http.StatusTooManyRequests:
 				// Certainly not applied, so mutations retry too. Everyone
@@ -235,17 +285,19 @@ func (c *Client) send(ctx context.Context, req *request, out any) (http.Header, 
 					return nil, mapped // waiting would outlast the caller
 				}
 				wait = 0 // pacer.wait does it, for every caller
+				retryReason = retryRateLimited
 			case res.status >= 500 && req.mutation:
 				return nil, &outcomeUnknown{cause: mapped}
 			case retryableStatus(res.status):
 				wait = backoff(retries+1, c.retryBase, c.cfg.MaxBackoff)
+				retryReason = retryServerError
 			default:
 				return nil, mapped
 			}
 		}
 
 		if retries >= c.cfg.MaxRetries {
-			return nil, final
+			return nil, final // not retried after all
 		}
 		retries++
 		if wait > 0 {
@@ -298,6 +350,11 @@ func (c *Client) attempt(ctx context.Context, req *request, opID, token string, 
 	start := time.Now()
 	resp, err := c.http.Do(hreq)
 	res := attemptResult{sent: sent.Load()}
+	if resp != nil {
+		c.met.SailPointRequest(opID, resp.StatusCode, time.Since(start))
+	} else {
+		c.met.SailPointRequest(opID, 0, time.Since(start))
+	}
 	if err != nil {
 		res.err = err
 		if isDialError(err) {

@@ -37,7 +37,7 @@ type Config struct {
 	Timeout     time.Duration `envconfig:"SAIL_TIMEOUT" default:"30s"`     // per attempt
 	MaxRetries  int           `envconfig:"SAIL_MAX_RETRIES" default:"5"`   // retry budget per read
 	Concurrency int           `envconfig:"SAIL_CONCURRENCY" default:"8"`   // pages fetched at once by list-all
-	MaxBackoff  time.Duration `envconfig:"SAIL_MAX_BACKOFF" default:"10s"` // cap of the exponential backoff between retries
+	MaxBackoff  time.Duration `envconfig:"SAIL_MAX_BACKOFF" default:"10s"` // cap of the exponential backoff between retries; 0 in code: 10s
 }
 
 // Bounds that keep a typo from turning into a denial of service.
