@@ -312,6 +312,12 @@ func TestReassignElicitation(t *testing.T) {
 		assert.Contains(t, resultText(res), "conflict")
 		assert.Empty(t, svc.submitted)
 	})
+	t.Run("a client that can ask always asks, even given the digest", func(t *testing.T) {
+		svc, s, p := newPlan(t)
+		res := callToolParams(t, s, map[string]any{"name": "reassign", "arguments": map[string]any{"plan_id": p.PlanID, "confirm": p.Digest}, "_meta": modernMeta(true)})
+		assert.Equal(t, mcp.ResultTypeInputRequired, res.ResultType, resultText(res))
+		assert.Empty(t, svc.submitted)
+	})
 	t.Run("a modern client without elicitation must pass confirm", func(t *testing.T) {
 		_, s, p := newPlan(t)
 		res := callToolParams(t, s, map[string]any{"name": "reassign", "arguments": map[string]any{"plan_id": p.PlanID}, "_meta": modernMeta(false)})

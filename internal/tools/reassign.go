@@ -192,7 +192,7 @@ func reassign(d deps) server.ServerTool {
 	tool := newTool("reassign",
 		mcp.WithDescription("Carry out a plan from plan_reassignment: move the review work to the new reviewer in SailPoint. "+
 			"The person confirms first: the client asks them (elicitation) showing the plan's summary, or, when the client cannot ask, "+
-			"the call must carry confirm = the plan's digest, passed only after the person agreed to that plan. "+
+			"the call must carry confirm = the plan's digest, passed only after the person agreed to that plan (a client that can ask always asks, confirm or not). "+
 			"If the person declines, nothing happens. When the server requires approval, this files a request for the Slack approvers instead. "+
 			"Returns the request's state and progress, optionally after waiting for ISC to finish."),
 		idArg("plan_id", "The plan's id, from plan_reassignment", true),
@@ -236,30 +236,35 @@ func reassign(d deps) server.ServerTool {
 		if len(args.Confirm) > certs.MaxIDLength {
 			return nil, invalid("confirm is %d characters; a plan digest is at most %d", len(args.Confirm), certs.MaxIDLength)
 		}
-		digest := args.Confirm
-		if digest == "" {
-			answer := server.ElicitationResponse(req.Params.InputResponses, confirmInput)
-			switch {
-			case answer != nil:
-				// The retry of a call whose confirmation we asked for: the
-				// state echoes the digest of the plan that was shown.
-				if req.Params.RequestState != plan.Digest {
-					return nil, certs.Errorf(certs.ECONFLICT, "the confirmation answered was for another version of plan %s; call reassign again", plan.ID)
-				}
-				if outcome, msg := declined(answer); outcome != "" {
-					d.log.InfoContext(ctx, "reassignment not confirmed", "plan", plan.ID, "outcome", outcome, "actor", a.ID)
-					out := ReassignOut{Outcome: outcome, Message: msg, PlanID: plan.ID}
-					return result(out, msg+"\n"), nil
-				}
-				digest = plan.Digest
-			case clientCanElicit(ctx):
-				return server.NewInputRequestBuilder(plan.Digest).
-					Elicit(confirmInput, confirmation(plan, d.requireApproval)).
-					ToolResult(), nil
-			default:
-				return nil, invalid("confirm is required: this client cannot ask the person to confirm, so show them the plan's summary and, " +
-					"only if they agree, call reassign again with confirm set to the plan's digest (from plan_reassignment)")
+		// A client that can ask its user always does, even when the model
+		// passed confirm: the model must not be able to skip the person.
+		var digest string
+		answer := server.ElicitationResponse(req.Params.InputResponses, confirmInput)
+		switch {
+		case answer != nil:
+			// The retry of a call whose confirmation we asked for: the
+			// state echoes the digest of the plan that was shown.
+			if req.Params.RequestState != plan.Digest {
+				return nil, certs.Errorf(certs.ECONFLICT, "the confirmation answered was for another version of plan %s; call reassign again", plan.ID)
 			}
+			if outcome, msg := declined(answer); outcome != "" {
+				d.log.InfoContext(ctx, "reassignment not confirmed", "plan", plan.ID, "outcome", outcome, "actor", a.ID)
+				out := ReassignOut{Outcome: outcome, Message: msg, PlanID: plan.ID}
+				return result(out, msg+"\n"), nil
+			}
+			digest = plan.Digest
+		case clientCanElicit(ctx):
+			if args.Confirm != "" && args.Confirm != plan.Digest {
+				return nil, invalid("confirm does not match plan %s's digest: plan again and confirm what it shows", plan.ID)
+			}
+			return server.NewInputRequestBuilder(plan.Digest).
+				Elicit(confirmInput, confirmation(plan, d.requireApproval)).
+				ToolResult(), nil
+		case args.Confirm != "":
+			digest = args.Confirm
+		default:
+			return nil, invalid("confirm is required: this client cannot ask the person to confirm, so show them the plan's summary and, " +
+				"only if they agree, call reassign again with confirm set to the plan's digest (from plan_reassignment)")
 		}
 
 		r, err := d.svc.SubmitPlan(ctx, a, plan.ID, digest)
