@@ -367,7 +367,8 @@ func TestStdioEndToEnd(t *testing.T) {
 func TestStdioOlderRevisionWithElicitation(t *testing.T) {
 	testEnv(t)
 	var asked atomic.Int32
-	s := connectStdio(t, clientOptions{elicit: accept(&asked, nil), protocol: "2025-06-18"}, "--sandbox")
+	db := filepath.Join(t.TempDir(), "kept.db")
+	s := connectStdio(t, clientOptions{elicit: accept(&asked, nil), protocol: "2025-06-18"}, "--sandbox", "--sqlite", db)
 	assert.Equal(t, "2025-06-18", s.InitializeResult().ProtocolVersion)
 	rs := schemas(t, s.ClientSession)
 	fx := readTour(t, s.ClientSession, rs)
@@ -377,6 +378,9 @@ func TestStdioOlderRevisionWithElicitation(t *testing.T) {
 	assert.Equal(t, "completed", str(out, "outcome"), "%v", out)
 	require.NoError(t, s.Close())
 	assertOnlyJSONRPC(t, s.stdoutFile)
+	info, err := os.Stat(db)
+	require.NoError(t, err, "--sqlite keeps the store where asked")
+	assert.Positive(t, info.Size())
 }
 
 // assertOnlyJSONRPC checks that every line the server wrote to stdout is a
