@@ -418,7 +418,7 @@ func (s *Sandbox) listCertifications(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	return jsonArray(len(certs), 1024, func(dst []byte, i int) []byte { return append(dst, s.certJSON(certs[i])...) }), nil
+	return jsonArray(len(certs), func(dst []byte, i int) []byte { return append(dst, s.certJSON(certs[i])...) }), nil
 }
 
 func (s *Sandbox) listCertificationsBeta(c *call) (any, *apiError) {
@@ -426,7 +426,7 @@ func (s *Sandbox) listCertificationsBeta(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	return jsonArray(len(certs), 1024, func(dst []byte, i int) []byte { return append(dst, s.betaCertJSON(certs[i])...) }), nil
+	return jsonArray(len(certs), func(dst []byte, i int) []byte { return append(dst, s.betaCertJSON(certs[i])...) }), nil
 }
 
 // certFor returns the certification of the path parameter, 404 when it

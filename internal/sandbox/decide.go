@@ -89,6 +89,7 @@ func (s *Sandbox) decide(c *call) (any, *apiError) {
 	}
 	for _, d := range ds {
 		d.it.Completed, d.it.Decision, d.it.Comments, d.it.ProposedEndDate = true, d.decision, d.comments, d.end
+		d.it.invalidate()
 	}
 	cert.recount()
 	cert.Modified = c.now

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -154,23 +155,41 @@ func marshal(v any) []byte {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
+// pageBuffers recycles the buffers pages are built in: a page of review
+// items is about half a megabyte, and at the large size garbage collection
+// over the tenant's state is what a page costs most.
+var pageBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// pooledJSON is an encoded body in a pageBuffers buffer, returned to the
+// pool once written.
+type pooledJSON struct{ buf *[]byte }
+
 // jsonArray builds a JSON array of n elements, each appended to the
-// buffer by elem (no intermediate copies: pages can be a megabyte).
-func jsonArray(n, sizeHint int, elem func(dst []byte, i int) []byte) rawJSON {
-	out := make([]byte, 0, n*sizeHint+2)
-	out = append(out, '[')
+// buffer by elem.
+func jsonArray(n int, elem func(dst []byte, i int) []byte) pooledJSON {
+	p := pageBuffers.Get().(*[]byte)
+	out := append((*p)[:0], '[')
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			out = append(out, ',')
 		}
 		out = elem(out, i)
 	}
-	return append(out, ']')
+	*p = append(out, ']')
+	return pooledJSON{buf: p}
 }
 
 // writeJSON encodes v into a buffer first, so an encoding failure can still
 // be answered as a 500 rather than a half-written body.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	if pj, ok := v.(pooledJSON); ok {
+		writeJSON(w, status, rawJSON(*pj.buf))
+		if cap(*pj.buf) <= 4<<20 { // keep no giant buffers
+			*pj.buf = (*pj.buf)[:0]
+			pageBuffers.Put(pj.buf)
+		}
+		return
+	}
 	if raw, ok := v.(rawJSON); ok {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", strconv.Itoa(len(raw)))

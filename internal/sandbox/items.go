@@ -146,11 +146,19 @@ func appendItemJSON(out []byte, it *item, summaryDone bool) []byte {
 	if it.accessJSON == nil {
 		it.accessJSON = marshal(accessSummaryOf(it))
 	}
-	rest := marshal(itemRest{
-		IdentitySummary: identitySummaryDto{ID: it.Summary.ID, Name: it.Summary.Identity.Name,
-			IdentityID: it.Summary.Identity.ID, Completed: summaryDone},
-		ID: it.ID, Completed: it.Completed, NewAccess: it.NewAccess, Decision: it.Decision, Comments: nullable(it.Comments),
-	})
+	done := 0
+	if summaryDone {
+		done = 1
+	}
+	rest := it.restJSON[done]
+	if rest == nil {
+		rest = marshal(itemRest{
+			IdentitySummary: identitySummaryDto{ID: it.Summary.ID, Name: it.Summary.Identity.Name,
+				IdentityID: it.Summary.Identity.ID, Completed: summaryDone},
+			ID: it.ID, Completed: it.Completed, NewAccess: it.NewAccess, Decision: it.Decision, Comments: nullable(it.Comments),
+		})
+		it.restJSON[done] = rest
+	}
 	out = append(out, `{"accessSummary":`...)
 	out = append(out, it.accessJSON...)
 	out = append(out, ',')
@@ -321,7 +329,7 @@ func (s *Sandbox) listItems(c *call) (any, *apiError) {
 		}
 	}
 	page := all[lo:hi]
-	return jsonArray(len(page), 4096, func(dst []byte, i int) []byte { return appendItemJSON(dst, page[i], !open[page[i].Summary]) }), nil
+	return jsonArray(len(page), func(dst []byte, i int) []byte { return appendItemJSON(dst, page[i], !open[page[i].Summary]) }), nil
 }
 
 // compareEmptyLast compares case-insensitively; empty values sort last.

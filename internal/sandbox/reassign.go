@@ -179,6 +179,7 @@ func (s *Sandbox) applyReassign(cert *certification, req reassignRequest, now ti
 	}
 	cert.items = slices.DeleteFunc(cert.items, func(it *item) bool { return moving[it] })
 	for _, it := range items {
+		it.invalidate()
 		it.Summary = target.summaryFor(it.Summary.Identity, s.newID)
 		s.st.summaryByID[it.Summary.ID] = it.Summary
 		it.Cert = target

@@ -90,11 +90,16 @@ type item struct {
 	// ProposedEndDate is set by a REVOKE decision that carries one.
 	ProposedEndDate time.Time
 	// accessJSON caches the encoded accessSummary (the access and the
-	// account never change).
+	// account never change); restJSON the rest of the item, for an
+	// identity summary not completed and completed. invalidate clears it.
 	accessJSON []byte
+	restJSON   [2][]byte
 	// Account is the account the access sits on (entitlements).
 	AccountID, AccountName string
 }
+
+// invalidate drops the cached JSON of what a decision or a move changes.
+func (it *item) invalidate() { it.restJSON = [2][]byte{} }
 
 // reassignedFrom records the certification work came from.
 type reassignedFrom struct {
