@@ -250,7 +250,6 @@ func (s *Sandbox) reassignAsync(c *call) (any, *apiError) {
 		t.Type = "ADMIN_REASSIGN"
 	}
 	s.st.tasks[t.ID] = t
-	s.st.taskOrder = append(s.st.taskOrder, t)
 	s.st.pending = append(s.st.pending, t)
 	if c.route.Version == versionBeta {
 		return betaTaskDto(t), nil

@@ -213,7 +213,6 @@ type state struct {
 	itemByID        map[string]*item
 	summaryByID     map[string]*identitySummary
 	tasks           map[string]*task
-	taskOrder       []*task // creation order
 	pending         []*task // QUEUED or IN_PROGRESS
 
 	// sortedBy caches the certifications sorted by a list of sorters
