@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"context"
 	"debug/buildinfo"
 	"debug/elf"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -23,6 +25,10 @@ import (
 
 // binaries are what the image ships, each built from cmd/<name>.
 var binaries = []string{"mcp-server", "slackbot", "sandbox"}
+
+// listenFlag is each binary's listen-address flag (the manifests and
+// DEPLOY.md pass --http to mcp-server and --addr to slackbot).
+var listenFlag = map[string]string{"mcp-server": "http", "slackbot": "addr", "sandbox": "addr"}
 
 const (
 	runtimeBase = "gcr.io/distroless/static-debian12:nonroot"
@@ -334,10 +340,10 @@ func TestImageBinariesAreStatic(t *testing.T) {
 		t.Skipf("none of %v has a main.go yet", b.Packages)
 	}
 
-	context := copyBuildContext(t, root, buildContext(t))
-	out := t.TempDir()
+	buildDir := copyBuildContext(t, root, buildContext(t))
+	out := filepath.Join(t.TempDir(), "out") // not there yet, like /out/ in the image build
 	cmd := exec.CommandContext(t.Context(), "go", b.command(out+string(filepath.Separator), packages)...)
-	cmd.Dir = context
+	cmd.Dir = buildDir
 	cmd.Env = imageBuildEnv(b.Env)
 	output, err := cmd.CombinedOutput()
 	require.NoError(t, err, "go %s (Dockerfile:%d) failed:\n%s", strings.Join(cmd.Args[1:], " "), b.Line, output)
@@ -375,6 +381,15 @@ func TestImageBinariesAreStatic(t *testing.T) {
 			// the section checks above stand for it.
 			assert.Equal(t, "linux", settings["GOOS"])
 			assert.Equal(t, "github.com/certops/certops/cmd/"+name, info.Path)
+
+			// It runs with an empty environment, as in the image, and has the
+			// listen flag the manifests pass it.
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a guard against a binary that ignores -h
+			defer cancel()
+			run := exec.CommandContext(ctx, path, "-h")
+			run.Env = []string{}
+			usage, _ := run.CombinedOutput() // -h exits non-zero after printing usage
+			assert.Contains(t, string(usage), "-"+listenFlag[name]+" ", "%s -h:\n%s", name, usage)
 		})
 	}
 }

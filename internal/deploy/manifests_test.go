@@ -478,6 +478,7 @@ func checkCertops(t *testing.T, o objects, resolve func(string) string) {
 			t.Run("runs its binary from the image", func(t *testing.T) {
 				assert.Equal(t, []string{binDir + want.binary}, c.Command)
 				assert.Contains(t, binaries, want.binary)
+				assert.Equal(t, "--"+listenFlag[want.binary], want.addrFlag, "the flag TestImageBinariesAreStatic finds in the binary")
 				assert.Equal(t, []string{want.addrFlag, "0.0.0.0:" + strconv.Itoa(int(want.port))}, c.Args)
 				assert.Equal(t, want.port, http.ContainerPort, "listens where the port says")
 			})
