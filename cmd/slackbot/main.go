@@ -1,0 +1,188 @@
+// Command slackbot serves certops in Slack: the /certs slash command and
+// the approval buttons, over HTTP (Slack's request URLs) or Socket Mode
+// (when SLACK_APP_TOKEN is set). See README.md beside this file.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/certops/certops/internal/app"
+	"github.com/certops/certops/internal/slackbot"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "slackbot:", err)
+		os.Exit(1)
+	}
+}
+
+// slackConfig is the bot's environment; SailPoint and database settings are
+// app.Config's.
+type slackConfig struct {
+	BotToken         string   `envconfig:"SLACK_BOT_TOKEN" required:"true"`
+	SigningSecret    string   `envconfig:"SLACK_SIGNING_SECRET"`
+	AppToken         string   `envconfig:"SLACK_APP_TOKEN"`
+	ApprovalsChannel string   `envconfig:"SLACK_APPROVALS_CHANNEL" required:"true"`
+	Approvers        []string `envconfig:"SLACK_APPROVERS"`
+	ApproverGroup    string   `envconfig:"SLACK_APPROVER_GROUP"`
+	Admins           []string `envconfig:"SLACK_ADMINS"`
+	Command          string   `envconfig:"SLACK_COMMAND" default:"/certs"`
+	APIURL           string   `envconfig:"SLACK_API_URL"`
+}
+
+func loadSlackConfig() (slackConfig, error) {
+	var c slackConfig
+	if err := envconfig.Process("", &c); err != nil {
+		return c, fmt.Errorf("configuration: %w", err)
+	}
+	// envconfig's required accepts a variable set to "", which is as good as
+	// missing here.
+	for name, v := range map[string]string{"SLACK_BOT_TOKEN": c.BotToken, "SLACK_APPROVALS_CHANNEL": c.ApprovalsChannel} {
+		if strings.TrimSpace(v) == "" {
+			return c, fmt.Errorf("configuration: %s is required", name)
+		}
+	}
+	if c.AppToken == "" && c.SigningSecret == "" {
+		return c, errors.New("configuration: SLACK_SIGNING_SECRET is required in HTTP mode (set SLACK_APP_TOKEN for Socket Mode)")
+	}
+	if c.AppToken != "" && !strings.HasPrefix(c.AppToken, "xapp-") {
+		return c, errors.New("configuration: SLACK_APP_TOKEN must be an app-level token (xapp-…)")
+	}
+	if c.APIURL != "" && !strings.HasSuffix(c.APIURL, "/") {
+		c.APIURL += "/" // slack-go joins method names onto it
+	}
+	return c, nil
+}
+
+// How long shutdown waits: for in-flight acks, then for queued work.
+const (
+	httpDrain = 10 * time.Second
+	workDrain = 60 * time.Second
+)
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:3000", "listen address for Slack's request URLs and the health probes")
+	useSandbox := fs.Bool("sandbox", false, "run against an in-process emulated ISC tenant instead of SAIL_BASE_URL")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+
+	sc, err := loadSlackConfig()
+	if err != nil {
+		return err
+	}
+	cfg, err := app.LoadConfig(*useSandbox)
+	if err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, cfg, app.Options{Sandbox: *useSandbox, Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	apiOpts := []slack.Option{}
+	if sc.APIURL != "" {
+		apiOpts = append(apiOpts, slack.OptionAPIURL(sc.APIURL))
+	}
+	if sc.AppToken != "" {
+		apiOpts = append(apiOpts, slack.OptionAppLevelToken(sc.AppToken))
+	}
+	api := slack.New(sc.BotToken, apiOpts...)
+	if len(sc.Approvers) == 0 && sc.ApproverGroup == "" && len(cfg.Approvers) == 0 {
+		logger.Warn("no approvers configured (SLACK_APPROVERS, SLACK_APPROVER_GROUP, CERTOPS_APPROVERS): reassignment requests cannot be filed")
+	}
+	bot := slackbot.New(slackbot.Config{
+		Command:          sc.Command,
+		ApprovalsChannel: sc.ApprovalsChannel,
+		Approvers:        sc.Approvers,
+		ApproverGroup:    sc.ApproverGroup,
+		Admins:           sc.Admins,
+		Logger:           logger.With("component", "slackbot"),
+	}, a.Service, api)
+	bot.Start(ctx)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		rctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		if err := a.Ready(rctx); err != nil {
+			logger.Warn("not ready", "err", err)
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	})
+	mode := "socket"
+	if sc.AppToken == "" {
+		mode = "http"
+		mux.Handle("/slack/", bot.Handler(sc.SigningSecret))
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "slackbot listening on http://%s (%s mode)\n", ln.Addr(), mode)
+	logger.Info("slackbot started", "addr", ln.Addr().String(), "mode", mode, "command", sc.Command, "sandbox", *useSandbox)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error { return a.RunWorker(gctx) })
+	g.Go(func() error {
+		return bot.NewNotifier(a.Store, slackbot.NotifierConfig{}).Run(gctx)
+	})
+	if sc.AppToken != "" {
+		g.Go(func() error {
+			client := socketmode.New(api)
+			if err := bot.RunSocketMode(gctx, client); err != nil && gctx.Err() == nil {
+				return fmt.Errorf("socket mode: %w", err)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		<-gctx.Done()
+		// Stop accepting, let in-flight acks finish, then the queued work.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpDrain)
+		defer cancel()
+		err := srv.Shutdown(sctx)
+		wctx, cancel2 := context.WithTimeout(context.WithoutCancel(ctx), workDrain)
+		defer cancel2()
+		return errors.Join(err, bot.Shutdown(wctx))
+	})
+	err = g.Wait()
+	logger.Info("slackbot stopped")
+	return err
+}
