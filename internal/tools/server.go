@@ -59,7 +59,6 @@ func New(opts Options) (*server.MCPServer, error) {
 		server.WithInstructions(instructions),
 		server.WithToolCapabilities(false),
 		server.WithPromptCapabilities(false),
-		server.WithElicitation(),
 		// Each handler validates its own arguments (handler.go: bind and
 		// the check helpers) rather than mcp-go's schema validator, whose
 		// messages ("&{Got:1000/1 Want:100/1}") a model cannot act on.
