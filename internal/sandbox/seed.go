@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )
@@ -276,7 +277,7 @@ func seed(cfg Config, now time.Time) *state {
 		nSubjects := min(max(1, (cfg.ItemsPerCertification+2)/3), len(activeStaff))
 		var subjects []*identity
 		if camp.Type == "MANAGER" {
-			subjects = reports[reviewer.ID]
+			subjects = slices.Clone(reports[reviewer.ID])
 		}
 		for len(subjects) < nSubjects {
 			p := activeStaff[rng.IntN(len(activeStaff))]
@@ -307,7 +308,9 @@ func seed(cfg Config, now time.Time) *state {
 				if j%4 == 3 {
 					it.Decision, it.Comments = "REVOKE", "No longer needed in this role."
 				}
-			case cert.Phase == "ACTIVE" && rng.IntN(4) == 0:
+			case cert.Phase == "ACTIVE" && (rng.IntN(4) == 0 || k%12 == 9):
+				// Every twelfth certification is fully decided and
+				// awaits sign-off; the others are partly decided.
 				it.Completed, it.Decision = true, "APPROVE"
 			}
 			st.addItem(cert, it)

@@ -49,14 +49,18 @@ func TestSeedContents(t *testing.T) {
 		assert.Equal(t, "sandbox-reviewer-"+string(rune('1'+i)), c.ClientID)
 		assert.Equal(t, c.ClientID+"-secret", c.ClientSecret)
 	}
-	reassigned := 0
+	reassigned, awaitingSignOff := 0, 0
 	for _, c := range tn.certs("") {
+		if c.Phase == "ACTIVE" && c.Completed {
+			awaitingSignOff++
+		}
 		if c.Reassignment != nil {
 			reassigned++
 			assert.NotEqual(t, c.ID, c.Reassignment.From.ID)
 		}
 	}
 	assert.Positive(t, reassigned, "some certifications were reassigned")
+	assert.Positive(t, awaitingSignOff, "some are fully decided, awaiting sign-off")
 }
 
 func TestLargeSize(t *testing.T) {
