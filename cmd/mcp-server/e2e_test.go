@@ -171,6 +171,29 @@ func TestHTTPEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("plan by identity: all of one person's open items", func(t *testing.T) {
+		open := ok(t, call(t, cs, "list_review_items", map[string]any{"certification_id": fx.certID, "limit": 100}))
+		counts := map[string]int{}
+		names := map[string]string{}
+		for _, it := range list(open, "items") {
+			if id := str(it, "identity", "identityId"); id != fx.targetID {
+				counts[id]++
+				names[id] = str(it, "identity", "name")
+			}
+		}
+		require.NotEmpty(t, counts)
+		var who string
+		for id := range counts {
+			who = id
+			break
+		}
+		p := validated(t, cs, rs, "plan_reassignment", map[string]any{
+			"certification_id": fx.certID, "identity_ids": []string{who}, "target": fx.targetID, "reason": "Moved to a new manager",
+		})
+		assert.EqualValues(t, counts[who], p["itemCount"], "every open item of %s", names[who])
+		assert.Contains(t, p["identityNames"], names[who])
+	})
+
 	t.Run("declining changes nothing", func(t *testing.T) {
 		var n atomic.Int32
 		decliner := connectHTTP(t, s, clientOptions{elicit: decline(&n)})
