@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -18,22 +19,9 @@ func post(t *testing.T, url, body string) *response {
 	res, err := http.Post(url, "application/json", strings.NewReader(body))
 	require.NoError(t, err)
 	defer res.Body.Close()
-	var buf strings.Builder
-	_, _ = bufCopy(&buf, res)
-	return &response{Status: res.StatusCode, Header: res.Header, Body: []byte(buf.String())}
-}
-
-func bufCopy(b *strings.Builder, res *http.Response) (int64, error) {
-	var n int64
-	p := make([]byte, 4096)
-	for {
-		k, err := res.Body.Read(p)
-		b.Write(p[:k])
-		n += int64(k)
-		if err != nil {
-			return n, nil
-		}
-	}
+	data, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return &response{Status: res.StatusCode, Header: res.Header, Body: data}
 }
 
 // The /_sandbox endpoints let a test in another process script the
