@@ -33,9 +33,15 @@ func newTestServer(t *testing.T, svc Service, opts Options) *server.MCPServer {
 // response.
 func rpc(t *testing.T, s *server.MCPServer, method string, params any) map[string]any {
 	t.Helper()
+	return rpcAs(t, s, testActor, method, params)
+}
+
+// rpcAs sends one JSON-RPC request to s as actor a.
+func rpcAs(t *testing.T, s *server.MCPServer, a certs.Actor, method string, params any) map[string]any {
+	t.Helper()
 	msg, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
 	require.NoError(t, err)
-	resp := s.HandleMessage(WithActor(context.Background(), testActor), msg)
+	resp := s.HandleMessage(WithActor(context.Background(), a), msg)
 	b, err := json.Marshal(resp)
 	require.NoError(t, err)
 	var out map[string]any
@@ -52,7 +58,12 @@ func callTool(t *testing.T, s *server.MCPServer, name string, args any) *mcp.Cal
 
 func callToolParams(t *testing.T, s *server.MCPServer, params map[string]any) *mcp.CallToolResult {
 	t.Helper()
-	out := rpc(t, s, "tools/call", params)
+	return callToolAs(t, s, testActor, params)
+}
+
+func callToolAs(t *testing.T, s *server.MCPServer, a certs.Actor, params map[string]any) *mcp.CallToolResult {
+	t.Helper()
+	out := rpcAs(t, s, a, "tools/call", params)
 	require.Nil(t, out["error"], "tools/call %v answered with a JSON-RPC error", params["name"])
 	b, err := json.Marshal(out["result"])
 	require.NoError(t, err)
