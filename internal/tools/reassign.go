@@ -271,6 +271,8 @@ func reassign(d deps) server.ServerTool {
 		if err != nil {
 			return nil, err
 		}
+		d.log.InfoContext(ctx, "reassignment confirmed", "actor", a.ID, "role", a.Role, "plan", plan.ID,
+			"request", r.ID, "state", r.State, "items", plan.ItemCount, "to", plan.To.ID)
 		if wait > 0 && r.State != certs.StatePending && !r.State.Final() {
 			r = d.waitFor(ctx, a, r, time.Duration(wait)*time.Second)
 		}
