@@ -195,11 +195,6 @@ func (c *Client) send(ctx context.Context, req *request, out any) (http.Header, 
 			c.met.SailPointRetry(opID, retryReason)
 			retryReason = ""
 		}
-		paced := time.Now()
-		if err := c.pacer.wait(ctx); err != nil {
-			return nil, canceled(opID, err)
-		}
-		c.met.RateLimiterWait(time.Since(paced))
 		tok, err := c.tokens.get(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -215,8 +210,15 @@ func (c *Client) send(ctx context.Context, req *request, out any) (http.Header, 
 			}
 			return nil, err
 		}
+		paced := time.Now()
+		slot, err := c.pacer.wait(ctx)
+		if err != nil {
+			return nil, canceled(opID, err)
+		}
+		c.met.RateLimiterWait(time.Since(paced))
 
 		res := c.attempt(ctx, req, opID, tok, attempt)
+		slot.done(res.sent)
 		var final error // what to return if this failure is not retried
 		var wait time.Duration
 		switch {

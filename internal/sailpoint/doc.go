@@ -47,14 +47,16 @@
 //
 // # Pacing
 //
-// A token-bucket limiter (golang.org/x/time/rate, Config.RateLimit per
-// Config.RateWindow widened by 2% and at least 50 ms, burst
-// Config.RateBurst) paces every request. The slack keeps jittering
-// arrivals out of SailPoint's window: one 429 costs everyone its
-// Retry-After. The limiter is shared by all goroutines, and by every Client
-// of the process with the same base URL, client id and API version, because
-// SailPoint counts per client id and version. A 429 pauses all of them until
-// its Retry-After has passed.
+// Every request passes three gates, shared by all goroutines and by every
+// Client of the process with the same base URL, client id and API version
+// (SailPoint counts per client id and version): a pause (after a 429,
+// nobody starts before its Retry-After is over), a token-bucket limiter
+// (golang.org/x/time/rate, Config.RateLimit per Config.RateWindow, burst
+// Config.RateBurst) that spreads requests evenly, and a window that admits
+// at most RateLimit requests in flight or finished within the last
+// RateWindow. The window makes the client's own traffic immune to 429s
+// whatever the network's jitter (see pacer), for about one response time
+// per window.
 //
 // # Failures, retries and reconciliation
 //

@@ -12,28 +12,36 @@ import (
 )
 
 // pacer keeps the client under ISC's rate limit (100 requests per 10 s per
-// client id and API version) and holds every caller back after a 429.
+// client id and API version) and holds every caller back after a 429. A
+// request goes through three gates:
 //
-// The limiter is golang.org/x/time/rate. The pause is hand-written because
-// the limiter has no "stop until": after a 429, SailPoint's Retry-After
-// applies to the client id, so every goroutine must wait, not only the one
-// that saw it.
+//  1. the pause: after a 429, nobody starts before its Retry-After is over;
+//  2. the limiter (golang.org/x/time/rate, RateLimit per RateWindow, burst
+//     RateBurst), which spreads requests evenly;
+//  3. the window: at most RateLimit requests either in flight or finished
+//     within the last RateWindow.
+//
+// The limiter alone is not enough. SailPoint counts requests as they
+// arrive, and arrivals jitter: when request i reaches SailPoint late and
+// request i+limit on time, both fall into one window although they left a
+// window apart, and the 429's Retry-After (whole seconds) stops everyone.
+// The window closes that gap for good: every request that SailPoint could
+// count in the window ending at our next request's arrival is one we still
+// see as in flight, or saw finish less than a window ago (it arrived before
+// it finished). So our own traffic never meets a 429, whatever the network
+// does; it costs about one response time per window.
+//
+// The pause and the window are hand-written: x/time/rate has neither a
+// "stop until" nor a count of requests in flight.
 type pacer struct {
-	lim *rate.Limiter // nil: no client-side limit
-
-	mu    sync.Mutex
-	until time.Time // no request starts before this
-}
-
-// paceSlack widens the window the client paces itself to: by 2%, and by at
-// least 50 ms. SailPoint counts requests as they arrive, and arrivals
-// jitter: when request i reaches SailPoint late and request i+limit on time,
-// both fall into one window although they left a window apart, and the
-// 429's Retry-After (whole seconds) stops everyone for far longer than the
-// slack costs. 50 ms covers scheduling delays on a busy host; on ISC's 10 s
-// window the 2% (200 ms) also covers the network.
-func paceSlack(window time.Duration) time.Duration {
-	return max(window/50, 50*time.Millisecond)
+	mu       sync.Mutex
+	lim      *rate.Limiter // nil: no client-side limit
+	limit    int
+	span     time.Duration
+	until    time.Time     // the pause: no request starts before this
+	inflight int           // requests holding a slot
+	finished []time.Time   // when recent requests finished, oldest first
+	changed  chan struct{} // closed (and replaced) when a slot is given back
 }
 
 // pacers are shared per (base URL, client id, API version) within the
@@ -47,32 +55,31 @@ var (
 
 func sharedPacer(cfg Config) *pacer {
 	key := cfg.BaseURL + "\x00" + cfg.ClientID + "\x00" + cfg.APIVersion
-	limit, burst := rate.Inf, 0
-	if cfg.RateLimit > 0 {
-		window := cfg.RateWindow + paceSlack(cfg.RateWindow)
-		limit = rate.Limit(float64(cfg.RateLimit) / window.Seconds())
-		burst = max(cfg.RateBurst, 1)
-	}
 	pacersMu.Lock()
-	defer pacersMu.Unlock()
 	p, ok := pacers[key]
 	if !ok {
-		p = &pacer{}
+		p = &pacer{changed: make(chan struct{})}
 		pacers[key] = p
 	}
+	pacersMu.Unlock()
+
 	// The newest Config sets the pace: the limit belongs to the tenant, so
 	// Clients for the same one should agree anyway.
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	switch {
-	case limit == rate.Inf:
-		p.lim = nil
-	case p.lim == nil:
+	if cfg.RateLimit <= 0 {
+		p.lim, p.limit = nil, 0
+		return p
+	}
+	limit := rate.Limit(float64(cfg.RateLimit) / cfg.RateWindow.Seconds())
+	burst := max(cfg.RateBurst, 1)
+	if p.lim == nil {
 		p.lim = rate.NewLimiter(limit, burst)
-	default:
+	} else {
 		p.lim.SetLimit(limit)
 		p.lim.SetBurst(burst)
 	}
+	p.limit, p.span = cfg.RateLimit, cfg.RateWindow
 	return p
 }
 
@@ -80,30 +87,96 @@ func sharedPacer(cfg Config) *pacer {
 // deadline, so waiting would only end in the deadline.
 var errPacedPastDeadline = errors.New("the client-side rate limit has no free slot before the context's deadline")
 
-// wait blocks until a request may start: after any pause, then one token.
-func (p *pacer) wait(ctx context.Context) error {
+// slot is a request's place in the window. Give it back with done.
+type slot struct {
+	p    *pacer
+	held bool
+}
+
+// done gives the slot back. sent says whether the request may have reached
+// SailPoint: then it counts in the window until a window after now;
+// otherwise it frees its place at once.
+func (s *slot) done(sent bool) {
+	if s == nil || !s.held {
+		return
+	}
+	s.held = false
+	p := s.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.inflight--
+	if sent {
+		p.finished = append(p.finished, time.Now())
+	}
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// wait blocks until a request may start and returns its slot.
+func (p *pacer) wait(ctx context.Context) (*slot, error) {
+	// 1. The pause.
+	if err := p.waitPause(ctx); err != nil {
+		return nil, err
+	}
+	// 2. The limiter.
+	p.mu.Lock()
+	lim := p.lim
+	p.mu.Unlock()
+	if lim == nil {
+		return &slot{}, ctx.Err()
+	}
+	if err := lim.Wait(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w: %w", errPacedPastDeadline, context.DeadlineExceeded)
+	}
+	// 3. The window (and a pause that began meanwhile).
 	for {
+		if err := p.waitPause(ctx); err != nil {
+			return nil, err
+		}
 		p.mu.Lock()
-		d := time.Until(p.until)
-		lim := p.lim
-		p.mu.Unlock()
-		if d <= 0 {
-			if lim == nil {
-				return ctx.Err()
-			}
-			if err := lim.Wait(ctx); err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				return fmt.Errorf("%w: %w", errPacedPastDeadline, context.DeadlineExceeded)
-			}
-			// A 429 seen while we waited for the token pauses us too.
-			p.mu.Lock()
-			d = time.Until(p.until)
+		now := time.Now()
+		for len(p.finished) > 0 && now.Sub(p.finished[0]) >= p.span {
+			p.finished = p.finished[1:]
+		}
+		if p.limit == 0 || p.inflight+len(p.finished) < p.limit {
+			p.inflight++
 			p.mu.Unlock()
-			if d <= 0 {
-				return nil
-			}
+			return &slot{p: p, held: true}, nil
+		}
+		// Full: wait for the oldest finish to leave the window, or for a
+		// request in flight to finish.
+		changed := p.changed
+		var timer *time.Timer
+		var expire <-chan time.Time
+		if len(p.finished) > 0 {
+			timer = time.NewTimer(p.span - now.Sub(p.finished[0]))
+			expire = timer.C
+		}
+		p.mu.Unlock()
+		var err error
+		select {
+		case <-expire:
+		case <-changed:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (p *pacer) waitPause(ctx context.Context) error {
+	for {
+		d := p.paused()
+		if d <= 0 {
+			return ctx.Err()
 		}
 		if err := sleep(ctx, d); err != nil {
 			return err

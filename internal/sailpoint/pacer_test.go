@@ -20,7 +20,8 @@ func TestPauseHoldsEveryCaller(t *testing.T) {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 			defer cancel()
-			results <- p.wait(ctx)
+			_, err := p.wait(ctx)
+			results <- err
 		}()
 	}
 	for range 4 {
@@ -42,10 +43,11 @@ func TestPacerSharedPerClientID(t *testing.T) {
 func TestPacerPastDeadline(t *testing.T) {
 	cfg := Config{BaseURL: "https://deadline.example.com", ClientID: "a", APIVersion: APIv3, RateLimit: 1, RateWindow: time.Hour}
 	p := sharedPacer(cfg)
-	require.NoError(t, p.wait(context.Background())) // the one token
+	_, err := p.wait(context.Background()) // the one token
+	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	err := p.wait(ctx)
+	_, err = p.wait(ctx)
 	assert.ErrorIs(t, err, errPacedPastDeadline)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }
@@ -58,4 +60,39 @@ func TestBackoff(t *testing.T) {
 		assert.LessOrEqual(t, d, ceiling, "retry %d", n)
 	}
 	assert.Zero(t, backoff(3, time.Second, 0))
+}
+
+// TestWindowCountsRequestsInFlight: with the limiter out of the way, the
+// window admits RateLimit requests in flight, no more, and a request
+// that never left frees its place at once.
+func TestWindowCountsRequestsInFlight(t *testing.T) {
+	cfg := Config{BaseURL: "https://window.example.com", ClientID: "a", APIVersion: APIv3, RateLimit: 3, RateWindow: time.Hour, RateBurst: 100}
+	p := sharedPacer(cfg)
+	p.lim.SetLimit(1e9) // the window alone is under test
+	var slots []*slot
+	for range 3 {
+		s, err := p.wait(context.Background())
+		require.NoError(t, err)
+		slots = append(slots, s)
+	}
+	blocked := func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+		defer cancel()
+		s, err := p.wait(ctx)
+		if err == nil {
+			s.done(false)
+		}
+		return err != nil
+	}
+	assert.True(t, blocked(), "three in flight: the fourth waits")
+	slots[0].done(false) // never reached SailPoint
+	assert.False(t, blocked(), "a slot given back unsent is free again")
+	again, err := p.wait(context.Background())
+	require.NoError(t, err)
+	slots[1].done(true) // reached SailPoint: counts for the window
+	assert.True(t, blocked(), "a finished request still counts within the window")
+	slots[1].done(true) // twice is harmless
+	again.done(true)
+	slots[2].done(true)
+	assert.True(t, blocked())
 }

@@ -513,3 +513,27 @@ func isASCII(s string) bool {
 	}
 	return true
 }
+
+// TestRateLimitNeverTripped runs concurrent readers against the sandbox's
+// rate limit with jittery latency: the client's pacing keeps every
+// request inside the limit (no 429 at all), and all of them succeed.
+func TestRateLimitNeverTripped(t *testing.T) {
+	const limit, requests = 10, 45
+	window := 500 * time.Millisecond
+	h := start(t, sandbox.Config{RateLimit: limit, RateWindow: window, Latency: time.Millisecond, Jitter: 60 * time.Millisecond}, sailpoint.APIv3,
+		func(c *sailpoint.Config, _ *sailpoint.Options) { c.RateLimit, c.RateWindow = limit, window })
+	cert := h.firstCertID(t)
+	errs := make(chan error, requests)
+	for range requests {
+		go func() {
+			_, err := h.client.GetCertification(context.Background(), cert)
+			errs <- err
+		}()
+	}
+	for range requests {
+		require.NoError(t, <-errs)
+	}
+	st := h.sb.Stats()
+	assert.Equal(t, requests, st.Calls(opGet))
+	assert.Zero(t, st.Clients[sandbox.AdminClientID].RateLimited, "no 429")
+}
