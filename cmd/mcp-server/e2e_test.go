@@ -330,6 +330,7 @@ func TestStdioEndToEnd(t *testing.T) {
 	testEnv(t)
 	var asked atomic.Int32
 	s := connectStdio(t, clientOptions{elicit: accept(&asked, nil)}, "--sandbox")
+	assert.Equal(t, "2026-07-28", s.InitializeResult().ProtocolVersion)
 	rs := schemas(t, s.ClientSession)
 	fx := readTour(t, s.ClientSession, rs)
 
