@@ -45,15 +45,9 @@ func parsePage(c *call) (page, *apiError) {
 	return p, nil
 }
 
-func parseBool(s string) (bool, error) {
-	switch strings.ToLower(s) {
-	case "true":
-		return true, nil
-	case "false":
-		return false, nil
-	}
-	return false, errors.New("not a boolean")
-}
+// parseBool reads a boolean query parameter the way the specs' checkers
+// (and Go) do: true/false, 1/0, t/f in any of their usual cases.
+func parseBool(s string) (bool, error) { return strconv.ParseBool(s) }
 
 // window returns the [lo, hi) bounds of the page within n results.
 func (p page) window(n int) (int, int) {
