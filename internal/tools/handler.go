@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"time"
 
@@ -85,7 +86,11 @@ func bind[T any](req mcp.CallToolRequest) (T, error) {
 		var typeErr *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &typeErr) && typeErr.Field != "":
-			return v, invalid("argument %s must be %s, not %s", typeErr.Field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)
+			want := jsonKind(typeErr.Type.Kind().String())
+			if f, ok := fieldByJSONName(reflect.TypeOf(v), typeErr.Field); ok && f.Type.Kind() == reflect.Slice && typeErr.Type.Kind() != reflect.Slice {
+				want = "an array of " + strings.TrimPrefix(strings.TrimPrefix(jsonKind(f.Type.Elem().Kind().String()), "a "), "an ") + "s"
+			}
+			return v, invalid("argument %s must be %s, not %s", typeErr.Field, want, typeErr.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):
 			return v, invalid("unknown argument %s; see the tool's input schema for the arguments it takes", strings.TrimPrefix(err.Error(), "json: unknown field "))
 		case errors.As(err, &typeErr):
@@ -95,6 +100,20 @@ func bind[T any](req mcp.CallToolRequest) (T, error) {
 		}
 	}
 	return v, nil
+}
+
+// fieldByJSONName finds the struct field that decodes the argument name.
+func fieldByJSONName(t reflect.Type, name string) (reflect.StructField, bool) {
+	if t.Kind() != reflect.Struct {
+		return reflect.StructField{}, false
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag == name {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }
 
 func jsonKind(goKind string) string {

@@ -114,6 +114,8 @@ func TestBadArgumentsAreErrorResults(t *testing.T) {
 		{"control character in filter", "list_reviewers", map[string]any{"certification_id": "c1", "name": "a\x00b"}, "name"},
 		{"filter too long", "list_reviewers", map[string]any{"certification_id": "c1", "name": string(long)}, "name"},
 		{"injection in reviewer", "list_certifications", map[string]any{"reviewer": `x" or 1 eq 1`}, "reviewer"},
+		{"rights of the wrong item type", "get_item_permissions", map[string]any{"certification_id": "c1", "item_id": "i1", "rights": []any{1}}, "rights must be an array of strings"},
+		{"rights not an array", "get_item_permissions", map[string]any{"certification_id": "c1", "item_id": "i1", "rights": "SELECT"}, "rights must be an array"},
 		{"too many rights", "get_item_permissions", map[string]any{"certification_id": "c1", "item_id": "i1", "rights": []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"}}, "rights"},
 		{"no way of choosing work", "plan_reassignment", map[string]any{"certification_id": "c1", "target": "id-carol", "reason": "away"}, "exactly one of"},
 		{"two ways of choosing work", "plan_reassignment", map[string]any{"certification_id": "c1", "item_ids": []string{"i1"}, "identity_ids": []string{"x"}, "target": "id-carol", "reason": "away"}, "exactly one of"},
