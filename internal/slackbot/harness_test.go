@@ -52,7 +52,7 @@ type failure struct {
 	headers map[string]string
 }
 
-func newFakeSlack(t *testing.T) *fakeSlack {
+func newFakeSlack(t testing.TB) *fakeSlack {
 	t.Helper()
 	f := &fakeSlack{users: map[string]string{}, failures: map[string][]failure{}}
 	methods := []string{"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "users.info", "usergroups.users.list"}
