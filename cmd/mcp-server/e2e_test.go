@@ -220,11 +220,16 @@ func TestHTTPEndToEnd(t *testing.T) {
 		assert.Equal(t, "completed", str(out, "outcome"), "%v", out)
 	})
 
-	t.Run("an older revision still works", func(t *testing.T) {
-		old := connectHTTP(t, s, clientOptions{protocol: "2025-06-18"})
-		assert.Equal(t, "2025-06-18", old.InitializeResult().ProtocolVersion)
-		validated(t, old, rs, "list_certifications", map[string]any{"limit": 2})
-	})
+	for _, rev := range []string{"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"} {
+		t.Run("revision "+rev+" still works", func(t *testing.T) {
+			old := connectHTTP(t, s, clientOptions{protocol: rev})
+			assert.Equal(t, rev, old.InitializeResult().ProtocolVersion)
+			tl, err := old.ListTools(context.Background(), nil)
+			require.NoError(t, err)
+			assert.Len(t, tl.Tools, len(allTools))
+			validated(t, old, rs, "list_certifications", map[string]any{"limit": 2})
+		})
+	}
 
 	t.Run("an older revision confirms through elicitation/create", func(t *testing.T) {
 		var n atomic.Int32
