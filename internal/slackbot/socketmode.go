@@ -2,6 +2,7 @@ package slackbot
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
@@ -21,8 +22,9 @@ func (b *Bot) RunSocketMode(ctx context.Context, client *socketmode.Client) erro
 		b.socketEvent(ctx, evt, c)
 	})
 	h.HandleDefault(func(evt *socketmode.Event, c *socketmode.Client) {
-		if evt.Type == socketmode.EventTypeErrorBadMessage {
-			b.log.Warn("slackbot: Socket Mode message slack-go could not parse", "data", evt.Data)
+		if bad, ok := evt.Data.(*socketmode.ErrorBadMessage); ok {
+			b.recoverBadMessage(ctx, c, bad)
+			return
 		}
 		// Anything else with an envelope is acked so Slack does not retry
 		// it; connection events have none.
@@ -71,4 +73,35 @@ func (b *Bot) SocketPayload(ctx context.Context, evt *socketmode.Event) any {
 		return b.Interaction(ctx, data)
 	}
 	return nil
+}
+
+// recoverBadMessage handles an envelope slack-go could not parse. Slack's
+// documented slash_commands envelope omits is_enterprise_install, which
+// slack-go's SlashCommand requires; such a command is parsed again with the
+// field defaulted to false. Anything else is acked bare so that Slack does
+// not redeliver it, and logged.
+func (b *Bot) recoverBadMessage(ctx context.Context, c *socketmode.Client, bad *socketmode.ErrorBadMessage) {
+	var env struct {
+		EnvelopeID string                     `json:"envelope_id"`
+		Type       string                     `json:"type"`
+		Payload    map[string]json.RawMessage `json:"payload"`
+	}
+	if err := json.Unmarshal(bad.Message, &env); err != nil || env.EnvelopeID == "" {
+		b.log.Warn("slackbot: unreadable Socket Mode message", "err", bad.Cause)
+		return
+	}
+	req := socketmode.Request{EnvelopeID: env.EnvelopeID, Type: env.Type}
+	if env.Type == string(socketmode.RequestTypeSlashCommands) && env.Payload != nil {
+		if _, ok := env.Payload["is_enterprise_install"]; !ok {
+			env.Payload["is_enterprise_install"] = json.RawMessage("false")
+		}
+		raw, _ := json.Marshal(env.Payload)
+		var sc slack.SlashCommand
+		if err := json.Unmarshal(raw, &sc); err == nil {
+			b.socketEvent(ctx, &socketmode.Event{Type: socketmode.EventTypeSlashCommand, Data: sc, Request: &req}, c)
+			return
+		}
+	}
+	b.log.Warn("slackbot: Socket Mode envelope slack-go could not parse; acknowledged and dropped", "type", env.Type, "err", bad.Cause)
+	_ = c.Ack(req)
 }

@@ -84,6 +84,18 @@ func TestSocketModeAcksEnvelopes(t *testing.T) {
 	assert.Contains(t, refusal.Raw, "request req-unknown not found")
 	assert.True(t, strings.HasPrefix(b.svc.Calls()[len(b.svc.Calls())-1], "Approve(UMALL0006,req-unknown)"))
 
+	// Slack's documented slash_commands envelope lacks is_enterprise_install,
+	// which slack-go rejects; the bot still answers it.
+	require.NoError(t, json.Unmarshal([]byte(testdata(t, "socket-mode.slash_commands.json")), &env))
+	env["envelope_id"] = "env-docs"
+	p = env["payload"].(map[string]any)
+	p["command"], p["text"] = "/certs", "help"
+	raw, _ = json.Marshal(env)
+	b.slack.SendToWebsocket(string(raw))
+	waitFor(t, "docs envelope ack", func() bool { _, ok := acks()["env-docs"]; return ok })
+	payload, _ = json.Marshal(acks()["env-docs"]["payload"])
+	assert.Contains(t, string(payload), "reassign", "help in the ack")
+
 	cancel()
 	<-done
 }
