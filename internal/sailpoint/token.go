@@ -37,36 +37,35 @@ type tokens struct {
 }
 
 type tokenFetch struct {
-	done chan struct{}
-	err  error
+	done  chan struct{}
+	token string // the fetched access token, when err is nil
+	err   error
 }
 
 // get returns a valid access token.
 func (t *tokens) get(ctx context.Context) (string, error) {
-	for {
-		t.mu.Lock()
-		if t.tok != nil && t.now().Before(t.refreshAt) {
-			s := t.tok.AccessToken
-			t.mu.Unlock()
-			return s, nil
-		}
-		f := t.inflight
-		if f == nil {
-			f = &tokenFetch{done: make(chan struct{})}
-			t.inflight = f
-			// The fetch outlives the caller who started it, so one caller
-			// giving up does not fail the others waiting on it.
-			go t.fetch(context.WithoutCancel(ctx), f)
-		}
+	t.mu.Lock()
+	if t.tok != nil && t.now().Before(t.refreshAt) {
+		s := t.tok.AccessToken
 		t.mu.Unlock()
-		select {
-		case <-f.done:
-			if f.err != nil {
-				return "", f.err
-			}
-		case <-ctx.Done():
-			return "", ctx.Err()
-		}
+		return s, nil
+	}
+	f := t.inflight
+	if f == nil {
+		f = &tokenFetch{done: make(chan struct{})}
+		t.inflight = f
+		// The fetch outlives the caller who started it, so one caller
+		// giving up does not fail the others waiting on it.
+		go t.fetch(context.WithoutCancel(ctx), f)
+	}
+	t.mu.Unlock()
+	select {
+	case <-f.done:
+		// The fetch's own token, even if the clock says it is already due
+		// for renewal: asking again could loop.
+		return f.token, f.err
+	case <-ctx.Done():
+		return "", ctx.Err()
 	}
 }
 
@@ -109,6 +108,7 @@ func (t *tokens) fetch(ctx context.Context, f *tokenFetch) {
 	}
 	t.fetches++
 	t.tok = tok
+	f.token = tok.AccessToken
 	lifetime := time.Duration(tok.ExpiresIn) * time.Second
 	if lifetime <= 0 && !tok.Expiry.IsZero() {
 		lifetime = time.Until(tok.Expiry)
