@@ -122,6 +122,12 @@ func (c *contract) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	op := fmt.Sprintf("%s %s (%s)", r.Method, r.URL.RequestURI(), route.Operation.OperationID)
+	if rec.status == http.StatusServiceUnavailable && rec.header.Get("X-Sandbox-Fault") != "" {
+		// An injected 503 stands for SailPoint's gateway answering while a
+		// service is down: real, but in none of the specs (they list 400-500).
+		c.t.Logf("sandboxtest: %s answered an injected 503; not checked against the spec", op)
+		return
+	}
 	if reqErr != nil && rec.status < 400 {
 		c.t.Errorf("sandboxtest: sandbox accepted a request the spec rejects: %s answered %d; the spec says: %v", op, rec.status, reqErr)
 	}

@@ -86,6 +86,8 @@ func TestContract(t *testing.T) {
 			_, _ = io.WriteString(w, validCert)
 		}), "response does not match the spec"},
 		{"bad error body", "GET", "/v3/certifications/c1", "", respond(500, `{"detailCode":500}`), "at /detailCode"},
+		{"injected 503 from the gateway", "GET", "/v3/certifications", "", respond(503, `{"message":"service unavailable"}`, "X-Sandbox-Fault", "503"), ""},
+		{"503 not injected", "GET", "/v3/certifications", "", respond(503, `{"message":"service unavailable"}`), "status is not supported"},
 		{"429 body not an object", "GET", "/v3/certifications", "", respond(429, `" Rate Limit Exceeded "`), "response does not match the spec"},
 
 		{"invalid request refused", "GET", "/v3/certifications?limit=251", "", respond(400, validError400), ""},
