@@ -34,6 +34,10 @@ type Config struct {
 	Approvers       []string      `envconfig:"CERTOPS_APPROVERS"`
 	RequestTTL      time.Duration `envconfig:"CERTOPS_REQUEST_TTL" default:"72h"`
 	WorkerInterval  time.Duration `envconfig:"CERTOPS_WORKER_INTERVAL" default:"2s"`
+	// SubmitLease and ClaimLease bound how long a crashed replica's work
+	// waits before another replica takes it over (see certs.Options).
+	SubmitLease time.Duration `envconfig:"CERTOPS_SUBMIT_LEASE" default:"5m"`
+	ClaimLease  time.Duration `envconfig:"CERTOPS_CLAIM_LEASE" default:"1m"`
 }
 
 // LoadConfig reads Config from the environment. With sandbox set the SAIL_*
@@ -46,8 +50,14 @@ func LoadConfig(sandbox bool) (Config, error) {
 	if cfg.RequestTTL <= 0 {
 		return Config{}, errors.New("configuration: CERTOPS_REQUEST_TTL must be positive")
 	}
-	if cfg.WorkerInterval <= 0 {
-		return Config{}, errors.New("configuration: CERTOPS_WORKER_INTERVAL must be positive")
+	for name, d := range map[string]time.Duration{
+		"CERTOPS_WORKER_INTERVAL": cfg.WorkerInterval,
+		"CERTOPS_SUBMIT_LEASE":    cfg.SubmitLease,
+		"CERTOPS_CLAIM_LEASE":     cfg.ClaimLease,
+	} {
+		if d <= 0 {
+			return Config{}, fmt.Errorf("configuration: %s must be positive, got %s", name, d)
+		}
 	}
 	if !sandbox {
 		sail, err := sailpoint.LoadConfig()
@@ -140,8 +150,10 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	a.Service = certs.NewService(certs.Options{
 		Tenant: tenant,
 		Store:  st,
-		Logger: logger,
-		Owner:  opts.Owner,
+		Logger:      logger,
+		Owner:       opts.Owner,
+		SubmitLease: cfg.SubmitLease,
+		ClaimLease:  cfg.ClaimLease,
 		Policy: certs.Policy{
 			RequireApproval: cfg.RequireApproval,
 			Approvers:       cfg.Approvers,
