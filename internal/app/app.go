@@ -148,8 +148,8 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	a.closers = append(a.closers, st.Close)
 
 	a.Service = certs.NewService(certs.Options{
-		Tenant: tenant,
-		Store:  st,
+		Tenant:      tenant,
+		Store:       st,
 		Logger:      logger,
 		Owner:       opts.Owner,
 		SubmitLease: cfg.SubmitLease,
