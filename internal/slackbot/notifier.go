@@ -148,7 +148,14 @@ func (n *Notifier) Once(ctx context.Context) (int, error) {
 	}
 	done := events[0].Seq - 1 // no event lies between the cursor and the first claimed
 	var failure error
+	handled := 0
+	// Stop well inside the lease, so the ack still holds it: past the lease
+	// another replica may claim the same events and tell them again.
+	stopAt := time.Now().Add(n.cfg.Lease / 2)
 	for i, e := range events {
+		if time.Now().After(stopAt) {
+			break
+		}
 		if e.RequestID != "" && notified[e.Action] {
 			if err := n.tell(ctx, e, last[e.RequestID] == i); err != nil {
 				if !n.giveUp(e, err) {
@@ -159,13 +166,14 @@ func (n *Notifier) Once(ctx context.Context) (int, error) {
 		}
 		delete(n.attempts, e.Seq)
 		done = e.Seq
+		handled++
 	}
 	// Acknowledge what is done (and release the lease, so a retry need not
 	// wait for it to expire).
 	if err := n.src.AckEvents(context.WithoutCancel(ctx), n.cfg.Consumer, n.cfg.Owner, done); err != nil {
 		return 0, fmt.Errorf("ack events up to %d: %w", done, err)
 	}
-	return len(events), failure
+	return handled, failure
 }
 
 // giveUp reports whether a failed event should be skipped: only errors Slack
