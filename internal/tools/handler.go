@@ -292,8 +292,15 @@ func readAnnotations(title string, idempotent bool) mcp.ToolOption {
 	})
 }
 
-// newTool is mcp.NewTool with additionalProperties false: tools take only
-// the arguments they describe, and the schema the model sees says so.
+// newTool is mcp.NewTool with additionalProperties false (tools take only
+// the arguments they describe, and the schema the model sees says so) and a
+// display title.
 func newTool(name string, opts ...mcp.ToolOption) mcp.Tool {
-	return mcp.NewTool(name, append(opts, mcp.WithSchemaAdditionalProperties(false))...)
+	t := mcp.NewTool(name, append(opts, mcp.WithSchemaAdditionalProperties(false))...)
+	// Clients show Title (2025-06-18 and later) or the annotation's title
+	// (before); keep them the same.
+	if t.Title == "" {
+		t.Title = t.Annotations.Title
+	}
+	return t
 }

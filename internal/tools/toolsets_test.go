@@ -23,6 +23,7 @@ func TestEveryToolIsAnnotatedAndDescribed(t *testing.T) {
 	for _, tool := range append(readTools(deps{}), writeTools(deps{})...) {
 		a := tool.Tool.Annotations
 		assert.NotEmpty(t, a.Title, tool.Tool.Name)
+		assert.Equal(t, a.Title, tool.Tool.Title, tool.Tool.Name)
 		for name, hint := range map[string]*bool{"readOnly": a.ReadOnlyHint, "destructive": a.DestructiveHint, "idempotent": a.IdempotentHint, "openWorld": a.OpenWorldHint} {
 			assert.NotNil(t, hint, "%s has no %sHint", tool.Tool.Name, name)
 		}
