@@ -142,10 +142,11 @@ func requestStatus(r *certs.Request) RequestStatus {
 		ItemCount: r.Plan.ItemCount, Reason: r.Plan.Reason,
 		Requester: actorText(r.Requester), Approvers: r.Approvers,
 		DecisionReason: r.DecisionReason,
-		Progress:       ProgressCalls(p),
-		Tasks:          make([]RequestTaskOut, 0, len(r.Tasks)),
-		Error:          r.Error,
-		Created:        ts(&r.Created), Updated: ts(&r.Updated),
+		Progress: ProgressCalls{Calls: p.Calls, Queued: p.Queued, Running: p.Running, Done: p.Done,
+			Failed: p.Failed, ItemsMoved: p.ItemsMoved},
+		Tasks:   make([]RequestTaskOut, 0, len(r.Tasks)),
+		Error:   r.Error,
+		Created: ts(&r.Created), Updated: ts(&r.Updated),
 	}
 	if r.State == certs.StatePending {
 		out.ExpiresAt = ts(&r.ExpiresAt)
