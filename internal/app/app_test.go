@@ -1,0 +1,74 @@
+package app_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certops/certops/internal/app"
+	"github.com/certops/certops/internal/certs"
+)
+
+func TestLoadConfigNamesMissingSailPointSettings(t *testing.T) {
+	t.Setenv("SAIL_BASE_URL", "")
+	t.Setenv("SAIL_CLIENT_ID", "")
+	t.Setenv("SAIL_CLIENT_SECRET", "")
+
+	_, err := app.LoadConfig(false)
+	require.Error(t, err)
+	for _, name := range []string{"SAIL_BASE_URL", "SAIL_CLIENT_ID", "SAIL_CLIENT_SECRET"} {
+		assert.Contains(t, err.Error(), name)
+	}
+
+	cfg, err := app.LoadConfig(true)
+	require.NoError(t, err, "the sandbox needs no SailPoint settings")
+	assert.Equal(t, certs.DefaultRequestTTL, cfg.RequestTTL)
+}
+
+func TestLoadConfigRejectsBadDurations(t *testing.T) {
+	tests := map[string]string{
+		"CERTOPS_REQUEST_TTL":     "0s",
+		"CERTOPS_WORKER_INTERVAL": "-1s",
+		"CERTOPS_CLAIM_LEASE":     "0",
+		"CERTOPS_SUBMIT_LEASE":    "soon",
+	}
+	for name, value := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, value)
+			_, err := app.LoadConfig(true)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), name)
+		})
+	}
+}
+
+func TestOpenSandbox(t *testing.T) {
+	t.Setenv("CERTOPS_SQLITE_PATH", filepath.Join(t.TempDir(), "certops.db"))
+	cfg, err := app.LoadConfig(true)
+	require.NoError(t, err)
+
+	ctx := context.Background()
+	a, err := app.Open(ctx, cfg, app.Options{Sandbox: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, a.Close()) })
+
+	require.NotNil(t, a.Sandbox)
+	assert.Contains(t, a.SandboxURL, "http://127.0.0.1:")
+	require.NoError(t, a.Ready(ctx), "the store answers and a token can be had")
+
+	// The service reaches the in-process tenant through the ISC client.
+	reviewer := a.Sandbox.Clients()[1]
+	require.Equal(t, "reviewer", reviewer.Role)
+	actor := certs.Actor{ID: "t", Frontend: certs.FrontendMCP, Role: certs.RoleReviewer, IdentityID: reviewer.IdentityID}
+	page, err := a.Service.ListCertifications(ctx, actor, certs.CertificationQuery{})
+	require.NoError(t, err)
+	require.NotEmpty(t, page.Items)
+	for _, c := range page.Items {
+		assert.Equal(t, reviewer.IdentityID, c.Reviewer.ID)
+	}
+}
