@@ -93,18 +93,24 @@ func (b *Bot) blockAction(ctx context.Context, ic slack.InteractionCallback, act
 			return message{}, false, nil
 		})
 	case actionDeny:
-		// A trigger_id lives 3 seconds: open the modal now (a Slack call,
-		// not a SailPoint one). Whether this person may deny is decided
-		// when they submit.
+		// A trigger_id lives 3 seconds: open the modal at once, beside the
+		// ack rather than after it or on the (possibly busy) pool. It is a
+		// Slack call, not a SailPoint one. Whether this person may deny is
+		// decided when they submit.
 		meta, _ := json.Marshal(denyMetadata{RequestID: act.Value, Channel: ic.Channel.ID})
-		octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2500*time.Millisecond)
-		defer cancel()
-		if _, err := b.api.OpenViewContext(octx, ic.TriggerID, b.render.denyModal(act.Value, string(meta))); err != nil {
-			b.log.Warn("slackbot: views.open failed", "request", act.Value, "err", err)
-			b.enqueue(resp, "deny", func(context.Context) (message, bool, error) {
-				return b.render.notice(":warning: Slack could not open the deny form; please click Deny again."), false, nil
-			})
-		}
+		view := b.render.denyModal(act.Value, string(meta))
+		b.side.Add(1)
+		go func() {
+			defer b.side.Done()
+			octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+			defer cancel()
+			if _, err := b.api.OpenViewContext(octx, ic.TriggerID, view); err != nil {
+				b.log.Warn("slackbot: views.open failed", "request", act.Value, "err", err)
+				b.enqueue(resp, "deny", func(context.Context) (message, bool, error) {
+					return b.render.notice(":warning: Slack could not open the deny form; please click Deny again."), false, nil
+				})
+			}
+		}()
 	default:
 		b.log.Warn("slackbot: unknown action", "action_id", act.ActionID)
 	}

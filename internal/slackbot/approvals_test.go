@@ -203,8 +203,8 @@ func TestDenyWithReason(t *testing.T) {
 	reqID, _ := fileRequest(t, b)
 
 	require.Equal(t, http.StatusOK, b.click(t, dave, approvals, actionDeny, reqID))
+	waitFor(t, "views.open", func() bool { return len(b.slack.Calls("views.open")) == 1 })
 	opens := b.slack.Calls("views.open")
-	require.Len(t, opens, 1, "the modal opens within the ack (trigger ids live 3 s)")
 	var open struct {
 		TriggerID string                 `json:"trigger_id"`
 		View      slack.ModalViewRequest `json:"view"`
@@ -229,6 +229,18 @@ func TestDenyWithReason(t *testing.T) {
 	require.Len(t, dms, 2)
 	assert.Equal(t, alice, dms[1].Form.Get("channel"))
 	assert.Contains(t, dms[1].Form.Get("text"), "Reason: “Carol is on leave until March”")
+}
+
+func TestDenyFormThatCannotOpenIsReported(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	reqID, _ := fileRequest(t, b)
+	b.slack.fail("views.open", failure{status: 200, body: `{"ok":false,"error":"trigger_expired"}`})
+	require.Equal(t, http.StatusOK, b.click(t, dave, approvals, actionDeny, reqID))
+	notice := b.reply(t, 3)
+	assert.Contains(t, notice.Raw, "could not open the deny form")
+	r, _ := b.svc.GetRequest(context.Background(), notifierActor, reqID)
+	assert.Equal(t, certs.StatePending, r.State)
 }
 
 func TestDenyByNonApproverIsRefusedEphemerally(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -146,6 +147,9 @@ type Bot struct {
 	filed      *ttlCache[string, string]   // plan id → request id, so a double Confirm files once
 	pool       *pool
 	render     *renderer
+	// side tracks the few Slack calls made beside an ack (views.open), so
+	// that Shutdown waits for them too.
+	side sync.WaitGroup
 }
 
 // New returns a Bot. svc and api are required.
@@ -172,7 +176,15 @@ func (b *Bot) Start(ctx context.Context) { b.pool.start(context.WithoutCancel(ct
 
 // Shutdown stops taking work and waits, until ctx ends, for queued and
 // running jobs to finish.
-func (b *Bot) Shutdown(ctx context.Context) error { return b.pool.shutdown(ctx) }
+func (b *Bot) Shutdown(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { b.side.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	return b.pool.shutdown(ctx)
+}
 
 // firstDelivery reports whether the delivery (kind, id) has not been seen
 // before, and marks it seen. Slack retries deliveries it thinks failed (X-Slack-Retry-Num) and a
