@@ -86,7 +86,7 @@ func NewHTTPHandler(s *server.MCPServer, o HTTPOptions) (http.Handler, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	streamable := server.NewStreamableHTTPServer(s,
+	opts := []server.StreamableHTTPOption{
 		server.WithEndpointPath(MCPPath),
 		server.WithStreamableHTTPLogger(o.Logger),
 		// guard checks the Host of every request against an explicit
@@ -94,7 +94,19 @@ func NewHTTPHandler(s *server.MCPServer, o HTTPOptions) (http.Handler, error) {
 		// loopback connections) would refuse the names an operator
 		// allows behind a reverse proxy on the same host.
 		server.WithDisableLocalhostProtection(true),
-	)
+	}
+	if len(o.AllowedOrigins) > 0 {
+		// Browser clients of the configured origins need CORS: preflights
+		// are answered (guard lets them through without a token, as
+		// browsers send none) and responses carry Allow-Origin.
+		opts = append(opts, server.WithStreamableHTTPCORS(
+			server.WithCORSAllowedOrigins(o.AllowedOrigins...),
+			server.WithCORSAllowedHeaders("Authorization", "Content-Type", "Mcp-Session-Id", "Mcp-Protocol-Version", "Mcp-Method", "Mcp-Name", "Last-Event-ID"),
+			server.WithCORSExposedHeaders("Mcp-Session-Id", "WWW-Authenticate"),
+			server.WithCORSMaxAge(600),
+		))
+	}
+	streamable := server.NewStreamableHTTPServer(s, opts...)
 	mux := http.NewServeMux()
 	mux.Handle(MCPPath, guard(o, streamable))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -132,6 +144,12 @@ func guard(o HTTPOptions, next http.Handler) http.Handler {
 		if origin := r.Header.Get("Origin"); origin != "" && !originAllowed(origin, o.AllowedOrigins) {
 			o.Logger.Warn("refused request: Origin not allowed", "origin", origin, "remote", r.RemoteAddr)
 			http.Error(w, "forbidden: Origin not allowed", http.StatusForbidden)
+			return
+		}
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" && len(o.AllowedOrigins) > 0 {
+			// A CORS preflight from an allowed origin: it carries no
+			// credentials and reaches no tool.
+			next.ServeHTTP(w, r)
 			return
 		}
 		token, ok := bearerToken(r)

@@ -134,3 +134,35 @@ func TestHostAllowed(t *testing.T) {
 		assert.Equal(t, want, hostAllowed(host, allowed), host)
 	}
 }
+
+func TestHTTPCORSForConfiguredOrigins(t *testing.T) {
+	auth, err := NewAuthenticator([]Token{{Name: "alice", SHA256: HashToken("s3cret"), Role: certs.RoleAdmin}})
+	require.NoError(t, err)
+	h, err := NewHTTPHandler(newTestServer(t, newFakeService(), Options{}), HTTPOptions{
+		Auth: auth, AllowedHosts: []string{"mcp.example.com"}, AllowedOrigins: []string{"https://app.example.com"}, Logger: quietLogger(),
+	})
+	require.NoError(t, err)
+
+	pre := httptest.NewRequest(http.MethodOptions, "https://mcp.example.com/mcp", nil)
+	pre.Header.Set("Origin", "https://app.example.com")
+	pre.Header.Set("Access-Control-Request-Method", "POST")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, pre)
+	assert.Equal(t, http.StatusNoContent, w.Code)
+	assert.Equal(t, "https://app.example.com", w.Header().Get("Access-Control-Allow-Origin"))
+	assert.Contains(t, w.Header().Get("Access-Control-Allow-Headers"), "Authorization")
+
+	r := mcpRequest(listToolsBody, func(r *http.Request) {
+		r.Host = "mcp.example.com"
+		r.Header.Set("Origin", "https://app.example.com")
+	})
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	assert.Equal(t, http.StatusOK, w.Code, w.Body.String())
+	assert.Equal(t, "https://app.example.com", w.Header().Get("Access-Control-Allow-Origin"))
+
+	pre.Header.Set("Origin", "https://evil.example")
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, pre)
+	assert.Equal(t, http.StatusForbidden, w.Code, "a preflight from another origin is refused")
+}
