@@ -39,24 +39,25 @@ func errorText(err error) string {
 	b.WriteString(": ")
 	b.WriteString(certs.ErrorMessage(err))
 	if up := certs.UpstreamOf(err); up != nil {
+		// ErrorMessage already quotes status, detail code and tracking id
+		// when there is a tracking id; add what it leaves out.
 		var parts []string
 		if up.Operation != "" {
 			parts = append(parts, "operation "+up.Operation)
 		}
-		if up.Status != 0 {
-			parts = append(parts, fmt.Sprintf("HTTP %d", up.Status))
-		}
-		if up.DetailCode != "" {
-			parts = append(parts, "detailCode "+up.DetailCode)
-		}
-		if up.TrackingID != "" {
-			parts = append(parts, "trackingId "+up.TrackingID)
+		if up.TrackingID == "" {
+			if up.Status != 0 {
+				parts = append(parts, fmt.Sprintf("HTTP %d", up.Status))
+			}
+			if up.DetailCode != "" {
+				parts = append(parts, "detailCode "+up.DetailCode)
+			}
 		}
 		if len(up.Messages) > 0 {
 			parts = append(parts, "SailPoint says: "+strings.Join(up.Messages, "; "))
 		}
 		if len(parts) > 0 {
-			b.WriteString(" [SailPoint: ")
+			b.WriteString(" [")
 			b.WriteString(strings.Join(parts, ", "))
 			b.WriteString("]")
 		}

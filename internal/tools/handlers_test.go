@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -155,6 +156,13 @@ func TestDomainErrorsAreErrorResults(t *testing.T) {
 	assert.Contains(t, text, "trk-123")
 	assert.Contains(t, text, "503 Service Unavailable")
 	assert.Contains(t, text, "listIdentityCertifications")
+	assert.Equal(t, 1, strings.Count(text, "trk-123"), "the tracking id is quoted once: %s", text)
+
+	svc.failWith = &certs.Error{Code: certs.EINVALID, Message: "ISC refused the filter",
+		Upstream: &certs.Upstream{Operation: "listReviewItems", Status: 400, DetailCode: "400.1 Bad Request Content", Messages: []string{"unknown field"}}}
+	res = callTool(t, s, "list_certifications", map[string]any{})
+	require.True(t, res.IsError)
+	assert.Contains(t, resultText(res), "HTTP 400, detailCode 400.1 Bad Request Content, SailPoint says: unknown field", "without a tracking id, status and detail code are still given")
 
 	svc.failWith = certs.Errorf(certs.EFORBIDDEN, "reviewers see only their own certifications")
 	res = callTool(t, s, "list_certifications", map[string]any{"reviewer": "id-bob"})
