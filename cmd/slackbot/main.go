@@ -46,6 +46,7 @@ type slackConfig struct {
 	Admins           []string `envconfig:"SLACK_ADMINS"`
 	Command          string   `envconfig:"SLACK_COMMAND" default:"/certs"`
 	APIURL           string   `envconfig:"SLACK_API_URL"`
+	CertificationURL string   `envconfig:"SLACK_CERTIFICATION_URL"`
 }
 
 func loadSlackConfig() (slackConfig, error) {
@@ -65,6 +66,9 @@ func loadSlackConfig() (slackConfig, error) {
 	}
 	if c.AppToken != "" && !strings.HasPrefix(c.AppToken, "xapp-") {
 		return c, errors.New("configuration: SLACK_APP_TOKEN must be an app-level token (xapp-…)")
+	}
+	if c.CertificationURL != "" && (!strings.Contains(c.CertificationURL, "{id}") || !strings.HasPrefix(c.CertificationURL, "https://")) {
+		return c, errors.New("configuration: SLACK_CERTIFICATION_URL must be an https URL with {id} where the certification id goes")
 	}
 	if c.APIURL != "" && !strings.HasSuffix(c.APIURL, "/") {
 		c.APIURL += "/" // slack-go joins method names onto it
@@ -122,6 +126,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		Approvers:        sc.Approvers,
 		ApproverGroup:    sc.ApproverGroup,
 		Admins:           sc.Admins,
+		CertificationURL: sc.CertificationURL,
 		Logger:           logger.With("component", "slackbot"),
 	}, a.Service, api)
 	bot.Start(ctx)

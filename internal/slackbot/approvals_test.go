@@ -140,6 +140,7 @@ func TestApprovalFlow(t *testing.T) {
 		require.Len(t, dms, 2)
 		assert.Equal(t, alice, dms[1].Form.Get("channel"))
 		assert.Contains(t, dms[1].Form.Get("text"), "was approved by <@UDAVE0004>")
+		assert.Contains(t, dms[1].Form.Get("blocks"), "https://example.slack.com/archives/"+approvals+"/p", "the DM links to the approval message")
 	})
 
 	t.Run("the task runs and completes", func(t *testing.T) {

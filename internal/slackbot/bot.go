@@ -55,6 +55,7 @@ type SlackAPI interface {
 	PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error)
 	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
 	GetUserGroupMembersContext(ctx context.Context, userGroup string, options ...slack.GetUserGroupMembersOption) ([]string, error)
+	GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error)
 }
 
 var _ SlackAPI = (*slack.Client)(nil)
@@ -73,6 +74,9 @@ type Config struct {
 	ApproverGroup string
 	// Admins are Slack user ids that act with certs.RoleAdmin.
 	Admins []string
+	// CertificationURL links certifications to the tenant's UI: a URL
+	// with "{id}" where the certification id goes. No links when empty.
+	CertificationURL string
 
 	// Workers and QueueSize bound the pool that does the work after an
 	// acknowledgement (defaults 8 and 256). JobTimeout bounds one job
@@ -162,7 +166,7 @@ func New(cfg Config, svc Service, api SlackAPI) *Bot {
 		log:    cfg.Logger,
 		seen:   newTTLCache[string, struct{}](50000, 30*time.Minute, cfg.Now),
 		filed:  newTTLCache[string, string](10000, 24*time.Hour, cfg.Now),
-		render: &renderer{now: cfg.Now, command: cfg.Command},
+		render: &renderer{now: cfg.Now, command: cfg.Command, certURL: cfg.CertificationURL},
 	}
 	b.identities = newIdentityResolver(svc, api, cfg)
 	b.commands = b.commandTable()

@@ -55,7 +55,7 @@ type failure struct {
 func newFakeSlack(t testing.TB) *fakeSlack {
 	t.Helper()
 	f := &fakeSlack{users: map[string]string{}, failures: map[string][]failure{}}
-	methods := []string{"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "users.info", "usergroups.users.list"}
+	methods := []string{"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "users.info", "usergroups.users.list", "chat.getPermalink"}
 	f.Server = slacktest.NewTestServer(func(c slacktest.Customize) {
 		for _, m := range methods {
 			c.Handle("/"+m, f.handler(m))
@@ -125,6 +125,8 @@ func (f *fakeSlack) handler(method string) http.HandlerFunc {
 			fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":%q}`, call.Form.Get("channel"), call.Form.Get("ts"))
 		case "chat.postEphemeral":
 			fmt.Fprintf(w, `{"ok":true,"message_ts":"1700000000.%06d"}`, ts)
+		case "chat.getPermalink":
+			fmt.Fprintf(w, `{"ok":true,"channel":%q,"permalink":"https://example.slack.com/archives/%s/p%s"}`, call.Form.Get("channel"), call.Form.Get("channel"), strings.ReplaceAll(call.Form.Get("message_ts"), ".", ""))
 		case "views.open":
 			_, _ = io.WriteString(w, viewsOpenOK)
 		case "usergroups.users.list":

@@ -243,7 +243,22 @@ func (n *Notifier) tell(ctx context.Context, e certs.Event, render bool) error {
 			return fmt.Errorf("update the approval message of %s: %w", req.ID, err)
 		}
 	}
-	if dm, ok := b.render.requesterNotice(req, e); ok && req.Requester.Frontend == certs.FrontendSlack && req.Requester.ID != "" {
+	if req.Requester.Frontend != certs.FrontendSlack || req.Requester.ID == "" {
+		return nil
+	}
+	if _, ok := b.render.requesterNotice(req, e, ""); !ok {
+		return nil
+	}
+	link := ""
+	if ch != "" && ts != "" {
+		// Best effort: the DM is worth sending without the link.
+		if l, err := b.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: ch, Ts: ts}); err == nil {
+			link = l
+		} else {
+			b.log.Debug("slackbot: no permalink for the approval message", "request", req.ID, "err", err)
+		}
+	}
+	if dm, ok := b.render.requesterNotice(req, e, link); ok {
 		// Posting to a user id reaches the app's DM with them.
 		if _, _, err := b.api.PostMessageContext(ctx, req.Requester.ID, msgOptions(dm)...); err != nil {
 			return fmt.Errorf("tell requester %s about %s: %w", req.Requester.ID, req.ID, err)

@@ -3,6 +3,7 @@ package slackbot
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"strings"
 	"time"
 
@@ -16,6 +17,23 @@ import (
 type renderer struct {
 	now     func() time.Time
 	command string
+	certURL string // "{id}" template, see Config.CertificationURL
+}
+
+// certLink returns the certification's page in the tenant's UI, or "".
+func (r *renderer) certLink(id string) string {
+	if r.certURL == "" {
+		return ""
+	}
+	return strings.ReplaceAll(r.certURL, "{id}", url.PathEscape(id))
+}
+
+// certName is a certification's name, linked when a URL is configured.
+func (r *renderer) certName(id, name string) string {
+	if l := r.certLink(id); l != "" {
+		return fmt.Sprintf("<%s|%s>", l, esc(name))
+	}
+	return esc(name)
 }
 
 // Slack's limits: a section's text holds 3000 characters, a message 50
@@ -270,7 +288,7 @@ func (r *renderer) certificationList(scope, state string, p certs.Page[certs.Cer
 	blocks := []slack.Block{section(title)}
 	var ls []string
 	for _, c := range p.Items {
-		ls = append(ls, fmt.Sprintf("*%s* · %s\n%s · %s\n%s · `%s`", esc(c.Name), esc(c.Campaign.Name),
+		ls = append(ls, fmt.Sprintf("*%s* · %s\n%s · %s\n%s · `%s`", r.certName(c.ID, c.Name), esc(c.Campaign.Name),
 			reviewerName(c.Reviewer), r.due(c.Due, c.Completed), progress(&c), c.ID))
 	}
 	for i, l := range ls {
@@ -322,6 +340,9 @@ func (r *renderer) certification(d *certs.CertificationDetail) message {
 				identityName(q.Plan.To), who(q.Requester), r.ago(q.Created)))
 		}
 		blocks = append(blocks, section("*Reassignment requests*\n"+strings.Join(ls, "\n")))
+	}
+	if l := r.certLink(c.ID); l != "" {
+		blocks = append(blocks, slack.NewActionBlock("open", slack.NewButtonBlockElement("certops.open", c.ID, plain("Open in SailPoint")).WithURL(l)))
 	}
 	blocks = append(blocks, contextLine(fmt.Sprintf("`%s` · `%s items %s` lists its review items", c.ID, r.command, c.ID)))
 	return message{Text: fmt.Sprintf("%s: %s, %s", c.Name, progress(c), r.due(c.Due, c.Completed)), Blocks: blocks}
@@ -444,7 +465,7 @@ func (r *renderer) pendingTasks(certID string, ts []certs.Task) message {
 
 // planSummary lists what a plan or request moves, from whom, to whom, why.
 func (r *renderer) planSummary(p *certs.Plan) []slack.Block {
-	cert := esc(p.CertificationName)
+	cert := r.certName(p.CertificationID, p.CertificationName)
 	if p.CampaignName != "" {
 		cert += " · " + esc(p.CampaignName)
 	}
@@ -601,7 +622,7 @@ func (r *renderer) requestStatus(q *certs.Request) message {
 
 // requesterNotice is the DM the requester gets when their request is
 // decided or done.
-func (r *renderer) requesterNotice(q *certs.Request, e certs.Event) (message, bool) {
+func (r *renderer) requesterNotice(q *certs.Request, e certs.Event, permalink string) (message, bool) {
 	what := fmt.Sprintf("your request `%s` to move %d review items of %s to %s", q.ID, q.Plan.ItemCount, esc(q.Plan.CertificationName), identityName(q.Plan.To))
 	by := ""
 	if q.DecidedBy != nil {
@@ -630,7 +651,11 @@ func (r *renderer) requesterNotice(q *certs.Request, e certs.Event) (message, bo
 		return message{}, false
 	}
 	text = strings.ToUpper(text[:1]) + text[1:]
-	return message{Text: text, Blocks: []slack.Block{section(text), contextLine(fmt.Sprintf("`%s status %s`", r.command, q.ID))}}, true
+	more := fmt.Sprintf("`%s status %s`", r.command, q.ID)
+	if permalink != "" {
+		more = fmt.Sprintf("<%s|See the request> · %s", permalink, more)
+	}
+	return message{Text: text, Blocks: []slack.Block{section(text), contextLine(more)}}, true
 }
 
 // denyModal asks an approver for an optional reason.

@@ -21,7 +21,7 @@ import (
 func TestRenderGolden(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	r := &renderer{now: func() time.Time { return now }, command: "/certs"}
+	r := &renderer{now: func() time.Time { return now }, command: "/certs", certURL: "https://acme.identitynow.example/ui/certifications/{id}"}
 	due := now.Add(3 * 24 * time.Hour)
 	overdue := now.Add(-2*24*time.Hour - time.Hour)
 	cert := certs.Certification{ID: "ef38f94347e94562b5bb8424a56397d8", Name: "Manager review: Alice <Q4>",
@@ -81,11 +81,11 @@ func TestRenderGolden(t *testing.T) {
 			m, _ := r.requesterNotice(req(certs.StateCompleted, func(q *certs.Request) {
 				approved(q)
 				q.Tasks = []certs.RequestTask{{Call: 0, TaskID: "task-1", Status: certs.TaskSuccess}}
-			}), certs.Event{Action: certs.ActionCompleted})
+			}), certs.Event{Action: certs.ActionCompleted}, "https://example.slack.com/archives/CAPPROVALS/p1700000000000001")
 			return m
 		}(),
 		"dm-denied": func() message {
-			m, _ := r.requesterNotice(req(certs.StateDenied, func(q *certs.Request) { q.DecidedBy, q.DecisionReason = &dave, "Carol is on leave" }), certs.Event{Action: certs.ActionRequestDenied})
+			m, _ := r.requesterNotice(req(certs.StateDenied, func(q *certs.Request) { q.DecidedBy, q.DecisionReason = &dave, "Carol is on leave" }), certs.Event{Action: certs.ActionRequestDenied}, "")
 			return m
 		}(),
 	}
