@@ -371,7 +371,7 @@ func TestStdioEndToEnd(t *testing.T) {
 		out := call(t, s.ClientSession, "list_certifications", map[string]any{})
 		require.True(t, out.IsError)
 		assert.Contains(t, text(out), "unavailable")
-		assert.Contains(t, text(out), "trackingId")
+		assert.Contains(t, text(out), "tracking id")
 		req, _ := http.NewRequest(http.MethodDelete, m[1]+"/_sandbox/faults", nil)
 		res, err = http.DefaultClient.Do(req)
 		require.NoError(t, err)

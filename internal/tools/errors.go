@@ -53,8 +53,14 @@ func errorText(err error) string {
 				parts = append(parts, "detailCode "+up.DetailCode)
 			}
 		}
-		if len(up.Messages) > 0 {
-			parts = append(parts, "SailPoint says: "+strings.Join(up.Messages, "; "))
+		var said []string
+		for _, m := range up.Messages {
+			if m != "" && !strings.Contains(b.String(), m) {
+				said = append(said, m)
+			}
+		}
+		if len(said) > 0 {
+			parts = append(parts, "SailPoint says: "+strings.Join(said, "; "))
 		}
 		if len(parts) > 0 {
 			b.WriteString(" [")
