@@ -95,6 +95,9 @@ func (f *fakeSlack) handler(method string) http.HandlerFunc {
 			call.JSON = body
 		} else {
 			call.Form, _ = url.ParseQuery(string(body))
+			for k, v := range r.URL.Query() { // GET methods (chat.getPermalink)
+				call.Form[k] = v
+			}
 		}
 		f.mu.Lock()
 		f.calls = append(f.calls, call)

@@ -336,7 +336,7 @@ func (r *renderer) certification(d *certs.CertificationDetail) message {
 	if len(d.Requests) > 0 {
 		var ls []string
 		for _, q := range d.Requests {
-			ls = append(ls, fmt.Sprintf("`%s` %s · %d items to %s · by %s, %s", q.ID, stateLabel(q.State), q.Plan.ItemCount,
+			ls = append(ls, fmt.Sprintf("`%s` %s · %s to %s · by %s, %s", q.ID, stateLabel(q.State), count(q.Plan.ItemCount, "item"),
 				identityName(q.Plan.To), who(q.Requester), r.ago(q.Created)))
 		}
 		blocks = append(blocks, section("*Reassignment requests*\n"+strings.Join(ls, "\n")))
@@ -482,7 +482,7 @@ func (r *renderer) planSummary(p *certs.Plan) []slack.Block {
 	blocks := []slack.Block{
 		fields(
 			"*Certification*\n"+cert+"\n`"+p.CertificationID+"`",
-			fmt.Sprintf("*Moves*\n%d review items (%s)", p.ItemCount, count(len(p.Calls), "SailPoint call")),
+			fmt.Sprintf("*Moves*\n%s (%s)", count(p.ItemCount, "review item"), count(len(p.Calls), "SailPoint call")),
 			"*From*\n"+reviewerName(p.From),
 			"*To*\n"+identityName(p.To),
 		),
@@ -520,8 +520,8 @@ func (r *renderer) requestFiled(q *certs.Request, channel string) message {
 	if channel != "" {
 		where = "<#" + channel + ">"
 	}
-	text := fmt.Sprintf(":outbox_tray: Request `%s` is waiting for approval in %s: %d review items of %s to %s. I'll DM you when it is decided and done. (`%s status %s`)",
-		q.ID, where, q.Plan.ItemCount, esc(q.Plan.CertificationName), identityName(q.Plan.To), r.command, q.ID)
+	text := fmt.Sprintf(":outbox_tray: Request `%s` is waiting for approval in %s: %s of %s to %s. I'll DM you when it is decided and done. (`%s status %s`)",
+		q.ID, where, count(q.Plan.ItemCount, "review item"), esc(q.Plan.CertificationName), identityName(q.Plan.To), r.command, q.ID)
 	return r.notice(text)
 }
 
@@ -573,7 +573,7 @@ func (r *renderer) outcome(q *certs.Request) string {
 			if p.Failed > 0 {
 				fmt.Fprintf(&sb, ", %d failed", p.Failed)
 			}
-			fmt.Fprintf(&sb, " · %d items moved", p.ItemsMoved)
+			fmt.Fprintf(&sb, " · %s moved", count(p.ItemsMoved, "item"))
 		}
 	case certs.StatePending:
 		fmt.Fprintf(&sb, "\nExpires in %s (%s)", human(q.ExpiresAt.Sub(r.now())), slackDate(q.ExpiresAt))
@@ -595,7 +595,7 @@ func (r *renderer) outcome(q *certs.Request) string {
 // pending request has buttons; once decided or expired they are gone.
 func (r *renderer) approval(q *certs.Request) message {
 	blocks := []slack.Block{
-		header(fmt.Sprintf("Reassignment request: %d items to %s", q.Plan.ItemCount, q.Plan.To.Name)),
+		header(fmt.Sprintf("Reassignment request: %s to %s", count(q.Plan.ItemCount, "item"), q.Plan.To.Name)),
 		section(fmt.Sprintf("%s asks to move review work.", who(q.Requester))),
 	}
 	blocks = append(blocks, r.planSummary(&q.Plan)...)
@@ -603,13 +603,13 @@ func (r *renderer) approval(q *certs.Request) message {
 	if q.State == certs.StatePending {
 		approve := slack.NewButtonBlockElement(actionApprove, q.ID, plain("Approve")).WithStyle(slack.StylePrimary).
 			WithConfirm(slack.NewConfirmationBlockObject(plain("Approve this reassignment?"),
-				plain(fmt.Sprintf("%d review items move to %s in SailPoint.", q.Plan.ItemCount, q.Plan.To.Name)),
+				plain(fmt.Sprintf("%s will move to %s in SailPoint.", count(q.Plan.ItemCount, "review item"), q.Plan.To.Name)),
 				plain("Approve"), plain("Back")))
 		deny := slack.NewButtonBlockElement(actionDeny, q.ID, plain("Deny")).WithStyle(slack.StyleDanger)
 		blocks = append(blocks, slack.NewActionBlock("decide", approve, deny))
 	}
 	blocks = append(blocks, contextLine(fmt.Sprintf("Request `%s` · filed %s · plan `%s`", q.ID, r.ago(q.Created), q.Plan.ID)))
-	text := fmt.Sprintf("Reassignment request %s: %d items of %s to %s — %s", q.ID, q.Plan.ItemCount, q.Plan.CertificationName, q.Plan.To.Name, q.State)
+	text := fmt.Sprintf("Reassignment request %s: %s of %s to %s — %s", q.ID, count(q.Plan.ItemCount, "item"), q.Plan.CertificationName, q.Plan.To.Name, q.State)
 	return message{Text: text, Blocks: blocks}
 }
 
@@ -623,7 +623,7 @@ func (r *renderer) requestStatus(q *certs.Request) message {
 // requesterNotice is the DM the requester gets when their request is
 // decided or done.
 func (r *renderer) requesterNotice(q *certs.Request, e certs.Event, permalink string) (message, bool) {
-	what := fmt.Sprintf("your request `%s` to move %d review items of %s to %s", q.ID, q.Plan.ItemCount, esc(q.Plan.CertificationName), identityName(q.Plan.To))
+	what := fmt.Sprintf("your request `%s` to move %s of %s to %s", q.ID, count(q.Plan.ItemCount, "review item"), esc(q.Plan.CertificationName), identityName(q.Plan.To))
 	by := ""
 	if q.DecidedBy != nil {
 		by = " by " + who(*q.DecidedBy)
@@ -640,7 +640,7 @@ func (r *renderer) requesterNotice(q *certs.Request, e certs.Event, permalink st
 	case certs.ActionRequestExpired:
 		text = fmt.Sprintf(":alarm_clock: %s expired before anyone decided; nothing changed.", what)
 	case certs.ActionCompleted:
-		text = fmt.Sprintf(":white_check_mark: %s is done: %d items moved.", what, q.Progress().ItemsMoved)
+		text = fmt.Sprintf(":white_check_mark: %s is done: %s moved.", what, count(q.Progress().ItemsMoved, "item"))
 	case certs.ActionFailed:
 		reason := q.Error
 		if reason == "" {
