@@ -114,6 +114,43 @@ func TestRunServesSlackInHTTPModeAgainstTheSandbox(t *testing.T) {
 	require.NoError(t, stop(), "a clean shutdown")
 }
 
+func TestRunServesSlackInSocketMode(t *testing.T) {
+	fake := slacktest.NewTestServer()
+	fake.Start()
+	defer fake.Stop()
+	go func() { // slacktest's feed is unbuffered: drain it
+		for range fake.SeenFeed {
+		}
+	}()
+	setEnv(t, fake.GetAPIURL())
+	t.Setenv("SLACK_SIGNING_SECRET", "")
+	t.Setenv("SLACK_APP_TOKEN", "xapp-1-test")
+	base, stop := startRun(t, "--sandbox")
+
+	resp, err := http.Post(base+"/slack/commands", "application/x-www-form-urlencoded", strings.NewReader("text=help"))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "no HTTP transport in Socket Mode")
+
+	raw, err := os.ReadFile("testdata/socket-mode.slash_commands.captured.json")
+	require.NoError(t, err)
+	env := strings.Replace(strings.Replace(string(raw), `"/mycommand"`, `"/certs"`, 1), `"foobar"`, `"help"`, 1)
+	fake.SendToWebsocket(env)
+	deadline := time.Now().Add(20 * time.Second)
+	var ack string
+	for ack == "" && time.Now().Before(deadline) {
+		for _, m := range fake.GetSeenInboundMessages() {
+			if strings.Contains(m, "e16988f4-ac45-4b4a-93b4-1851a6f77e6d") {
+				ack = m
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.NotEmpty(t, ack, "the envelope was acknowledged")
+	assert.Contains(t, ack, "reassign", "with the help in the ack")
+	require.NoError(t, stop())
+}
+
 func TestRunRefusesIncompleteConfiguration(t *testing.T) {
 	fake := slacktest.NewTestServer()
 	fake.Start()
