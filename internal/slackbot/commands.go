@@ -157,7 +157,7 @@ func (b *Bot) parseList(c *command, args string) (work, error) {
 	q := certs.CertificationQuery{Reviewer: "me", Page: certs.PageOptions{Limit: listPageSize, Count: true}}
 	open := false
 	q.Completed = &open
-	var who *userArg
+	var reviewer *userArg
 	f := strings.Fields(args)
 	for i := 0; i < len(f); i++ {
 		tok := f[i]
@@ -185,7 +185,7 @@ func (b *Bot) parseList(c *command, args string) (work, error) {
 			if !ok {
 				return nil, c.usage(fmt.Sprintf("I don't understand %q", tok))
 			}
-			who = &userArg{SlackID: id}
+			reviewer = &userArg{SlackID: id}
 		}
 	}
 	return func(ctx context.Context, in *invocation) (message, error) {
@@ -193,13 +193,13 @@ func (b *Bot) parseList(c *command, args string) (work, error) {
 		if q.CampaignID != "" {
 			scope = "Certifications of campaign " + q.CampaignID
 		}
-		if who != nil {
-			p, err := in.bot.identities.lookup(ctx, in.actor, who.SlackID, who.SlackID == in.user)
+		if reviewer != nil {
+			p, err := in.bot.identities.lookup(ctx, in.actor, reviewer.SlackID, reviewer.SlackID == in.user)
 			if err != nil {
 				return message{}, err
 			}
 			q.Reviewer = p.Identity.ID
-			scope = fmt.Sprintf("Certifications reviewed by %s", who)
+			scope = fmt.Sprintf("Certifications reviewed by %s", reviewer)
 		}
 		page, err := in.bot.svc.ListCertifications(ctx, in.actor, q)
 		if err != nil {
@@ -223,10 +223,10 @@ func (b *Bot) parseItems(c *command, args string) (work, error) {
 		return nil, err
 	}
 	f := certs.ReviewItemFilter{Page: certs.PageOptions{Limit: itemsPageSize, Count: true}}
-	var who string
+	var subject string
 	if rest != "" {
 		if id, ok := userMention(rest); ok {
-			who = id
+			subject = id
 		} else if strings.ContainsAny(rest, "<>") {
 			return nil, c.usage(fmt.Sprintf("%q is neither a Slack user nor an identity name", rest))
 		} else {
@@ -236,12 +236,12 @@ func (b *Bot) parseItems(c *command, args string) (work, error) {
 	return func(ctx context.Context, in *invocation) (message, error) {
 		var identityID string
 		about := f.IdentityName
-		if who != "" {
-			p, err := in.bot.identities.lookup(ctx, in.actor, who, who == in.user)
+		if subject != "" {
+			p, err := in.bot.identities.lookup(ctx, in.actor, subject, subject == in.user)
 			if err != nil {
 				return message{}, err
 			}
-			f.IdentityName, identityID, about = p.Identity.Name, p.Identity.ID, "<@"+who+">"
+			f.IdentityName, identityID, about = p.Identity.Name, p.Identity.ID, "<@"+subject+">"
 		}
 		page, err := in.bot.svc.ListReviewItems(ctx, in.actor, certID, f)
 		if err != nil {
