@@ -166,6 +166,26 @@ func TestApprovalFlow(t *testing.T) {
 	})
 }
 
+func TestSameActionPayloadTwiceActsOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	reqID, _ := fileRequest(t, b)
+	var p map[string]any
+	require.NoError(t, json.Unmarshal([]byte(testdata(t, "block-actions.json")), &p))
+	p["user"].(map[string]any)["id"] = dave
+	p["response_url"] = b.hooks.URL + "/actions/dup"
+	act := p["actions"].([]any)[0].(map[string]any)
+	act["action_id"], act["value"] = actionApprove, reqID
+	raw, _ := json.Marshal(p)
+	body := url.Values{"payload": {string(raw)}}.Encode()
+	for range 2 {
+		code, _ := b.post(t, "/slack/interactions", body)
+		require.Equal(t, http.StatusOK, code)
+	}
+	require.NoError(t, b.bot.Shutdown(context.Background())) // the pool has done all it was given
+	assert.Equal(t, 1, countCalls(b.svc.Calls(), "Approve("))
+}
+
 func TestFailedRequestIsShownWithItsReason(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
