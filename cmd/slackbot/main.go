@@ -29,6 +29,9 @@ import (
 
 func main() {
 	if err := run(context.Background(), os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2) // usage already printed
+		}
 		fmt.Fprintln(os.Stderr, "slackbot:", err)
 		os.Exit(1)
 	}
@@ -82,6 +85,9 @@ const (
 	workDrain = 60 * time.Second
 )
 
+// run is the whole program. getenv and stdin are part of the project's
+// common signature; configuration is read with envconfig, which reads the
+// process environment (tests use t.Setenv).
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
