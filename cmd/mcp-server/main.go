@@ -104,11 +104,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	if *sqlitePath != "" {
 		cfg.SQLitePath = *sqlitePath
-		if *sandboxMode && getenv("CERTOPS_SQLITE_PATH") == "" {
-			// app.Open puts a sandbox's store in a temporary directory
-			// unless CERTOPS_SQLITE_PATH is set; the flag says otherwise.
-			_ = os.Setenv("CERTOPS_SQLITE_PATH", *sqlitePath)
-		}
 	}
 	a, err := app.Open(ctx, cfg, app.Options{Sandbox: *sandboxMode, Logger: logger})
 	if err != nil {

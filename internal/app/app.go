@@ -28,8 +28,11 @@ type Config struct {
 	// Sail is SailPoint's connection (SAIL_*); unused with --sandbox.
 	Sail sailpoint.Config `ignored:"true"`
 
-	DatabaseURL     string        `envconfig:"DATABASE_URL"`
-	SQLitePath      string        `envconfig:"CERTOPS_SQLITE_PATH" default:"certops.db"`
+	DatabaseURL string `envconfig:"DATABASE_URL"`
+	// SQLitePath is the SQLite file used when DatabaseURL is empty:
+	// certops.db in the working directory when unset, or a fresh temporary
+	// file with --sandbox.
+	SQLitePath      string        `envconfig:"CERTOPS_SQLITE_PATH"`
 	RequireApproval bool          `envconfig:"CERTOPS_REQUIRE_APPROVAL"`
 	Approvers       []string      `envconfig:"CERTOPS_APPROVERS"`
 	RequestTTL      time.Duration `envconfig:"CERTOPS_REQUEST_TTL" default:"72h"`
@@ -69,6 +72,10 @@ func LoadConfig(sandbox bool) (Config, error) {
 	return cfg, nil
 }
 
+// DefaultSQLitePath is the store's file when neither DATABASE_URL nor
+// CERTOPS_SQLITE_PATH is set (and not running with --sandbox).
+const DefaultSQLitePath = "certops.db"
+
 // Options are what a binary decides beyond the environment.
 type Options struct {
 	// Sandbox starts an emulated ISC tenant in-process on a loopback port
@@ -95,8 +102,8 @@ type App struct {
 }
 
 // Open wires an App. With Options.Sandbox and no database configured, the
-// SQLite file lives in a fresh temporary directory unless
-// CERTOPS_SQLITE_PATH was set explicitly.
+// SQLite file lives in a fresh temporary directory unless cfg.SQLitePath
+// names one.
 func Open(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	logger := opts.Logger
 	if logger == nil {
@@ -124,7 +131,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 			MaxRetries:   5,
 			Concurrency:  8,
 		}
-		if cfg.DatabaseURL == "" && os.Getenv("CERTOPS_SQLITE_PATH") == "" {
+		if cfg.DatabaseURL == "" && cfg.SQLitePath == "" {
 			dir, err := os.MkdirTemp("", "certops-sandbox-")
 			if err != nil {
 				return nil, fmt.Errorf("sandbox store: %w", err)
@@ -134,6 +141,9 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		}
 	}
 
+	if cfg.SQLitePath == "" {
+		cfg.SQLitePath = DefaultSQLitePath
+	}
 	tenant, err := sailpoint.New(cfg.Sail, sailpoint.Options{Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("sailpoint client: %w", err)

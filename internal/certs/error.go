@@ -3,6 +3,8 @@ package certs
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // Error codes. They say what kind of failure happened, so each edge can map
@@ -29,6 +31,21 @@ type Upstream struct {
 	Messages   []string // ErrorResponseDto.messages[].text
 }
 
+// describe says what SailPoint answered, for people to quote to support:
+// "(SailPoint 400.1 Bad Request Content, tracking id 8b6b…)". The status is
+// left out when the detail code already starts with it, as SailPoint's do.
+func (u *Upstream) describe() string {
+	status := strconv.Itoa(u.Status)
+	what := u.DetailCode
+	switch {
+	case what == "":
+		what = status
+	case u.Status != 0 && !strings.HasPrefix(what, status):
+		what = status + " " + what
+	}
+	return fmt.Sprintf("(SailPoint %s, tracking id %s)", what, u.TrackingID)
+}
+
 // Error is the one error type that crosses every boundary of certops.
 //
 // EUNKNOWN is used for mutations whose outcome could not be established (the
@@ -46,7 +63,7 @@ type Error struct {
 func (e *Error) Error() string {
 	msg := e.Message
 	if e.Upstream != nil && e.Upstream.TrackingID != "" {
-		msg = fmt.Sprintf("%s (SailPoint %d %s, tracking id %s)", msg, e.Upstream.Status, e.Upstream.DetailCode, e.Upstream.TrackingID)
+		msg += " " + e.Upstream.describe()
 	}
 	if e.Err != nil {
 		return fmt.Sprintf("certs %s: %s: %v", e.Code, msg, e.Err)
@@ -84,7 +101,7 @@ func ErrorMessage(err error) string {
 	var e *Error
 	if errors.As(err, &e) {
 		if e.Upstream != nil && e.Upstream.TrackingID != "" {
-			return fmt.Sprintf("%s (SailPoint %d %s, tracking id %s)", e.Message, e.Upstream.Status, e.Upstream.DetailCode, e.Upstream.TrackingID)
+			return e.Message + " " + e.Upstream.describe()
 		}
 		return e.Message
 	}

@@ -88,7 +88,7 @@ func TestSubmission_callRejectedMidway(t *testing.T) {
 	require.NotNil(t, got)
 	assert.Equal(t, certs.StateFailed, got.State)
 	require.Len(t, got.Tasks, 2)
-	assert.Equal(t, certs.RequestTask{Call: 1, Status: certs.TaskError, Errors: []string{"SailPoint said no (SailPoint 400 400.1 Bad Request Content, tracking id trk-123)"}, TrackingID: "trk-123"}, got.Tasks[1])
+	assert.Equal(t, certs.RequestTask{Call: 1, Status: certs.TaskError, Errors: []string{"SailPoint said no (SailPoint 400.1 Bad Request Content, tracking id trk-123)"}, TrackingID: "trk-123"}, got.Tasks[1])
 	assert.Equal(t, 2, f.tenant.Calls("ReassignAsync"), "call 1 applied, call 2 rejected, call 3 never made")
 	assert.Len(t, f.tenant.Reassignments(), 1)
 	evs := f.store.Events()

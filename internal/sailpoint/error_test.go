@@ -76,7 +76,7 @@ func TestAPIErrorMapping(t *testing.T) {
 func TestNotFoundMessage(t *testing.T) {
 	apiErr := parseAPIError("getIdentityCertification", "GET", "/v3/certifications/x", 404, http.Header{}, []byte(`{"trackingId":"t9"}`), time.Now())
 	err := toCertsError(apiErr, "certification x not found")
-	assert.Equal(t, "certification x not found (SailPoint 404 , tracking id t9)", certs.ErrorMessage(err))
+	assert.Equal(t, "certification x not found (SailPoint 404, tracking id t9)", certs.ErrorMessage(err))
 }
 
 func TestRetryAfterHTTPDate(t *testing.T) {
