@@ -164,6 +164,10 @@ func (b *Bot) confirm(ctx context.Context, ic slack.InteractionCallback, value s
 	req, err := b.svc.RequestApproval(ctx, a, planID, digest, approvers, map[string]string{refRequestedIn: ic.Channel.ID})
 	if err != nil {
 		b.filed.delete(planID)
+		if certs.ErrorCode(err) == certs.ECONFLICT && req != nil {
+			// Filed already, e.g. through another replica.
+			return b.render.notice(fmt.Sprintf("This plan is already filed as request `%s`.", req.ID)), true, nil
+		}
 		return message{}, false, err
 	}
 	b.filed.set(planID, req.ID)

@@ -374,6 +374,24 @@ func TestNotifierSurvivesSlackErrors(t *testing.T) {
 	})
 }
 
+// A request submitted without approval (MCP, under a policy that requires
+// none) is not posted for approvers.
+func TestNotifierSkipsSelfSubmittedRequests(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	mcp := certs.Actor{ID: "tok-ops", Name: "Ops", Frontend: certs.FrontendMCP, Role: certs.RoleAdmin, IdentityID: "id-ops"}
+	r := &certs.Request{ID: "req-mcp", Plan: certs.Plan{ID: "req-mcp", ItemCount: 1}, Requester: mcp, DecidedBy: &mcp, State: certs.StateSubmitted}
+	b.svc.mu.Lock()
+	b.svc.requests[r.ID] = r
+	b.svc.emit(certs.ActionRequestCreated, r, mcp)
+	b.svc.emit(certs.ActionRequestApproved, r, mcp)
+	b.svc.mu.Unlock()
+	n, err := b.notifier().Once(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, 2, n)
+	assert.Empty(t, b.slack.Calls("chat.postMessage"))
+}
+
 func TestTransient(t *testing.T) {
 	t.Parallel()
 	assert.True(t, transient(&slack.RateLimitedError{RetryAfter: time.Second}))

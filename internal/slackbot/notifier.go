@@ -227,6 +227,9 @@ func (n *Notifier) tell(ctx context.Context, e certs.Event, render bool) error {
 	}
 	ch, ts := req.Refs[refChannel], req.Refs[refTS]
 	switch {
+	case ts == "" && b.cfg.ApprovalsChannel != "" && selfSubmitted(req):
+		// Submitted without approval (an MCP policy that requires none):
+		// nothing for the approvers.
 	case ts == "" && b.cfg.ApprovalsChannel != "":
 		// First sight of the request: post it for the approvers.
 		m := b.render.approval(req)
@@ -265,4 +268,11 @@ func (n *Notifier) tell(ctx context.Context, e certs.Event, render bool) error {
 		}
 	}
 	return nil
+}
+
+// selfSubmitted reports whether the request never waited for an approver:
+// its requester decided it, as SubmitPlan does when the policy requires no
+// approval.
+func selfSubmitted(r *certs.Request) bool {
+	return r.DecidedBy != nil && r.State != certs.StateDenied && r.State != certs.StateCancelled && r.DecidedBy.Same(r.Requester)
 }
