@@ -47,6 +47,7 @@ func TestRenderGolden(t *testing.T) {
 	approved := func(q *certs.Request) { q.DecidedBy = &dave }
 
 	cases := map[string]message{
+		"help":             r.help((&Bot{render: r}).commandTable()),
 		"list":             r.certificationList("Your certifications", "open", certs.Page[certs.Certification]{Items: []certs.Certification{cert, late}, Total: 7}),
 		"list-empty":       r.certificationList("Your certifications", "open", certs.Page[certs.Certification]{Total: 0}),
 		"show":             r.certification(&certs.CertificationDetail{Certification: cert, PendingTasks: []certs.Task{{ID: "task-1", Type: certs.TaskReassign, Status: certs.TaskInProgress, Created: now.Add(-5 * time.Minute)}}, Requests: []*certs.Request{req(certs.StatePending, nil)}}),
