@@ -340,7 +340,7 @@ func TestReplicasActAsOneProduct(t *testing.T) {
 	defer cancelDone()
 	var status map[string]any
 	followers := map[string]bool{} // survivors seen holding the request's lease
-	var firstTakeover time.Time      // when a survivor was first seen holding it
+	var firstTakeover time.Time    // when a survivor was first seen holding it
 	eventually(t, doneCtx, "the request completed, read through "+statusMCP.name, 100*time.Millisecond, func() (bool, string) {
 		var owner *string
 		if err := pool.QueryRow(ctx, `SELECT lease_owner FROM requests WHERE id = $1`, reqID).Scan(&owner); err == nil && owner != nil {
