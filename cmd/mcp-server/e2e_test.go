@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/certops/certops/internal/metrics/metricstest"
 	"github.com/certops/certops/internal/tools"
 )
 
@@ -246,6 +247,20 @@ func TestHTTPEndToEnd(t *testing.T) {
 		require.NoError(t, err)
 		require.NotEmpty(t, res.Messages)
 		assert.Contains(t, res.Messages[0].Content.(*mcp.TextContent).Text, "plan_reassignment")
+	})
+
+	t.Run("metrics: served without a token, counting what happened", func(t *testing.T) {
+		f := metricstest.Scrape(t, strings.TrimSuffix(s.URL, "/mcp")+"/metrics")
+		calls := "certops_tool_calls_total"
+		assert.GreaterOrEqual(t, f.Value(calls, map[string]string{"tool": "reassign", "outcome": "ok"}), 4.0, f.Series(calls))
+		assert.GreaterOrEqual(t, f.Value(calls, map[string]string{"tool": "reassign", "outcome": "invalid"}), 2.0, "missing and wrong digests: %v", f.Series(calls))
+		assert.Positive(t, f.Value(calls, map[string]string{"tool": "plan_reassignment", "outcome": "ok"}), f.Series(calls))
+		sp := "certops_sailpoint_requests_total"
+		assert.Positive(t, f.Value(sp, map[string]string{"status": "200"}), f.Series(sp))
+		assert.Positive(t, f.Value(sp, map[string]string{"operation": "listIdentityCertifications"}), f.Series(sp))
+		assert.Positive(t, f.Value("certops_ratelimiter_wait_seconds", nil), "every request waited (or not) for the limiter")
+		assert.GreaterOrEqual(t, f.Value("certops_request_age_seconds", map[string]string{"state": "completed"}), 3.0, f.Series("certops_request_age_seconds"))
+		assert.Positive(t, f.Value("certops_http_requests_total", map[string]string{"handler": "mcp", "code": "200"}), f.Series("certops_http_requests_total"))
 	})
 }
 

@@ -22,10 +22,12 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 	"github.com/mark3labs/mcp-go/server"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/certops/certops/internal/app"
 	"github.com/certops/certops/internal/certs"
+	"github.com/certops/certops/internal/metrics"
 	"github.com/certops/certops/internal/tools"
 )
 
@@ -105,7 +107,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if *sqlitePath != "" {
 		cfg.SQLitePath = *sqlitePath
 	}
-	a, err := app.Open(ctx, cfg, app.Options{Sandbox: *sandboxMode, Logger: logger})
+	reg := metrics.NewRegistry()
+	met := metrics.New(reg)
+	a, err := app.Open(ctx, cfg, app.Options{Sandbox: *sandboxMode, Logger: logger, Metrics: met})
 	if err != nil {
 		return err
 	}
@@ -134,6 +138,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		Version:         version(),
 		Tools:           selection,
 		RequireApproval: cfg.RequireApproval,
+		Metrics:         met,
 	})
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
@@ -149,7 +154,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			logger.Info("serving MCP over stdio", "identity", identityID, "role", mc.Role, "read_only", *readOnly)
 			return serveStdio(ctx, srv, actor, stdin, stdout, logger)
 		}
-		return serveHTTP(ctx, srv, a, mc, *httpAddr, *sandboxMode, identityID, stdout, logger)
+		return serveHTTP(ctx, srv, a, mc, *httpAddr, *sandboxMode, identityID, stdout, logger, httpMetrics{met, reg})
 	})
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {
@@ -170,7 +175,13 @@ func serveStdio(ctx context.Context, srv *server.MCPServer, actor certs.Actor, s
 	return err
 }
 
-func serveHTTP(ctx context.Context, srv *server.MCPServer, a *app.App, mc mcpConfig, addr string, sandboxMode bool, identityID string, stdout io.Writer, logger *slog.Logger) error {
+// httpMetrics is what HTTP serves at /metrics and counts requests in.
+type httpMetrics struct {
+	m   *metrics.Metrics
+	reg *prometheus.Registry
+}
+
+func serveHTTP(ctx context.Context, srv *server.MCPServer, a *app.App, mc mcpConfig, addr string, sandboxMode bool, identityID string, stdout io.Writer, logger *slog.Logger, hm httpMetrics) error {
 	var tokens []tools.Token
 	if mc.TokensFile != "" {
 		var err error
@@ -209,6 +220,8 @@ func serveHTTP(ctx context.Context, srv *server.MCPServer, a *app.App, mc mcpCon
 		MaxBodyBytes:   mc.MaxBodyBytes,
 		Ready:          a.Ready,
 		Logger:         logger,
+		Metrics:        hm.m,
+		MetricsHandler: metrics.Handler(hm.reg),
 	})
 	if err != nil {
 		_ = ln.Close()

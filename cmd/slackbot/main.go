@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/certops/certops/internal/app"
+	"github.com/certops/certops/internal/metrics"
 	"github.com/certops/certops/internal/slackbot"
 )
 
@@ -109,7 +110,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err != nil {
 		return err
 	}
-	a, err := app.Open(ctx, cfg, app.Options{Sandbox: *useSandbox, Logger: logger})
+	reg := metrics.NewRegistry()
+	met := metrics.New(reg)
+	a, err := app.Open(ctx, cfg, app.Options{Sandbox: *useSandbox, Logger: logger, Metrics: met})
 	if err != nil {
 		return err
 	}
@@ -134,12 +137,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		Admins:           sc.Admins,
 		CertificationURL: sc.CertificationURL,
 		Logger:           logger.With("component", "slackbot"),
+		Metrics:          met,
 	}, a.Service, api)
 	bot.Start(ctx)
 
+	// The probes and /metrics are served in both modes: in Socket Mode the
+	// bot still listens on --addr for them.
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("GET /healthz", met.InstrumentHandler("healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok\n") })))
+	mux.Handle("GET /readyz", met.InstrumentHandler("readyz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
 		if err := a.Ready(rctx); err != nil {
@@ -148,11 +154,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return
 		}
 		_, _ = io.WriteString(w, "ready\n")
-	})
+	})))
+	mux.Handle("GET /metrics", met.InstrumentHandler("metrics", metrics.Handler(reg)))
 	mode := "socket"
 	if sc.AppToken == "" {
 		mode = "http"
-		mux.Handle("/slack/", bot.Handler(sc.SigningSecret))
+		h := bot.Handler(sc.SigningSecret)
+		mux.Handle("/slack/commands", met.InstrumentHandler("slack_commands", h))
+		mux.Handle("/slack/interactions", met.InstrumentHandler("slack_interactions", h))
+		mux.Handle("/slack/", met.InstrumentHandler("slack_other", h))
 	}
 
 	ln, err := net.Listen("tcp", *addr)

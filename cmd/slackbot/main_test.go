@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack/slacktest"
+
+	"github.com/certops/certops/internal/metrics/metricstest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
@@ -111,6 +113,14 @@ func TestRunServesSlackInHTTPModeAgainstTheSandbox(t *testing.T) {
 	code, _ = post("v0=" + strings.Repeat("0", 64))
 	assert.Equal(t, http.StatusUnauthorized, code)
 
+	f := metricstest.Scrape(t, base+"/metrics")
+	cmds, reqs := "certops_slash_commands_total", "certops_http_requests_total"
+	assert.Equal(t, 1.0, f.Value(cmds, map[string]string{"subcommand": "help", "outcome": "ok"}), f.Series(cmds))
+	assert.Equal(t, 1.0, f.Value(reqs, map[string]string{"handler": "slack_commands", "code": "200"}), f.Series(reqs))
+	assert.Equal(t, 1.0, f.Value(reqs, map[string]string{"handler": "slack_commands", "code": "401"}), f.Series(reqs))
+	assert.Equal(t, 1.0, f.Value(reqs, map[string]string{"handler": "readyz", "code": "200"}), f.Series(reqs))
+	assert.Contains(t, f, "go_goroutines")
+
 	require.NoError(t, stop(), "a clean shutdown")
 }
 
@@ -131,6 +141,7 @@ func TestRunServesSlackInSocketMode(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "no HTTP transport in Socket Mode")
+	assert.Contains(t, metricstest.Scrape(t, base+"/metrics"), "certops_sailpoint_rate_limited_total", "/metrics is served in Socket Mode too")
 
 	raw, err := os.ReadFile("testdata/socket-mode.slash_commands.captured.json")
 	require.NoError(t, err)

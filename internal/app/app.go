@@ -18,6 +18,7 @@ import (
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/certops/certops/internal/certs"
+	"github.com/certops/certops/internal/metrics"
 	"github.com/certops/certops/internal/sailpoint"
 	"github.com/certops/certops/internal/sandbox"
 	"github.com/certops/certops/internal/store"
@@ -85,6 +86,9 @@ type Options struct {
 	Logger        *slog.Logger
 	// Owner names this process in job leases (hostname:pid when empty).
 	Owner string
+	// Metrics receives the SailPoint client's and the service's
+	// measurements (none when nil).
+	Metrics *metrics.Metrics
 }
 
 // App is a wired certops: the service and what it stands on.
@@ -144,7 +148,13 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	if cfg.SQLitePath == "" {
 		cfg.SQLitePath = DefaultSQLitePath
 	}
-	tenant, err := sailpoint.New(cfg.Sail, sailpoint.Options{Logger: logger})
+	spOpts := sailpoint.Options{Logger: logger}
+	var certsMetrics certs.Metrics
+	if opts.Metrics != nil { // a typed nil in an interface is not nil
+		spOpts.Metrics = opts.Metrics
+		certsMetrics = opts.Metrics
+	}
+	tenant, err := sailpoint.New(cfg.Sail, spOpts)
 	if err != nil {
 		return nil, fmt.Errorf("sailpoint client: %w", err)
 	}
@@ -164,6 +174,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		Owner:       opts.Owner,
 		SubmitLease: cfg.SubmitLease,
 		ClaimLease:  cfg.ClaimLease,
+		Metrics:     certsMetrics,
 		Policy: certs.Policy{
 			RequireApproval: cfg.RequireApproval,
 			Approvers:       cfg.Approvers,

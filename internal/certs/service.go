@@ -51,6 +51,8 @@ type Options struct {
 	// ExportThreshold is the number of rows from which a read counts as a
 	// bulk export and is audited (default ExportThreshold).
 	ExportThreshold int
+	// Metrics receives approval outcomes and request ages (none when nil).
+	Metrics Metrics
 }
 
 // ExportThreshold is the default number of rows from which a read is a bulk
@@ -143,6 +145,9 @@ func NewService(opts Options) *Service {
 	}
 	if opts.ExportThreshold <= 0 {
 		opts.ExportThreshold = ExportThreshold
+	}
+	if opts.Metrics != nil {
+		opts.Store = meteredStore{Store: opts.Store, met: opts.Metrics, now: func() time.Time { return opts.Now().UTC() }}
 	}
 	return &Service{opts: opts, log: opts.Logger, polls: map[string]pollState{}}
 }

@@ -163,6 +163,7 @@ func (s *Service) confirmedPlan(ctx context.Context, a Actor, planID, digest str
 func (s *Service) Approve(ctx context.Context, a Actor, requestID string) (*Request, error) {
 	r, err := s.requestToDecide(ctx, a, requestID)
 	if err != nil {
+		s.refused(err)
 		return r, err
 	}
 	approved := s.requestEvent(a, ActionRequestApproved, r)
@@ -179,7 +180,9 @@ func (s *Service) Approve(ctx context.Context, a Actor, requestID string) (*Requ
 		return nil
 	}, approved, submitting)
 	if err != nil {
-		return s.decisionFailed(ctx, a, requestID, cur, err)
+		cur, err = s.decisionFailed(ctx, a, requestID, cur, err)
+		s.refused(err)
+		return cur, err
 	}
 	return s.runSubmission(ctx, a, cur)
 }
@@ -192,6 +195,7 @@ func (s *Service) Deny(ctx context.Context, a Actor, requestID, reason string) (
 	}
 	r, err := s.requestToDecide(ctx, a, requestID)
 	if err != nil {
+		s.refused(err)
 		return r, err
 	}
 	ev := s.requestEvent(a, ActionRequestDenied, r)
@@ -207,7 +211,9 @@ func (s *Service) Deny(ctx context.Context, a Actor, requestID, reason string) (
 		return nil
 	}, ev)
 	if err != nil {
-		return s.decisionFailed(ctx, a, requestID, cur, err)
+		cur, err = s.decisionFailed(ctx, a, requestID, cur, err)
+		s.refused(err)
+		return cur, err
 	}
 	return cur, nil
 }

@@ -201,3 +201,6 @@ func (m *Metrics) RequestState(state certs.RequestState, age time.Duration) {
 	}
 	m.requestAge.WithLabelValues(string(state)).Observe(age.Seconds())
 }
+
+// Metrics records what the certs Service reports.
+var _ certs.Metrics = (*Metrics)(nil)

@@ -14,6 +14,7 @@ package slackbot
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -100,6 +101,38 @@ type Config struct {
 	// Now is the clock (time.Now when nil).
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Metrics counts slash commands (none when nil; *metrics.Metrics fits).
+	Metrics Metrics
+}
+
+// Metrics receives one record per /certs command: the subcommand (one of
+// the command table's names, or "unknown": the text is typed by people)
+// and the outcome, "ok" or the certs error code it failed with.
+type Metrics interface {
+	SlashCommand(subcommand, outcome string)
+}
+
+// Slash command outcomes beside the certs error codes.
+const (
+	outcomeOK         = "ok"
+	subcommandUnknown = "unknown"
+)
+
+// countCommand records a command's outcome.
+func (b *Bot) countCommand(name string, err error) {
+	if b.cfg.Metrics == nil {
+		return
+	}
+	outcome := outcomeOK
+	if err != nil {
+		var usage *usageError
+		if errors.As(err, &usage) {
+			outcome = certs.EINVALID
+		} else {
+			outcome = certs.ErrorCode(err)
+		}
+	}
+	b.cfg.Metrics.SlashCommand(name, outcome)
 }
 
 func (c *Config) setDefaults() {

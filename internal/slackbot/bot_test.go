@@ -45,7 +45,10 @@ type bundle struct {
 	trig   atomic.Int64
 }
 
-func setup(t *testing.T) *bundle {
+func setup(t *testing.T) *bundle { t.Helper(); return setupWith(t, nil) }
+
+// setupWith is setup with the bot's Config changed by tweak (if not nil).
+func setupWith(t *testing.T, tweak func(*Config)) *bundle {
 	t.Helper()
 	now := time.Now
 	b := &bundle{svc: newFakeService(now), slack: newFakeSlack(t), hooks: newHooks(t)}
@@ -63,8 +66,11 @@ func setup(t *testing.T) *bundle {
 		Reviewer: certs.Reviewer{ID: "id-alice", Name: "Alice"}, Phase: certs.PhaseActive, Due: &due, DecisionsMade: 3, DecisionsTotal: 10, IdentitiesTotal: 2}}
 	b.svc.items = []certs.ReviewItem{{ID: "item-1", Access: certs.Access{Type: certs.AccessEntitlement, Name: "payroll_admin", SourceName: "Payroll"},
 		IdentitySummary: certs.IdentitySummary{ID: "sum-1", Name: "Bob", IdentityID: "id-bob"}}}
-	b.bot = New(Config{ApprovalsChannel: approvals, Approvers: []string{dave}, ApproverGroup: "S0APPROVERS", Admins: []string{admin},
-		Workers: 4}, b.svc, b.slack.api())
+	cfg := Config{ApprovalsChannel: approvals, Approvers: []string{dave}, ApproverGroup: "S0APPROVERS", Admins: []string{admin}, Workers: 4}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	b.bot = New(cfg, b.svc, b.slack.api())
 	b.bot.Start(context.Background())
 	t.Cleanup(func() { _ = b.bot.Shutdown(context.Background()) })
 	b.server = httptest.NewServer(b.bot.Handler(testSecret))

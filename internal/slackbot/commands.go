@@ -316,16 +316,19 @@ func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) message {
 	}
 	c := b.lookupCommand(name)
 	if c == nil {
+		b.countCommand(subcommandUnknown, certs.Errorf(certs.EINVALID, "unknown subcommand"))
 		return b.render.unknownCommand(name, b.commands)
 	}
 	w, err := c.Parse(c, args)
 	if err != nil {
+		b.countCommand(c.Name, err)
 		return b.render.failure(err)
 	}
 	in := &invocation{bot: b, channel: sc.ChannelID, user: sc.UserID,
 		resp: b.newResponder(sc.ResponseURL, sc.ChannelID, sc.UserID)}
 	if c.Inline {
 		m, err := w(ctx, in)
+		b.countCommand(c.Name, err)
 		if err != nil {
 			return b.render.failure(err)
 		}
@@ -333,6 +336,7 @@ func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) message {
 	}
 	err = b.pool.submit(c.Name, func(ctx context.Context) {
 		m, err := b.runAsUser(ctx, in, sc.UserName, w)
+		b.countCommand(c.Name, err)
 		if err != nil {
 			m = b.failureFor(c.Name, err)
 		}
@@ -341,6 +345,8 @@ func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) message {
 		}
 	})
 	if err != nil {
+		// The queue is full or the bot is stopping: nothing was done.
+		b.countCommand(c.Name, certs.Errorf(certs.EUNAVAILABLE, "%v", err))
 		return b.render.busy()
 	}
 	return b.render.working(c.Name)

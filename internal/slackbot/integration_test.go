@@ -18,10 +18,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/certops/certops/internal/certs"
+	"github.com/certops/certops/internal/metrics"
+	"github.com/certops/certops/internal/metrics/metricstest"
 	"github.com/certops/certops/internal/sailpoint"
 	"github.com/certops/certops/internal/sandbox"
 	"github.com/certops/certops/internal/sandbox/sandboxtest"
@@ -122,9 +125,15 @@ func openPostgres(t testing.TB, dbURL string) certs.Store {
 }
 
 func newService(tn tenant, st certs.Store, owner string) *certs.Service {
+	return newMeteredService(tn, st, owner, nil)
+}
+
+// newMeteredService is newService reporting to met (nil: no metrics).
+func newMeteredService(tn tenant, st certs.Store, owner string, met certs.Metrics) *certs.Service {
 	return certs.NewService(certs.Options{
 		Tenant: tn.client, Store: st, Logger: quiet(), Owner: owner,
 		TaskPoll: 5 * time.Millisecond, TaskPollMax: 20 * time.Millisecond,
+		Metrics: met,
 	})
 }
 
@@ -204,10 +213,10 @@ type replica struct {
 	notifier *Notifier
 }
 
-func newReplica(t *testing.T, svc *certs.Service, st certs.Store, fs *fakeSlack, name string) *replica {
+func newReplica(t *testing.T, svc *certs.Service, st certs.Store, fs *fakeSlack, name string, met Metrics) *replica {
 	t.Helper()
 	r := &replica{svc: &countingService{Service: svc}}
-	r.bot = New(Config{ApprovalsChannel: approvals, Approvers: []string{dave, erin}, Workers: 16, QueueSize: 64, Logger: quiet()}, r.svc, fs.api())
+	r.bot = New(Config{ApprovalsChannel: approvals, Approvers: []string{dave, erin}, Workers: 16, QueueSize: 64, Logger: quiet(), Metrics: met}, r.svc, fs.api())
 	r.bot.Start(context.Background())
 	t.Cleanup(func() { _ = r.bot.Shutdown(context.Background()) })
 	r.server = httptest.NewServer(r.bot.Handler(testSecret))
@@ -226,6 +235,8 @@ type world struct {
 	hooks *hooks
 	b     *bundle // request helpers, pointed at the first replica
 	reps  []*replica
+	// reg holds what the first replica and the service recorded.
+	reg *prometheus.Registry
 }
 
 func newWorld(t *testing.T, st certs.Store, tn tenant) *world {
@@ -235,8 +246,10 @@ func newWorld(t *testing.T, st certs.Store, tn tenant) *world {
 	for slackID, id := range map[string]certs.Identity{alice: w.cast.reviewer, carol: w.cast.target, dave: w.cast.dave, erin: w.cast.erin, mallory: w.cast.mallory} {
 		w.slack.users[slackID] = id.Email
 	}
-	w.svc = newService(tn, st, "replica-1")
-	w.reps = append(w.reps, newReplica(t, w.svc, st, w.slack, "replica-1"))
+	w.reg = metrics.NewRegistry()
+	met := metrics.New(w.reg)
+	w.svc = newMeteredService(tn, st, "replica-1", met)
+	w.reps = append(w.reps, newReplica(t, w.svc, st, w.slack, "replica-1", met))
 	w.b = &bundle{slack: w.slack, hooks: w.hooks, server: w.reps[0].server, bot: w.reps[0].bot}
 	return w
 }
@@ -370,6 +383,23 @@ func TestIntegrationRequestConfirmApproveComplete(t *testing.T) {
 			k := len(w.hooks.Posts())
 			_, _ = b.command(t, alice, "status "+req.ID)
 			assert.Contains(t, b.reply(t, k+1).Raw, ":white_check_mark: done")
+
+			// And /metrics counted it all.
+			f := metricstest.ScrapeHandler(t, metrics.Handler(w.reg))
+			cmds, decisions := "certops_slash_commands_total", "certops_approvals_total"
+			waitFor(t, "the status command counted", func() bool {
+				f = metricstest.ScrapeHandler(t, metrics.Handler(w.reg))
+				return f.Value(cmds, map[string]string{"subcommand": "status"}) == 1
+			})
+			assert.Equal(t, 1.0, f.Value(cmds, map[string]string{"subcommand": "list", "outcome": "ok"}), f.Series(cmds))
+			assert.Equal(t, 1.0, f.Value(cmds, map[string]string{"subcommand": "reassign", "outcome": "ok"}), f.Series(cmds))
+			assert.Equal(t, 1.0, f.Value(cmds, map[string]string{"subcommand": "status", "outcome": "ok"}), f.Series(cmds))
+			assert.Equal(t, 1.0, f.Value(decisions, map[string]string{"outcome": "approved"}), f.Series(decisions))
+			assert.Equal(t, 2.0, f.Value(decisions, map[string]string{"outcome": "forbidden"}), "the bystander and the requester: %v", f.Series(decisions))
+			ages := "certops_request_age_seconds"
+			for _, state := range []string{"pending", "submitting", "submitted", "completed"} {
+				assert.Equal(t, 1.0, f.Value(ages, map[string]string{"state": state}), "%s: %v", state, f.Series(ages))
+			}
 		})
 	}
 }
@@ -405,7 +435,7 @@ func TestIntegrationConcurrentApprovalsSubmitOnce(t *testing.T) {
 	st1 := openPostgres(t, dbURL)
 	w := newWorld(t, st1, tn)
 	st2 := openPostgres(t, dbURL)
-	w.reps = append(w.reps, newReplica(t, newService(tn, st2, "replica-2"), st2, w.slack, "replica-2"))
+	w.reps = append(w.reps, newReplica(t, newService(tn, st2, "replica-2"), st2, w.slack, "replica-2", nil))
 
 	req := w.fileRequest(t)
 	before := len(w.hooks.Posts())

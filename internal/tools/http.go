@@ -41,6 +41,17 @@ type HTTPOptions struct {
 	// Ready reports whether the server can do its work (/readyz).
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
+	// Metrics, when set, serves GET /metrics (outside the guard, like the
+	// probes: Prometheus scrapes with neither a token nor a public Host
+	// name, and the page holds counts, not data) and counts requests per
+	// route. *metrics.Metrics and metrics.Handler fit.
+	Metrics        HTTPMetrics
+	MetricsHandler http.Handler
+}
+
+// HTTPMetrics counts the requests a handler serves under a fixed route name.
+type HTTPMetrics interface {
+	InstrumentHandler(handler string, next http.Handler) http.Handler
 }
 
 // DefaultAllowedHosts returns the Host values to accept for a listen
@@ -67,7 +78,8 @@ func isLoopback(host string) bool {
 
 // NewHTTPHandler serves the MCP server over streamable HTTP at /mcp behind
 // the Host and Origin checks, bearer authentication and a body cap, plus
-// /healthz (the process is up) and /readyz (Ready succeeds).
+// /healthz (the process is up), /readyz (Ready succeeds) and, with
+// MetricsHandler, /metrics.
 func NewHTTPHandler(s *server.MCPServer, o HTTPOptions) (http.Handler, error) {
 	if o.Auth == nil || o.Auth.Len() == 0 {
 		return nil, errors.New("HTTP needs at least one bearer token (CERTOPS_MCP_TOKENS_FILE)")
@@ -107,13 +119,17 @@ func NewHTTPHandler(s *server.MCPServer, o HTTPOptions) (http.Handler, error) {
 		))
 	}
 	streamable := server.NewStreamableHTTPServer(s, opts...)
+	instrument := func(_ string, h http.Handler) http.Handler { return h }
+	if o.Metrics != nil {
+		instrument = o.Metrics.InstrumentHandler
+	}
 	mux := http.NewServeMux()
-	mux.Handle(MCPPath, guard(o, streamable))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle(MCPPath, instrument("mcp", guard(o, streamable)))
+	mux.Handle("GET /healthz", instrument("healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	})))
+	mux.Handle("GET /readyz", instrument("readyz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		if o.Ready != nil {
 			ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
@@ -127,7 +143,10 @@ func NewHTTPHandler(s *server.MCPServer, o HTTPOptions) (http.Handler, error) {
 			}
 		}
 		fmt.Fprintln(w, "ready")
-	})
+	})))
+	if o.MetricsHandler != nil {
+		mux.Handle("GET /metrics", instrument("metrics", o.MetricsHandler))
+	}
 	return mux, nil
 }
 

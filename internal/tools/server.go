@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -30,6 +31,14 @@ type Options struct {
 	PollInterval time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Metrics counts tool calls (none when nil; *metrics.Metrics fits).
+	Metrics Metrics
+}
+
+// Metrics receives one record per tool call: the tool's name and the
+// outcome, "ok" or the certs error code of an error result.
+type Metrics interface {
+	ToolCall(tool, outcome string)
 }
 
 const instructions = `certops reads SailPoint Identity Security Cloud certifications (access reviews) and moves review work between reviewers.
@@ -66,7 +75,7 @@ func New(opts Options) (*server.MCPServer, error) {
 		server.WithStrictInputSchemaDefault(),
 		server.WithOutputSchemaValidation(),
 		server.WithToolHandlerMiddleware(recoverTool(log)),
-		server.WithToolHandlerMiddleware(logTool(log)),
+		server.WithToolHandlerMiddleware(logTool(log, opts.Metrics)),
 	)
 	s.AddTools(selected...)
 	s.AddPrompts(reviewPrompt(opts.Tools.ReadOnly || !offers(selected, "reassign")))
@@ -98,9 +107,10 @@ func recoverTool(log *slog.Logger) server.ToolHandlerMiddleware {
 	}
 }
 
-// logTool logs each call: who, which tool, how long, whether it failed.
-// Arguments are not logged: they may carry names and emails.
-func logTool(log *slog.Logger) server.ToolHandlerMiddleware {
+// logTool logs and counts each call: who, which tool, how long, whether it
+// failed. Arguments are not logged: they may carry names and emails. Only
+// registered tools reach a middleware, so the tool label is a fixed set.
+func logTool(log *slog.Logger, met Metrics) server.ToolHandlerMiddleware {
 	return func(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 		return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			start := time.Now()
@@ -108,7 +118,35 @@ func logTool(log *slog.Logger) server.ToolHandlerMiddleware {
 			a, _ := ActorFrom(ctx)
 			log.DebugContext(ctx, "tool call", "tool", req.Params.Name, "actor", a.ID, "role", a.Role,
 				"duration", time.Since(start), "is_error", res != nil && res.IsError, "err", err)
+			if met != nil {
+				met.ToolCall(req.Params.Name, resultOutcome(res, err))
+			}
 			return res, err
 		}
 	}
+}
+
+// outcomeOK is the outcome of a successful call (metrics.OutcomeOK).
+const outcomeOK = "ok"
+
+// resultOutcome is a call's outcome label: "ok", or the certs error code
+// whose prefix (errorPrefixes) starts the error result's text. A Go error
+// (a protocol-level failure) or an unrecognised text counts as internal.
+func resultOutcome(res *mcp.CallToolResult, err error) string {
+	switch {
+	case err != nil || res == nil:
+		return certs.EINTERNAL
+	case !res.IsError:
+		return outcomeOK
+	}
+	for _, c := range res.Content {
+		if tc, ok := c.(mcp.TextContent); ok {
+			for code, prefix := range errorPrefixes {
+				if strings.HasPrefix(tc.Text, prefix+":") {
+					return code
+				}
+			}
+		}
+	}
+	return certs.EINTERNAL
 }
