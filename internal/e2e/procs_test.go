@@ -73,8 +73,8 @@ type process struct {
 }
 
 // startProcess runs bin with args and exactly env (nothing inherited). The
-// process is killed, if still running, when the test ends; its stderr is
-// printed when the test failed.
+// process is killed, if still running, when the test ends; its output is
+// printed when the test failed (or always, with CERTOPS_E2E_LOGS set).
 func startProcess(t *testing.T, name, bin string, env []string, args ...string) *process {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -92,7 +92,7 @@ func startProcess(t *testing.T, name, bin string, env []string, args ...string) 
 	t.Cleanup(func() {
 		cancel()
 		<-p.exited
-		if t.Failed() {
+		if t.Failed() || os.Getenv("CERTOPS_E2E_LOGS") != "" {
 			t.Logf("---- %s (pid %d) stdout:\n%s", name, p.cmd.Process.Pid, p.stdout.String())
 			t.Logf("---- %s (pid %d) stderr:\n%s", name, p.cmd.Process.Pid, p.stderr.String())
 		}

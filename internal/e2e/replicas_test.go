@@ -362,6 +362,12 @@ func TestReplicasActAsOneProduct(t *testing.T) {
 	t.Logf("request completed %s after the kill (claim lease %s, task time %s); survivors seen holding its lease meanwhile: %v",
 		completedAt.Sub(killedAt).Round(time.Millisecond), claimLease, taskTime, slices.Sorted(maps.Keys(followers)))
 
+	// The items left the reviewer's certification.
+	left := callTool(t, cs, "list_review_items", map[string]any{"certification_id": work.certID, "status": "all", "limit": 100})
+	for _, it := range list(left, "items") {
+		assert.NotContains(t, work.items, str(it, "id"), "a moved item is still in certification %s", work.certID)
+	}
+
 	// The approval message's last update says completed.
 	var lastUpdate slackCall
 	eventually(t, doneCtx, "the approval message updated to completed", 100*time.Millisecond, func() (bool, string) {
@@ -636,7 +642,7 @@ func logMetrics(t *testing.T, p *process) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		t.Logf("%s does not serve /metrics yet (%s); skipped", p.name, resp.Status)
+		t.Logf("%s: GET /metrics answered %s (not served yet); skipped", p.name, resp.Status)
 		return
 	}
 	var lines []string
