@@ -23,20 +23,45 @@ import (
 // as a deployment would: each with its own environment, its stderr kept for
 // the failure report.
 
-// buildBinaries builds cmd/sandbox, cmd/mcp-server and cmd/slackbot into a
-// temporary directory, without -race (the processes are the system under
-// test, not the test), and returns the directory.
+// binaries are built once per test binary run, into a directory TestMain
+// removes.
+var binaries struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binaries.dir != "" {
+		_ = os.RemoveAll(binaries.dir)
+	}
+	os.Exit(code)
+}
+
+// buildBinaries builds cmd/sandbox, cmd/mcp-server and cmd/slackbot, once,
+// without -race (the processes are the system under test, not the test),
+// and returns their directory.
 func buildBinaries(t *testing.T) string {
 	t.Helper()
-	gomod, err := exec.Command("go", "env", "GOMOD").Output()
-	require.NoError(t, err, "go env GOMOD")
-	root := filepath.Dir(strings.TrimSpace(string(gomod)))
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "./cmd/sandbox", "./cmd/mcp-server", "./cmd/slackbot")
-	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build:\n%s", out)
-	return dir
+	binaries.once.Do(func() {
+		gomod, err := exec.Command("go", "env", "GOMOD").Output()
+		if err != nil {
+			binaries.err = fmt.Errorf("go env GOMOD: %w", err)
+			return
+		}
+		if binaries.dir, err = os.MkdirTemp("", "certops-e2e-bin-"); err != nil {
+			binaries.err = err
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", binaries.dir+string(filepath.Separator), "./cmd/sandbox", "./cmd/mcp-server", "./cmd/slackbot")
+		cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binaries.err = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	require.NoError(t, binaries.err)
+	return binaries.dir
 }
 
 // syncBuffer is a bytes.Buffer safe for a process writing while the test

@@ -383,6 +383,7 @@ func TestReplicasActAsOneProduct(t *testing.T) {
 		lastUpdate = updates[len(updates)-1]
 		return strings.HasSuffix(lastUpdate.Form.Get("text"), "completed"), lastUpdate.Form.Get("text")
 	})
+	assert.True(t, lastUpdate.At.After(killedAt), "a survivor updated the message after the kill")
 	assert.Contains(t, lastUpdate.Form.Get("blocks"), "done", "the message shows the request done")
 	assert.Contains(t, lastUpdate.Form.Get("blocks"), "Approved by", "the message says who approved")
 	assert.NotContains(t, lastUpdate.Form.Get("blocks"), actionApprove, "a decided request has no buttons")
