@@ -11,6 +11,7 @@ import (
 
 	"github.com/certops/certops/internal/certs"
 	"github.com/certops/certops/internal/sandbox"
+	"github.com/certops/certops/internal/store/storetest"
 )
 
 // Benchmarks of the approval path on real parts. Run with, e.g.:
@@ -44,7 +45,7 @@ func BenchmarkApprovalThroughputPostgres(b *testing.B) {
 	ctx := context.Background()
 	// Tasks never run: the same item can be queued again by every request.
 	sb, tn := startTenant(b, sandbox.Config{TaskQueuedFor: 24 * time.Hour})
-	st := openPostgres(b, postgresURL(b), time.Now)
+	st := openPostgres(b, storetest.SchemaURL(b), time.Now)
 	svc := newService(tn, st, time.Now, "bench")
 	w := findWork(b, tn, 1)
 	p, err := svc.PlanReassignment(ctx, mcpAdmin, certs.PlanInput{CertificationID: w.cert.ID, ItemIDs: w.items[:1], Target: w.target.ID, Reason: "benchmark"})

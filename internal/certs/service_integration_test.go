@@ -2,12 +2,9 @@ package certs_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -24,6 +20,7 @@ import (
 	"github.com/certops/certops/internal/sandbox"
 	"github.com/certops/certops/internal/sandbox/sandboxtest"
 	"github.com/certops/certops/internal/store"
+	"github.com/certops/certops/internal/store/storetest"
 )
 
 // Integration tests: the Service with the real parts — the sandbox tenant
@@ -75,50 +72,6 @@ func openSQLite(t testing.TB, now func() time.Time) certs.Store {
 	return s
 }
 
-const defaultTestDatabaseURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// postgresURL returns a URL of a schema of the test's own on the test
-// database (dropped when the test ends); it skips when PostgreSQL was not
-// configured and does not answer, and fails when it was configured.
-func postgresURL(t testing.TB) string {
-	t.Helper()
-	base, set := os.LookupEnv("CERTOPS_TEST_DATABASE_URL")
-	if !set || base == "" {
-		base = defaultTestDatabaseURL
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if set {
-			t.Fatalf("CERTOPS_TEST_DATABASE_URL is set but PostgreSQL does not answer: %v", err)
-		}
-		t.Skipf("PostgreSQL does not answer at %s (set CERTOPS_TEST_DATABASE_URL to run this test): %v", defaultTestDatabaseURL, err)
-	}
-	defer conn.Close(context.Background())
-	schema := "certs_test_" + strings.ToLower(rand.Text()[:16])
-	_, err = conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize())
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx := context.WithoutCancel(context.Background())
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 func openPostgres(t testing.TB, dbURL string, now func() time.Time) certs.Store {
 	t.Helper()
 	s, err := store.OpenPostgres(context.Background(), dbURL, store.Options{Now: now, Logger: quiet()})
@@ -133,7 +86,9 @@ var stores = []struct {
 	open func(t testing.TB, now func() time.Time) certs.Store
 }{
 	{"sqlite", openSQLite},
-	{"postgres", func(t testing.TB, now func() time.Time) certs.Store { return openPostgres(t, postgresURL(t), now) }},
+	{"postgres", func(t testing.TB, now func() time.Time) certs.Store {
+		return openPostgres(t, storetest.SchemaURL(t), now)
+	}},
 }
 
 func newService(tenant certs.Tenant, st certs.Store, clk func() time.Time, owner string) *certs.Service {
@@ -311,7 +266,7 @@ func raceApprovers(n int) ([]certs.Actor, []string) {
 }
 
 func TestIntegration_concurrentApprovalsTwoReplicasPostgres(t *testing.T) {
-	dbURL := postgresURL(t)
+	dbURL := storetest.SchemaURL(t)
 	sb, base := sandboxtest.Start(t, sandbox.Config{RateLimit: -1, TaskQueuedFor: 5 * time.Millisecond, TaskRunningFor: 5 * time.Millisecond})
 	// Two replicas: each its own ISC client, store pool and Service.
 	svcA := newService(newClient(t, base), openPostgres(t, dbURL, time.Now), time.Now, "replica-a")

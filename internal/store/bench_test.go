@@ -14,6 +14,7 @@ import (
 
 	"github.com/certops/certops/internal/certs"
 	"github.com/certops/certops/internal/store"
+	"github.com/certops/certops/internal/store/storetest"
 )
 
 // benchGoroutines is how many callers run at once: several approvers and
@@ -31,7 +32,7 @@ var benchEngines = []struct {
 		return s
 	}},
 	{"postgres", func(b *testing.B) certs.Store {
-		s, err := store.OpenPostgres(b.Context(), schemaURL(b, testDatabaseURL(b)), store.Options{Logger: quietLogger()})
+		s, err := store.OpenPostgres(b.Context(), storetest.SchemaURL(b), store.Options{Logger: quietLogger()})
 		require.NoError(b, err)
 		b.Cleanup(func() { s.Close() })
 		return s

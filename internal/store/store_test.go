@@ -12,6 +12,7 @@ import (
 
 	"github.com/certops/certops/internal/certs"
 	"github.com/certops/certops/internal/store"
+	"github.com/certops/certops/internal/store/storetest"
 )
 
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -25,7 +26,7 @@ func TestOpen(t *testing.T) {
 		assert.NoError(t, s.Ping(t.Context()))
 	})
 	t.Run("PostgreSQL when a database URL is given", func(t *testing.T) {
-		u := schemaURL(t, testDatabaseURL(t))
+		u := storetest.SchemaURL(t)
 		s, err := store.Open(t.Context(), u, "ignored.db", store.Options{Logger: quietLogger()})
 		require.NoError(t, err)
 		defer s.Close()
@@ -62,7 +63,7 @@ func TestOpenConcurrently(t *testing.T) {
 			}
 		}},
 		{"postgres", func(t *testing.T) func() (certs.Store, error) {
-			u := schemaURL(t, testDatabaseURL(t))
+			u := storetest.SchemaURL(t)
 			return func() (certs.Store, error) {
 				return store.OpenPostgres(t.Context(), u, store.Options{Logger: quietLogger()})
 			}
