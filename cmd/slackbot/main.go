@@ -25,6 +25,7 @@ import (
 
 	"github.com/certops/certops/internal/app"
 	"github.com/certops/certops/internal/metrics"
+	"github.com/certops/certops/internal/secret"
 	"github.com/certops/certops/internal/slackbot"
 )
 
@@ -39,36 +40,55 @@ func main() {
 }
 
 // slackConfig is the bot's environment; SailPoint and database settings are
-// app.Config's.
+// app.Config's. Each secret comes from its variable or, re-read when the
+// file changes, from the file its _FILE variable names (internal/secret:
+// setting both is an error).
 type slackConfig struct {
-	BotToken         string   `envconfig:"SLACK_BOT_TOKEN" required:"true"`
-	SigningSecret    string   `envconfig:"SLACK_SIGNING_SECRET"`
-	AppToken         string   `envconfig:"SLACK_APP_TOKEN"`
-	ApprovalsChannel string   `envconfig:"SLACK_APPROVALS_CHANNEL" required:"true"`
-	Approvers        []string `envconfig:"SLACK_APPROVERS"`
-	ApproverGroup    string   `envconfig:"SLACK_APPROVER_GROUP"`
-	Admins           []string `envconfig:"SLACK_ADMINS"`
-	Command          string   `envconfig:"SLACK_COMMAND" default:"/certs"`
-	APIURL           string   `envconfig:"SLACK_API_URL"`
-	CertificationURL string   `envconfig:"SLACK_CERTIFICATION_URL"`
+	BotToken          string   `envconfig:"SLACK_BOT_TOKEN"`
+	BotTokenFile      string   `envconfig:"SLACK_BOT_TOKEN_FILE"`
+	SigningSecret     string   `envconfig:"SLACK_SIGNING_SECRET"`
+	SigningSecretFile string   `envconfig:"SLACK_SIGNING_SECRET_FILE"`
+	AppToken          string   `envconfig:"SLACK_APP_TOKEN"`
+	AppTokenFile      string   `envconfig:"SLACK_APP_TOKEN_FILE"`
+	ApprovalsChannel  string   `envconfig:"SLACK_APPROVALS_CHANNEL" required:"true"`
+	Approvers         []string `envconfig:"SLACK_APPROVERS"`
+	ApproverGroup     string   `envconfig:"SLACK_APPROVER_GROUP"`
+	Admins            []string `envconfig:"SLACK_ADMINS"`
+	Command           string   `envconfig:"SLACK_COMMAND" default:"/certs"`
+	APIURL            string   `envconfig:"SLACK_API_URL"`
+	CertificationURL  string   `envconfig:"SLACK_CERTIFICATION_URL"`
+
+	// The secrets, from the variables above.
+	botToken, signingSecret, appToken secret.Source
 }
 
-func loadSlackConfig() (slackConfig, error) {
+func loadSlackConfig(getenv func(string) string, logger *slog.Logger) (slackConfig, error) {
 	var c slackConfig
 	if err := envconfig.Process("", &c); err != nil {
 		return c, fmt.Errorf("configuration: %w", err)
 	}
-	// envconfig's required accepts a variable set to "", which is as good as
-	// missing here.
-	for name, v := range map[string]string{"SLACK_BOT_TOKEN": c.BotToken, "SLACK_APPROVALS_CHANNEL": c.ApprovalsChannel} {
-		if strings.TrimSpace(v) == "" {
-			return c, fmt.Errorf("configuration: %s is required", name)
+	opts := secret.Options{Logger: logger}
+	var err error
+	for _, s := range []struct {
+		name string
+		dst  *secret.Source
+	}{{"SLACK_BOT_TOKEN", &c.botToken}, {"SLACK_SIGNING_SECRET", &c.signingSecret}, {"SLACK_APP_TOKEN", &c.appToken}} {
+		if *s.dst, err = secret.FromEnv(s.name, getenv, opts); err != nil {
+			return c, fmt.Errorf("configuration: %w", err)
 		}
 	}
-	if c.AppToken == "" && c.SigningSecret == "" {
-		return c, errors.New("configuration: SLACK_SIGNING_SECRET is required in HTTP mode (set SLACK_APP_TOKEN for Socket Mode)")
+	// envconfig's required accepts a variable set to "", which is as good as
+	// missing here.
+	if c.botToken == nil {
+		return c, errors.New("configuration: SLACK_BOT_TOKEN (or SLACK_BOT_TOKEN_FILE) is required")
 	}
-	if c.AppToken != "" && !strings.HasPrefix(c.AppToken, "xapp-") {
+	if strings.TrimSpace(c.ApprovalsChannel) == "" {
+		return c, errors.New("configuration: SLACK_APPROVALS_CHANNEL is required")
+	}
+	if c.appToken == nil && c.signingSecret == nil {
+		return c, errors.New("configuration: SLACK_SIGNING_SECRET (or SLACK_SIGNING_SECRET_FILE) is required in HTTP mode (set SLACK_APP_TOKEN for Socket Mode)")
+	}
+	if c.appToken != nil && !strings.HasPrefix(c.appToken.Value(), "xapp-") {
 		return c, errors.New("configuration: SLACK_APP_TOKEN must be an app-level token (xapp-…)")
 	}
 	if c.CertificationURL != "" && (!strings.Contains(c.CertificationURL, "{id}") || !strings.HasPrefix(c.CertificationURL, "https://")) {
@@ -102,7 +122,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 
-	sc, err := loadSlackConfig()
+	sc, err := loadSlackConfig(getenv, logger)
 	if err != nil {
 		return err
 	}
@@ -122,10 +142,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if sc.APIURL != "" {
 		apiOpts = append(apiOpts, slack.OptionAPIURL(sc.APIURL))
 	}
-	if sc.AppToken != "" {
-		apiOpts = append(apiOpts, slack.OptionAppLevelToken(sc.AppToken))
-	}
-	api := slack.New(sc.BotToken, apiOpts...)
+	// The bot token is read at each call, so a rotated SLACK_BOT_TOKEN_FILE
+	// is used without a restart.
+	api := slackbot.NewRotatingAPI(sc.botToken, func(token string) *slack.Client { return slack.New(token, apiOpts...) })
 	if len(sc.Approvers) == 0 && sc.ApproverGroup == "" && len(cfg.Approvers) == 0 {
 		logger.Warn("no approvers configured (SLACK_APPROVERS, SLACK_APPROVER_GROUP, CERTOPS_APPROVERS): reassignment requests cannot be filed")
 	}
@@ -157,9 +176,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	})))
 	mux.Handle("GET /metrics", met.InstrumentHandler("metrics", metrics.Handler(reg)))
 	mode := "socket"
-	if sc.AppToken == "" {
+	if sc.appToken == nil {
 		mode = "http"
-		h := bot.Handler(sc.SigningSecret)
+		h := bot.HandlerFrom(sc.signingSecret)
 		mux.Handle("/slack/commands", met.InstrumentHandler("slack_commands", h))
 		mux.Handle("/slack/interactions", met.InstrumentHandler("slack_interactions", h))
 		mux.Handle("/slack/", met.InstrumentHandler("slack_other", h))
@@ -184,9 +203,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	g.Go(func() error {
 		return bot.NewNotifier(a.Store, slackbot.NotifierConfig{}).Run(gctx)
 	})
-	if sc.AppToken != "" {
+	if sc.appToken != nil {
 		g.Go(func() error {
-			client := socketmode.New(api)
+			// The app-level token opens the WebSocket; it is read when the
+			// bot starts (Slack's app-level tokens do not expire).
+			client := socketmode.New(slack.New(sc.botToken.Value(), append(apiOpts, slack.OptionAppLevelToken(sc.appToken.Value()))...))
 			if err := bot.RunSocketMode(gctx, client); err != nil && gctx.Err() == nil {
 				return fmt.Errorf("socket mode: %w", err)
 			}

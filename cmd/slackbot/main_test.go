@@ -25,10 +25,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-const secret = "test-signing-secret"
+const testSigningSecret = "test-signing-secret"
 
 func sign(ts, body string) string {
-	m := hmac.New(sha256.New, []byte(secret))
+	m := hmac.New(sha256.New, []byte(testSigningSecret))
 	fmt.Fprintf(m, "v0:%s:%s", ts, body)
 	return "v0=" + hex.EncodeToString(m.Sum(nil))
 }
@@ -37,11 +37,17 @@ func sign(ts, body string) string {
 // its base URL and a stop function that returns run's error.
 func startRun(t *testing.T, args ...string) (string, func() error) {
 	t.Helper()
+	return startRunLogging(t, io.Discard, args...)
+}
+
+// startRunLogging is startRun with the logs written to stderr.
+func startRunLogging(t *testing.T, stderr io.Writer, args ...string) (string, func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"slackbot", "--addr", "127.0.0.1:0"}, args...), os.Getenv, strings.NewReader(""), pw, io.Discard)
+		done <- run(ctx, append([]string{"slackbot", "--addr", "127.0.0.1:0"}, args...), os.Getenv, strings.NewReader(""), pw, stderr)
 		pw.Close()
 	}()
 	addr := make(chan string, 1)
@@ -68,7 +74,7 @@ func startRun(t *testing.T, args ...string) (string, func() error) {
 
 func setEnv(t *testing.T, slackURL string) {
 	t.Setenv("SLACK_BOT_TOKEN", "xoxb-test")
-	t.Setenv("SLACK_SIGNING_SECRET", secret)
+	t.Setenv("SLACK_SIGNING_SECRET", testSigningSecret)
 	t.Setenv("SLACK_APP_TOKEN", "")
 	t.Setenv("SLACK_APPROVALS_CHANNEL", "CAPPROVALS")
 	t.Setenv("SLACK_APPROVERS", "UDAVE0004")

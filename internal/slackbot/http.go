@@ -6,8 +6,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/certops/certops/internal/secret"
 )
 
 // Handler returns the HTTP transport: Slack's slash command and
@@ -17,17 +20,35 @@ import (
 //	POST /slack/commands      slash commands
 //	POST /slack/interactions  buttons and the deny modal
 func (b *Bot) Handler(signingSecret string) http.Handler {
+	return b.HandlerFrom(secret.Static(signingSecret))
+}
+
+// SigningOverlap is how long, after the signing secret was rotated, requests
+// signed with the previous one are still accepted: Slack's app settings
+// and the mounted secret are not updated at the same instant.
+const SigningOverlap = 5 * time.Minute
+
+// HandlerFrom is Handler with the signing secret read from src at each
+// request, so a rotated secret (a *secret.File) is used without a restart;
+// for SigningOverlap after a rotation the previous secret is accepted too.
+func (b *Bot) HandlerFrom(src secret.Source) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /slack/commands", b.verified(signingSecret, http.HandlerFunc(b.serveCommand)))
-	mux.Handle("POST /slack/interactions", b.verified(signingSecret, http.HandlerFunc(b.serveInteraction)))
+	mux.Handle("POST /slack/commands", b.verified(src, http.HandlerFunc(b.serveCommand)))
+	mux.Handle("POST /slack/interactions", b.verified(src, http.HandlerFunc(b.serveInteraction)))
 	return mux
+}
+
+// previousSecret is a secret.Source that remembers the value a rotation
+// replaced (*secret.File).
+type previousSecret interface {
+	Previous(within time.Duration) (string, bool)
 }
 
 // verified checks Slack's request signature (slack-go's SecretsVerifier:
 // HMAC-SHA256 over the raw body, timestamps within five minutes, a
 // constant-time compare) on a size-capped body, and answers 401 without
 // detail when it fails. next sees the body that was verified.
-func (b *Bot) verified(secret string, next http.Handler) http.Handler {
+func (b *Bot) verified(src secret.Source, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, b.cfg.MaxBodyBytes))
 		if err != nil {
@@ -39,10 +60,13 @@ func (b *Bot) verified(secret string, next http.Handler) http.Handler {
 			http.Error(w, http.StatusText(http.StatusBadRequest), http.StatusBadRequest)
 			return
 		}
-		sv, err := slack.NewSecretsVerifier(r.Header, secret)
-		if err == nil {
-			_, _ = sv.Write(body)
-			err = sv.Ensure()
+		err = verifySignature(r.Header, body, src.Value())
+		if err != nil {
+			if p, ok := src.(previousSecret); ok {
+				if prev, ok := p.Previous(SigningOverlap); ok && verifySignature(r.Header, body, prev) == nil {
+					err = nil
+				}
+			}
 		}
 		if err != nil {
 			b.log.Warn("slackbot: rejected an unverified request", "path", r.URL.Path, "remote", r.RemoteAddr, "reason", err.Error())
@@ -52,6 +76,15 @@ func (b *Bot) verified(secret string, next http.Handler) http.Handler {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
+}
+
+func verifySignature(h http.Header, body []byte, signingSecret string) error {
+	sv, err := slack.NewSecretsVerifier(h, signingSecret)
+	if err != nil {
+		return err
+	}
+	_, _ = sv.Write(body)
+	return sv.Ensure()
 }
 
 func (b *Bot) serveCommand(w http.ResponseWriter, r *http.Request) {

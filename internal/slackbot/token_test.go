@@ -1,0 +1,139 @@
+package slackbot
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/certops/certops/internal/secret"
+)
+
+// lockedBuffer collects logs from any goroutine.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// secretFile writes value to a file and opens it as a secret.File that
+// looks at the file on every read.
+func secretFile(t *testing.T, name, value string, clk *testClock, logs *lockedBuffer) (*secret.File, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(path, []byte(value+"\n"), 0o600))
+	f, err := secret.OpenFile(name, path, secret.Options{CheckEvery: -1, Now: clk.Now, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	require.NoError(t, err)
+	return f, path
+}
+
+func TestSigningSecretRotation(t *testing.T) {
+	t.Parallel()
+	clk := &testClock{now: time.Now()}
+	logs := &lockedBuffer{}
+	src, path := secretFile(t, "SLACK_SIGNING_SECRET_FILE", "first-signing-secret", clk, logs)
+	b := setupWith(t, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(logs, nil)) })
+	srv := httptest.NewServer(b.bot.HandlerFrom(src))
+	t.Cleanup(srv.Close)
+
+	post := func(signingSecret string) int {
+		t.Helper()
+		body := commandBody(t, alice, "help", b.hooks.URL+"/x", b.trigger())
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, srv.URL+"/slack/commands", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Slack-Request-Timestamp", ts)
+		req.Header.Set("X-Slack-Signature", sign(signingSecret, ts, body))
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	require.Equal(t, http.StatusOK, post("first-signing-secret"))
+	require.Equal(t, http.StatusUnauthorized, post("second-signing-secret"), "not yet rotated")
+
+	require.NoError(t, os.WriteFile(path, []byte("second-signing-secret\n"), 0o600))
+	assert.Equal(t, http.StatusOK, post("second-signing-secret"), "the new secret is accepted without a restart")
+	assert.Equal(t, http.StatusOK, post("first-signing-secret"), "the previous one during the overlap")
+	clk.Advance(SigningOverlap)
+	assert.Equal(t, http.StatusUnauthorized, post("first-signing-secret"), "and not after it")
+	assert.Equal(t, http.StatusOK, post("second-signing-secret"))
+
+	assert.Contains(t, logs.String(), "secret rotated")
+	assert.Contains(t, logs.String(), "rejected an unverified request")
+	assert.NotContains(t, logs.String(), "signing-secret\"", "no secret in the logs")
+	assert.NotContains(t, logs.String(), "first-signing")
+	assert.NotContains(t, logs.String(), "second-signing")
+}
+
+func TestBotTokenRotation(t *testing.T) {
+	t.Parallel()
+	clk := &testClock{now: time.Now()}
+	logs := &lockedBuffer{}
+	src, path := secretFile(t, "SLACK_BOT_TOKEN_FILE", "xoxb-first", clk, logs)
+	fs := newFakeSlack(t)
+	builds := 0
+	api := NewRotatingAPI(src, func(token string) *slack.Client {
+		builds++
+		return slack.New(token, slack.OptionAPIURL(fs.GetAPIURL()))
+	})
+	ctx := context.Background()
+
+	_, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("one", false))
+	require.NoError(t, err)
+	_, _, err = api.PostMessageContext(ctx, "C1", slack.MsgOptionText("two", false))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, []byte("xoxb-second\n"), 0o600))
+	_, _, err = api.PostMessageContext(ctx, "C1", slack.MsgOptionText("three", false))
+	require.NoError(t, err)
+
+	calls := fs.Calls("chat.postMessage")
+	require.Len(t, calls, 3)
+	assert.Equal(t, "xoxb-first", calls[0].Form.Get("token"))
+	assert.Equal(t, "xoxb-first", calls[1].Form.Get("token"))
+	assert.Equal(t, "xoxb-second", calls[2].Form.Get("token"), "the rotated token is used at the next call")
+	assert.Equal(t, 2, builds, "a client per token, not per call")
+	assert.NotContains(t, logs.String(), "xoxb-")
+}
