@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	mrand "math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -234,7 +235,9 @@ func TestReplicasActAsOneProduct(t *testing.T) {
 	}
 	release := make(chan struct{})
 	var wg sync.WaitGroup
-	for i := range clicks {
+	// The goroutine readied last tends to run first: shuffle, so that
+	// either approver may win from run to run.
+	for _, i := range mrand.Perm(len(clicks)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
