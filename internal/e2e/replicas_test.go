@@ -362,6 +362,11 @@ func TestReplicasActAsOneProduct(t *testing.T) {
 	assert.EqualValues(t, 1, progress["done"], "the one call is done: %v", progress)
 	assert.EqualValues(t, len(work.items), progress["itemsMoved"], "%v", progress)
 	assert.EqualValues(t, 0, progress["failed"], "%v", progress)
+	assert.Contains(t, str(status, "request", "decidedBy"), winner, "the assistant sees who approved")
+	if tasks := list(status["request"].(map[string]any), "tasks"); assert.Len(t, tasks, 1) {
+		assert.Equal(t, taskID, str(tasks[0], "taskId"))
+		assert.Equal(t, "SUCCESS", str(tasks[0], "status"))
+	}
 	t.Logf("request completed %s after the kill (claim lease %s, task time %s); survivors seen holding its lease meanwhile: %v",
 		completedAt.Sub(killedAt).Round(time.Millisecond), claimLease, taskTime, slices.Sorted(maps.Keys(followers)))
 
