@@ -21,6 +21,7 @@ import (
 	"github.com/certops/certops/internal/metrics"
 	"github.com/certops/certops/internal/sailpoint"
 	"github.com/certops/certops/internal/sandbox"
+	"github.com/certops/certops/internal/secret"
 	"github.com/certops/certops/internal/store"
 )
 
@@ -30,6 +31,9 @@ type Config struct {
 	Sail sailpoint.Config `ignored:"true"`
 
 	DatabaseURL string `envconfig:"DATABASE_URL"`
+	// DatabaseURLFile holds DATABASE_URL instead (it carries the
+	// database password); read once at start-up.
+	DatabaseURLFile string `envconfig:"DATABASE_URL_FILE"`
 	// SQLitePath is the SQLite file used when DatabaseURL is empty:
 	// certops.db in the working directory when unset, or a fresh temporary
 	// file with --sandbox.
@@ -50,6 +54,16 @@ func LoadConfig(sandbox bool) (Config, error) {
 	var cfg Config
 	if err := envconfig.Process("", &cfg); err != nil {
 		return Config{}, fmt.Errorf("configuration: %w", err)
+	}
+	if cfg.DatabaseURLFile != "" {
+		if cfg.DatabaseURL != "" {
+			return Config{}, errors.New("configuration: DATABASE_URL and DATABASE_URL_FILE are both set: set only one")
+		}
+		f, err := secret.OpenFile("DATABASE_URL_FILE", cfg.DatabaseURLFile, secret.Options{})
+		if err != nil {
+			return Config{}, fmt.Errorf("configuration: %w", err)
+		}
+		cfg.DatabaseURL = f.Value()
 	}
 	if cfg.RequestTTL <= 0 {
 		return Config{}, errors.New("configuration: CERTOPS_REQUEST_TTL must be positive")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -71,4 +72,26 @@ func TestOpenSandbox(t *testing.T) {
 	for _, c := range page.Items {
 		assert.Equal(t, reviewer.IdentityID, c.Reviewer.ID)
 	}
+}
+
+func TestLoadConfigReadsDatabaseURLFromAFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "database-url")
+	require.NoError(t, os.WriteFile(path, []byte("postgres://certops:pw@db:5432/certops\n"), 0o600))
+	t.Setenv("DATABASE_URL", "")
+	t.Setenv("DATABASE_URL_FILE", path)
+	cfg, err := app.LoadConfig(true)
+	require.NoError(t, err)
+	assert.Equal(t, "postgres://certops:pw@db:5432/certops", cfg.DatabaseURL)
+
+	t.Setenv("DATABASE_URL", "postgres://other")
+	_, err = app.LoadConfig(true)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "DATABASE_URL and DATABASE_URL_FILE are both set")
+
+	t.Setenv("DATABASE_URL", "")
+	t.Setenv("DATABASE_URL_FILE", path+".missing")
+	_, err = app.LoadConfig(true)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "DATABASE_URL_FILE")
+	assert.Contains(t, err.Error(), path+".missing")
 }

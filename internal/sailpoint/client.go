@@ -20,6 +20,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/certops/certops/internal/certs"
+	"github.com/certops/certops/internal/secret"
 )
 
 // Options are the client's collaborators. All are optional.
@@ -117,15 +118,23 @@ func New(cfg Config, opts Options) (*Client, error) {
 	if cfg.MaxBackoff == 0 {
 		cfg.MaxBackoff = defaultMaxBackoff // a Config built in code must not retry without pause
 	}
+	var clientSecret secret.Source = secret.Static(cfg.ClientSecret)
+	if cfg.ClientSecretFile != "" {
+		f, err := secret.OpenFile("SAIL_CLIENT_SECRET_FILE", cfg.ClientSecretFile, secret.Options{Logger: log, Now: opts.Now})
+		if err != nil {
+			return nil, err
+		}
+		clientSecret = f
+	}
 	c := &Client{
 		cfg:  cfg,
 		base: base,
 		http: hc,
 		tokens: &tokens{
+			secret: clientSecret,
 			conf: &clientcredentials.Config{
-				ClientID:     cfg.ClientID,
-				ClientSecret: cfg.ClientSecret,
-				TokenURL:     tokenURL,
+				ClientID: cfg.ClientID,
+				TokenURL: tokenURL,
 				// ISC reads client_id and client_secret as form fields
 				// (docs/api/authentication.md); no auto-detection round trip.
 				AuthStyle: oauth2.AuthStyleInParams,

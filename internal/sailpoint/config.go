@@ -24,13 +24,18 @@ const (
 // environment; New validates it again, so a Config built in code gets the
 // same checks.
 type Config struct {
-	BaseURL      string        `envconfig:"SAIL_BASE_URL" required:"true"`      // the tenant's API URL, e.g. https://acme.api.identitynow.com
-	ClientID     string        `envconfig:"SAIL_CLIENT_ID" required:"true"`     // OAuth client id (or personal access token id)
-	ClientSecret string        `envconfig:"SAIL_CLIENT_SECRET" required:"true"` // never logged
-	TokenURL     string        `envconfig:"SAIL_TOKEN_URL"`                     // default {base}/oauth/token
-	APIVersion   string        `envconfig:"SAIL_API_VERSION" default:"v3"`      // v3 | v1 (per-service paths)
-	RateLimit    int           `envconfig:"SAIL_RATE_LIMIT" default:"100"`      // requests per RateWindow; 0 = no client-side limit
-	RateWindow   time.Duration `envconfig:"SAIL_RATE_WINDOW" default:"10s"`
+	BaseURL      string `envconfig:"SAIL_BASE_URL" required:"true"`  // the tenant's API URL, e.g. https://acme.api.identitynow.com
+	ClientID     string `envconfig:"SAIL_CLIENT_ID" required:"true"` // OAuth client id (or personal access token id)
+	ClientSecret string `envconfig:"SAIL_CLIENT_SECRET"`             // never logged; required unless ClientSecretFile is set
+	// ClientSecretFile holds the client secret instead, re-read when the
+	// file changes (internal/secret): a rotated secret is used from the
+	// next token fetch, and a token request refused as unauthorized re-reads
+	// the file at once. Setting both is an error.
+	ClientSecretFile string        `envconfig:"SAIL_CLIENT_SECRET_FILE"`
+	TokenURL         string        `envconfig:"SAIL_TOKEN_URL"`                // default {base}/oauth/token
+	APIVersion       string        `envconfig:"SAIL_API_VERSION" default:"v3"` // v3 | v1 (per-service paths)
+	RateLimit        int           `envconfig:"SAIL_RATE_LIMIT" default:"100"` // requests per RateWindow; 0 = no client-side limit
+	RateWindow       time.Duration `envconfig:"SAIL_RATE_WINDOW" default:"10s"`
 	// RateBurst is how many requests may go at once before pacing starts.
 	// 1 spreads requests evenly, which never trips a window-based limit.
 	RateBurst   int           `envconfig:"SAIL_RATE_BURST" default:"1"`
@@ -53,10 +58,17 @@ func LoadConfig() (Config, error) {
 	// envconfig reports a missing required variable as "required key X
 	// missing value" and stops at the first; we name all of them, in words an
 	// operator reads at start-up.
-	if missing := missingRequired(reflect.TypeOf(cfg)); len(missing) > 0 {
+	missing := missingRequired(reflect.TypeOf(cfg))
+	if !isSet("SAIL_CLIENT_SECRET") && !isSet("SAIL_CLIENT_SECRET_FILE") {
+		missing = append(missing, "SAIL_CLIENT_SECRET")
+	}
+	if len(missing) > 0 {
 		errs := make([]error, len(missing))
 		for i, name := range missing {
 			errs[i] = fmt.Errorf("%s is required", name)
+			if name == "SAIL_CLIENT_SECRET" {
+				errs[i] = fmt.Errorf("%s is required (or SAIL_CLIENT_SECRET_FILE)", name)
+			}
 		}
 		return Config{}, errors.Join(errs...)
 	}
@@ -92,11 +104,17 @@ func missingRequired(t reflect.Type) []string {
 		if f.Tag.Get("required") != "true" {
 			continue
 		}
-		if v, ok := os.LookupEnv(f.Tag.Get("envconfig")); !ok || strings.TrimSpace(v) == "" {
+		if !isSet(f.Tag.Get("envconfig")) {
 			missing = append(missing, f.Tag.Get("envconfig"))
 		}
 	}
 	return missing
+}
+
+// isSet reports whether the variable is set to something other than blanks.
+func isSet(name string) bool {
+	v, ok := os.LookupEnv(name)
+	return ok && strings.TrimSpace(v) != ""
 }
 
 // Validate checks every setting and returns all problems at once, each naming
@@ -119,8 +137,11 @@ func (c Config) Validate() error {
 	if strings.TrimSpace(c.ClientID) == "" {
 		add("SAIL_CLIENT_ID is required")
 	}
-	if c.ClientSecret == "" {
-		add("SAIL_CLIENT_SECRET is required")
+	switch {
+	case c.ClientSecret == "" && c.ClientSecretFile == "":
+		add("SAIL_CLIENT_SECRET is required (or SAIL_CLIENT_SECRET_FILE)")
+	case c.ClientSecret != "" && c.ClientSecretFile != "":
+		add("SAIL_CLIENT_SECRET and SAIL_CLIENT_SECRET_FILE are both set: set only one (SAIL_CLIENT_SECRET_FILE to re-read the secret when the file changes)")
 	}
 	if c.APIVersion != APIv3 && c.APIVersion != APIv1 {
 		add("SAIL_API_VERSION must be v3 or v1, got %s", printable(c.APIVersion))

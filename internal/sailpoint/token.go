@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/certops/certops/internal/certs"
+	"github.com/certops/certops/internal/secret"
 )
 
 // tokens holds one OAuth access token for the client and fetches a new one
@@ -23,7 +24,10 @@ import (
 // refused", so the cache is hand-written; fetching is still
 // clientcredentials.Config.Token. Concurrent callers share one fetch.
 type tokens struct {
-	conf    *clientcredentials.Config
+	// secret is the client secret, read at each fetch so that a rotated
+	// secret file is used from the next token on.
+	secret  secret.Source
+	conf    *clientcredentials.Config // ClientSecret is set per fetch
 	http    *http.Client
 	now     func() time.Time
 	timeout time.Duration
@@ -91,7 +95,15 @@ func (t *tokens) fetch(ctx context.Context, f *tokenFetch) {
 	defer cancel()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, t.http)
 	start := time.Now()
-	tok, err := t.conf.Token(ctx)
+	tok, err := t.request(ctx)
+	if err != nil && credentialsRefused(err) {
+		// The secret file may have been rotated since it was last looked
+		// at: read it now and, if it changed, ask once more.
+		if f, ok := t.secret.(reloader); ok && f.Reload() {
+			t.log.LogAttrs(ctx, slog.LevelInfo, "sailpoint refused the client secret; trying the rotated one")
+			tok, err = t.request(ctx)
+		}
+	}
 	took := time.Since(start)
 
 	t.mu.Lock()
@@ -122,6 +134,24 @@ func (t *tokens) fetch(ctx context.Context, f *tokenFetch) {
 	t.refreshAt = t.now().Add(lifetime - min(lifetime/10, 30*time.Second))
 	t.log.LogAttrs(ctx, slog.LevelDebug, "sailpoint token fetched",
 		slog.String("token_url", t.conf.TokenURL), slog.Duration("duration", took), slog.Duration("expires_in", lifetime))
+}
+
+// request asks the token endpoint for a token with the current secret.
+func (t *tokens) request(ctx context.Context) (*oauth2.Token, error) {
+	conf := *t.conf
+	conf.ClientSecret = t.secret.Value()
+	return conf.Token(ctx)
+}
+
+// reloader is a secret that can be re-read on demand (*secret.File).
+type reloader interface{ Reload() bool }
+
+// credentialsRefused reports whether the token endpoint refused the client
+// credentials (401, or OAuth's invalid_client, which RFC 6749 allows as 400).
+func credentialsRefused(err error) bool {
+	var re *oauth2.RetrieveError
+	return errors.As(err, &re) && re.Response != nil &&
+		(re.Response.StatusCode == http.StatusUnauthorized || re.ErrorCode == "invalid_client")
 }
 
 // tokenError maps a failed token request. It never includes the response
