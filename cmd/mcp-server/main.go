@@ -144,6 +144,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return fmt.Errorf("configuration: %w", err)
 	}
 
+	// On SIGTERM: the worker stops at once (releasing its claims), HTTP
+	// stops accepting and drains in-flight calls, then the store closes
+	// (deferred above); all within cfg.ShutdownGrace.
+	stopping := ctx
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return a.RunWorker(ctx) })
 	g.Go(func() error {
@@ -154,9 +158,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			logger.Info("serving MCP over stdio", "identity", identityID, "role", mc.Role, "read_only", *readOnly)
 			return serveStdio(ctx, srv, actor, stdin, stdout, logger)
 		}
-		return serveHTTP(ctx, srv, a, mc, *httpAddr, *sandboxMode, identityID, stdout, logger, httpMetrics{met, reg})
+		return serveHTTP(ctx, srv, a, mc, *httpAddr, *sandboxMode, identityID, stdout, logger, httpMetrics{met, reg}, cfg.ShutdownGrace)
 	})
-	err = g.Wait()
+	err = app.AwaitShutdown(stopping, g.Wait, cfg.ShutdownGrace, logger)
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
@@ -181,7 +185,7 @@ type httpMetrics struct {
 	reg *prometheus.Registry
 }
 
-func serveHTTP(ctx context.Context, srv *server.MCPServer, a *app.App, mc mcpConfig, addr string, sandboxMode bool, identityID string, stdout io.Writer, logger *slog.Logger, hm httpMetrics) error {
+func serveHTTP(ctx context.Context, srv *server.MCPServer, a *app.App, mc mcpConfig, addr string, sandboxMode bool, identityID string, stdout io.Writer, logger *slog.Logger, hm httpMetrics, grace time.Duration) error {
 	var tokens []tools.Token
 	if mc.TokensFile != "" {
 		var err error
@@ -228,6 +232,7 @@ func serveHTTP(ctx context.Context, srv *server.MCPServer, a *app.App, mc mcpCon
 		return fmt.Errorf("configuration: %w", err)
 	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs.RegisterOnShutdown(handler.EndStreams)
 
 	url := "http://" + ln.Addr().String() + tools.MCPPath
 	fmt.Fprintf(stdout, "certops MCP server listening on %s\n", url)
@@ -244,10 +249,13 @@ func serveHTTP(ctx context.Context, srv *server.MCPServer, a *app.App, mc mcpCon
 		return err
 	case <-ctx.Done():
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	// Stop accepting; in-flight tool calls finish (their contexts are the
+	// requests', not ctx); open streams are ended.
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
 	logger.Info("shutting down HTTP")
 	if err := hs.Shutdown(shutdownCtx); err != nil {
+		logger.Error("HTTP requests still running at the end of the grace period", "grace", grace, "err", err)
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil

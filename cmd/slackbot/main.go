@@ -100,12 +100,6 @@ func loadSlackConfig(getenv func(string) string, logger *slog.Logger) (slackConf
 	return c, nil
 }
 
-// How long shutdown waits: for in-flight acks, then for queued work.
-const (
-	httpDrain = 10 * time.Second
-	workDrain = 60 * time.Second
-)
-
 // run is the whole program. getenv and stdin are part of the project's
 // common signature; configuration is read with envconfig, which reads the
 // process environment (tests use t.Setenv).
@@ -216,15 +210,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	g.Go(func() error {
 		<-gctx.Done()
-		// Stop accepting, let in-flight acks finish, then the queued work.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpDrain)
+		// SIGTERM (or a part failed): the worker and the notifier have
+		// stopped, releasing their claims and event leases. Stop accepting,
+		// let in-flight acks finish, then the queued and running work, all
+		// within the grace period; the store closes after (deferred above).
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
 		defer cancel()
 		err := srv.Shutdown(sctx)
-		wctx, cancel2 := context.WithTimeout(context.WithoutCancel(ctx), workDrain)
-		defer cancel2()
-		return errors.Join(err, bot.Shutdown(wctx))
+		err = errors.Join(err, bot.Shutdown(sctx))
+		if err != nil {
+			logger.Error("work still running at the end of the grace period", "grace", cfg.ShutdownGrace, "err", err)
+		}
+		return err
 	})
-	err = g.Wait()
+	err = app.AwaitShutdown(ctx, g.Wait, cfg.ShutdownGrace, logger)
 	logger.Info("slackbot stopped")
 	return err
 }

@@ -46,6 +46,8 @@ type Config struct {
 	// waits before another replica takes it over (see certs.Options).
 	SubmitLease time.Duration `envconfig:"CERTOPS_SUBMIT_LEASE" default:"5m"`
 	ClaimLease  time.Duration `envconfig:"CERTOPS_CLAIM_LEASE" default:"1m"`
+	// ShutdownGrace bounds the drain after SIGTERM (see AwaitShutdown).
+	ShutdownGrace time.Duration `envconfig:"CERTOPS_SHUTDOWN_GRACE" default:"25s"`
 }
 
 // LoadConfig reads Config from the environment. With sandbox set the SAIL_*
@@ -72,6 +74,7 @@ func LoadConfig(sandbox bool) (Config, error) {
 		"CERTOPS_WORKER_INTERVAL": cfg.WorkerInterval,
 		"CERTOPS_SUBMIT_LEASE":    cfg.SubmitLease,
 		"CERTOPS_CLAIM_LEASE":     cfg.ClaimLease,
+		"CERTOPS_SHUTDOWN_GRACE":  cfg.ShutdownGrace,
 	} {
 		if d <= 0 {
 			return Config{}, fmt.Errorf("configuration: %s must be positive, got %s", name, d)

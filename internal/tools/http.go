@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -80,7 +82,7 @@ func isLoopback(host string) bool {
 // the Host and Origin checks, bearer authentication and a body cap, plus
 // /healthz (the process is up), /readyz (Ready succeeds) and, with
 // MetricsHandler, /metrics.
-func NewHTTPHandler(s *server.MCPServer, o HTTPOptions) (http.Handler, error) {
+func NewHTTPHandler(s *server.MCPServer, o HTTPOptions) (*HTTPHandler, error) {
 	if o.Auth == nil || o.Auth.Len() == 0 {
 		return nil, errors.New("HTTP needs at least one bearer token (CERTOPS_MCP_TOKENS_FILE)")
 	}
@@ -123,8 +125,9 @@ func NewHTTPHandler(s *server.MCPServer, o HTTPOptions) (http.Handler, error) {
 	if o.Metrics != nil {
 		instrument = o.Metrics.InstrumentHandler
 	}
-	mux := http.NewServeMux()
-	mux.Handle(MCPPath, instrument("mcp", guard(o, streamable)))
+	h := &HTTPHandler{ServeMux: http.NewServeMux(), streamsEnd: make(chan struct{})}
+	mux := h.ServeMux
+	mux.Handle(MCPPath, instrument("mcp", guard(o, h.endable(streamable))))
 	mux.Handle("GET /healthz", instrument("healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -147,7 +150,55 @@ func NewHTTPHandler(s *server.MCPServer, o HTTPOptions) (http.Handler, error) {
 	if o.MetricsHandler != nil {
 		mux.Handle("GET /metrics", instrument("metrics", o.MetricsHandler))
 	}
-	return mux, nil
+	return h, nil
+}
+
+// HTTPHandler is the MCP server's HTTP surface (NewHTTPHandler).
+type HTTPHandler struct {
+	*http.ServeMux
+	streamsEnd chan struct{}
+	endOnce    sync.Once
+	calls      atomic.Int64 // MCP requests in flight other than streams
+}
+
+// EndStreams waits until no MCP request other than a GET stream is in
+// flight, then ends the long-lived GET streams clients hold open for
+// server-to-client messages (now and from now on). Register it with
+// http.Server.RegisterOnShutdown, which runs it beside Shutdown: Shutdown
+// waits for every active request, and a stream never ends by itself. Tool
+// calls run to their end first because some clients fail every pending
+// call of a session whose stream broke; they then reopen their stream on
+// another replica.
+func (h *HTTPHandler) EndStreams() {
+	// Polled rather than signalled: it runs once per process, after the
+	// listener closed, so the count only falls.
+	for h.calls.Load() > 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.endOnce.Do(func() { close(h.streamsEnd) })
+}
+
+// endable counts the MCP requests in flight and gives GET requests (the
+// streams) a context that EndStreams cancels.
+func (h *HTTPHandler) endable(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			h.calls.Add(1)
+			defer h.calls.Add(-1)
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		go func() {
+			select {
+			case <-h.streamsEnd:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 // guard checks, in order: Host (DNS rebinding), Origin (cross-site
