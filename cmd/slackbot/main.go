@@ -199,13 +199,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	})
 	if sc.appToken != nil {
 		g.Go(func() error {
-			// The app-level token opens the WebSocket; it is read when the
-			// bot starts (Slack's app-level tokens do not expire).
-			client := socketmode.New(slack.New(sc.botToken.Value(), append(apiOpts, slack.OptionAppLevelToken(sc.appToken.Value()))...))
-			if err := bot.RunSocketMode(gctx, client); err != nil && gctx.Err() == nil {
-				return fmt.Errorf("socket mode: %w", err)
-			}
-			return nil
+			return runSocketMode(gctx, bot, sc.appToken, func(appToken string) *socketmode.Client {
+				return socketmode.New(slack.New(sc.botToken.Value(), append(apiOpts, slack.OptionAppLevelToken(appToken))...))
+			}, logger)
 		})
 	}
 	g.Go(func() error {
@@ -226,4 +222,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	err = app.AwaitShutdown(ctx, g.Wait, cfg.ShutdownGrace, logger)
 	logger.Info("slackbot stopped")
 	return err
+}
+
+// runSocketMode serves Socket Mode until ctx ends. The app-level token only
+// opens connections, and slack-go reconnects with the token it was built
+// with; when Slack refuses it (revoked after a rotation: slack-go then
+// gives up), the token's file is read again and, if it changed, the bot
+// connects anew with the rotated token.
+func runSocketMode(ctx context.Context, bot *slackbot.Bot, appToken secret.Source, newClient func(appToken string) *socketmode.Client, logger *slog.Logger) error {
+	type reloader interface{ Reload() bool }
+	for {
+		attempt, cancel := context.WithCancel(ctx) // ends this client's event loop
+		err := bot.RunSocketMode(attempt, newClient(appToken.Value()))
+		cancel()
+		if ctx.Err() != nil || err == nil {
+			return nil
+		}
+		if f, ok := appToken.(reloader); ok && f.Reload() {
+			logger.Warn("Slack refused the Socket Mode connection; reconnecting with the rotated SLACK_APP_TOKEN_FILE", "err", err)
+			continue
+		}
+		return fmt.Errorf("socket mode: %w", err)
+	}
 }

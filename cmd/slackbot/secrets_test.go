@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -125,4 +126,44 @@ func TestSecretFileProblemsFailStartUp(t *testing.T) {
 			assert.NotContains(t, err.Error(), "xoxb-")
 		})
 	}
+}
+
+func TestSocketModeReconnectsWithARotatedAppToken(t *testing.T) {
+	dir := t.TempDir()
+	appToken := filepath.Join(dir, "app-token")
+	require.NoError(t, os.WriteFile(appToken, []byte("xapp-1-revoked\n"), 0o600))
+	var fake *slacktest.Server
+	var refused, opened atomic.Int32
+	fake = slacktest.NewTestServer(func(c slacktest.Customize) {
+		c.Handle("/apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			if r.Header.Get("Authorization") == "Bearer xapp-1-revoked" {
+				// The operator rotated the token and Slack revoked the old one.
+				refused.Add(1)
+				_ = os.WriteFile(appToken, []byte("xapp-1-rotated\n"), 0o600)
+				_, _ = io.WriteString(w, `{"ok":false,"error":"invalid_auth"}`)
+				return
+			}
+			opened.Add(1)
+			_, _ = io.WriteString(w, `{"ok":true,"url":"`+fake.GetWSURL()+`"}`)
+		})
+	})
+	fake.Start()
+	defer fake.Stop()
+	go func() { // slacktest's feed is unbuffered: drain it
+		for range fake.SeenFeed {
+		}
+	}()
+	setEnv(t, fake.GetAPIURL())
+	t.Setenv("SLACK_SIGNING_SECRET", "")
+	t.Setenv("SLACK_APP_TOKEN", "")
+	t.Setenv("SLACK_APP_TOKEN_FILE", appToken)
+	logs := &lockedBuffer{}
+	_, stop := startRunLogging(t, logs, "--sandbox")
+
+	require.Eventually(t, func() bool { return opened.Load() > 0 }, 30*time.Second, 10*time.Millisecond, "never connected with the rotated token; logs:\n%s", logs.String())
+	assert.EqualValues(t, 1, refused.Load(), "the revoked token was tried once")
+	require.NoError(t, stop())
+	assert.Contains(t, logs.String(), "reconnecting with the rotated SLACK_APP_TOKEN_FILE")
+	assert.NotContains(t, logs.String(), "xapp-1-")
 }
