@@ -2,6 +2,7 @@ package slackbot
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/slack-go/slack"
@@ -14,7 +15,9 @@ import (
 // form bodies as well as in headers, so a transport cannot swap it; instead
 // a new Client is built, once, when the token changes (see
 // internal/secret for when a rotated token file is noticed). Calls already
-// in flight finish with the token they started with.
+// in flight finish with the token they started with; a call Slack refuses
+// for its token reads the file at once and, if the token changed, is made
+// again with the new one.
 type RotatingAPI struct {
 	token secret.Source
 	build func(token string) *slack.Client
@@ -43,30 +46,75 @@ func (r *RotatingAPI) Client() *slack.Client {
 	return r.client
 }
 
+// refusedAgain reports whether a call Slack refused for its token should be
+// made again: the token file was read anew and holds another token. Slack
+// acts on nothing it refused, so the second call cannot duplicate the first.
+func (r *RotatingAPI) refusedAgain(err error) bool {
+	var resp slack.SlackErrorResponse
+	if !errors.As(err, &resp) {
+		return false
+	}
+	switch resp.Err {
+	case "invalid_auth", "token_revoked", "token_expired", "not_authed", "account_inactive":
+	default:
+		return false
+	}
+	f, ok := r.token.(interface{ Reload() bool })
+	return ok && f.Reload()
+}
+
 func (r *RotatingAPI) GetUserInfoContext(ctx context.Context, user string, options ...slack.GetUserInfoOption) (*slack.User, error) {
-	return r.Client().GetUserInfoContext(ctx, user, options...)
+	u, err := r.Client().GetUserInfoContext(ctx, user, options...)
+	if r.refusedAgain(err) {
+		u, err = r.Client().GetUserInfoContext(ctx, user, options...)
+	}
+	return u, err
 }
 
 func (r *RotatingAPI) PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error) {
-	return r.Client().PostMessageContext(ctx, channelID, options...)
+	ch, ts, err := r.Client().PostMessageContext(ctx, channelID, options...)
+	if r.refusedAgain(err) {
+		ch, ts, err = r.Client().PostMessageContext(ctx, channelID, options...)
+	}
+	return ch, ts, err
 }
 
 func (r *RotatingAPI) UpdateMessageContext(ctx context.Context, channelID, timestamp string, options ...slack.MsgOption) (string, string, string, error) {
-	return r.Client().UpdateMessageContext(ctx, channelID, timestamp, options...)
+	ch, ts, text, err := r.Client().UpdateMessageContext(ctx, channelID, timestamp, options...)
+	if r.refusedAgain(err) {
+		ch, ts, text, err = r.Client().UpdateMessageContext(ctx, channelID, timestamp, options...)
+	}
+	return ch, ts, text, err
 }
 
 func (r *RotatingAPI) PostEphemeralContext(ctx context.Context, channelID, userID string, options ...slack.MsgOption) (string, error) {
-	return r.Client().PostEphemeralContext(ctx, channelID, userID, options...)
+	ts, err := r.Client().PostEphemeralContext(ctx, channelID, userID, options...)
+	if r.refusedAgain(err) {
+		ts, err = r.Client().PostEphemeralContext(ctx, channelID, userID, options...)
+	}
+	return ts, err
 }
 
 func (r *RotatingAPI) OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error) {
-	return r.Client().OpenViewContext(ctx, triggerID, view)
+	v, err := r.Client().OpenViewContext(ctx, triggerID, view)
+	if r.refusedAgain(err) {
+		v, err = r.Client().OpenViewContext(ctx, triggerID, view)
+	}
+	return v, err
 }
 
 func (r *RotatingAPI) GetUserGroupMembersContext(ctx context.Context, userGroup string, options ...slack.GetUserGroupMembersOption) ([]string, error) {
-	return r.Client().GetUserGroupMembersContext(ctx, userGroup, options...)
+	m, err := r.Client().GetUserGroupMembersContext(ctx, userGroup, options...)
+	if r.refusedAgain(err) {
+		m, err = r.Client().GetUserGroupMembersContext(ctx, userGroup, options...)
+	}
+	return m, err
 }
 
 func (r *RotatingAPI) GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error) {
-	return r.Client().GetPermalinkContext(ctx, params)
+	link, err := r.Client().GetPermalinkContext(ctx, params)
+	if r.refusedAgain(err) {
+		link, err = r.Client().GetPermalinkContext(ctx, params)
+	}
+	return link, err
 }

@@ -60,9 +60,15 @@ func (c *testClock) Advance(d time.Duration) {
 // looks at the file on every read.
 func secretFile(t *testing.T, name, value string, clk *testClock, logs *lockedBuffer) (*secret.File, string) {
 	t.Helper()
+	return secretFileChecked(t, name, value, -1, clk, logs)
+}
+
+// secretFileChecked is secretFile looking at the file every checkEvery.
+func secretFileChecked(t *testing.T, name, value string, checkEvery time.Duration, clk *testClock, logs *lockedBuffer) (*secret.File, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
 	require.NoError(t, os.WriteFile(path, []byte(value+"\n"), 0o600))
-	f, err := secret.OpenFile(name, path, secret.Options{CheckEvery: -1, Now: clk.Now, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	f, err := secret.OpenFile(name, path, secret.Options{CheckEvery: checkEvery, Now: clk.Now, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	require.NoError(t, err)
 	return f, path
 }
@@ -136,4 +142,28 @@ func TestBotTokenRotation(t *testing.T) {
 	assert.Equal(t, "xoxb-second", calls[2].Form.Get("token"), "the rotated token is used at the next call")
 	assert.Equal(t, 2, builds, "a client per token, not per call")
 	assert.NotContains(t, logs.String(), "xoxb-")
+}
+
+func TestBotTokenRefusedReadsTheFileAgain(t *testing.T) {
+	t.Parallel()
+	clk := &testClock{now: time.Now()}
+	logs := &lockedBuffer{}
+	src, path := secretFileChecked(t, "SLACK_BOT_TOKEN_FILE", "xoxb-revoked", time.Hour, clk, logs)
+	fs := newFakeSlack(t)
+	api := NewRotatingAPI(src, func(token string) *slack.Client { return slack.New(token, slack.OptionAPIURL(fs.GetAPIURL())) })
+	// Rotated, and the old token revoked, before the file is due for a look.
+	require.NoError(t, os.WriteFile(path, []byte("xoxb-rotated\n"), 0o600))
+	fs.fail("chat.postMessage", failure{status: http.StatusOK, body: `{"ok":false,"error":"token_revoked"}`})
+
+	_, _, err := api.PostMessageContext(context.Background(), "C1", slack.MsgOptionText("hello", false))
+	require.NoError(t, err)
+	calls := fs.Calls("chat.postMessage")
+	require.Len(t, calls, 2)
+	assert.Equal(t, "xoxb-revoked", calls[0].Form.Get("token"))
+	assert.Equal(t, "xoxb-rotated", calls[1].Form.Get("token"), "made again with the rotated token")
+
+	fs.fail("chat.postMessage", failure{status: http.StatusOK, body: `{"ok":false,"error":"token_revoked"}`})
+	_, _, err = api.PostMessageContext(context.Background(), "C1", slack.MsgOptionText("hello", false))
+	require.Error(t, err, "a refusal with no new token is the caller's to handle")
+	assert.Len(t, fs.Calls("chat.postMessage"), 3, "and is not repeated")
 }
