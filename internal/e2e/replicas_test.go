@@ -32,6 +32,7 @@ import (
 	"github.com/certops/certops/internal/certs"
 	"github.com/certops/certops/internal/sailpoint"
 	"github.com/certops/certops/internal/store"
+	"github.com/certops/certops/internal/store/storetest"
 )
 
 // The deployment under test: settings every replica shares.
@@ -85,7 +86,7 @@ func TestReplicasActAsOneProduct(t *testing.T) {
 		t.Skip("end-to-end: builds the binaries and runs five processes; skipped with -short")
 	}
 	begin := time.Now()
-	dbURL := postgresSchema(t)
+	dbURL := storetest.SchemaURL(t) // every process works in this schema
 	bins := buildBinaries(t)
 	t.Logf("binaries built in %s", time.Since(begin).Round(time.Millisecond))
 	bin := func(name string) string { return filepath.Join(bins, name) }
