@@ -130,6 +130,13 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
+	// A Config built in code (not by LoadConfig) gets LoadConfig's defaults.
+	if cfg.WorkerInterval <= 0 {
+		cfg.WorkerInterval = 2 * time.Second
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = DefaultShutdownGrace
+	}
 	a := &App{cfg: cfg, logger: logger}
 	defer func() {
 		if err != nil {
@@ -237,12 +244,31 @@ func (a *App) Ready(ctx context.Context) error {
 // RunWorker runs the service's background work (expiry, reconciliation,
 // task following) until ctx ends. Work is claimed per request in the store,
 // so every replica may run it.
+//
+// A pass under way when ctx ends is not cut short but given
+// ShutdownGrace to finish: it may be submitting a request taken over from a
+// crashed replica, and stopping between two ISC calls would leave the
+// request for reconciliation instead of done. Each pass releases its claims
+// as it ends, so another replica takes over at once. (certs.Service's own
+// RunWorker stops mid-pass; this loop is the same with that difference.)
 func (a *App) RunWorker(ctx context.Context) error {
-	err := a.Service.RunWorker(ctx, a.cfg.WorkerInterval)
-	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-		return nil
+	for ctx.Err() == nil {
+		pass, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		stop := context.AfterFunc(ctx, func() { time.AfterFunc(a.cfg.ShutdownGrace, cancel) })
+		err := a.Service.Tick(pass)
+		stop()
+		cancel()
+		if err != nil && pass.Err() == nil {
+			a.logger.ErrorContext(ctx, "certs worker pass", "err", err)
+		}
+		t := time.NewTimer(a.cfg.WorkerInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
 	}
-	return err
+	return nil
 }
 
 // Close releases everything Open acquired, in reverse order.
