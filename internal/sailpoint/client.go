@@ -144,7 +144,7 @@ func New(cfg Config, opts Options) (*Client, error) {
 			timeout: cfg.Timeout,
 			log:     log,
 		},
-		pacer:     sharedPacer(cfg),
+		pacer:     newPacer(cfg),
 		log:       log,
 		now:       now,
 		met:       met,

@@ -47,9 +47,9 @@
 //
 // # Pacing
 //
-// Every request passes three gates, shared by all goroutines and by every
-// Client of the process with the same base URL, client id and API version
-// (SailPoint counts per client id and version): a pause (after a 429,
+// Every request passes three gates, shared by all goroutines using the
+// Client (SailPoint counts per client id and API version, so make one
+// Client per tenant and share it): a pause (after a 429,
 // nobody starts before its Retry-After is over), a token-bucket limiter
 // (golang.org/x/time/rate, Config.RateLimit per Config.RateWindow, burst
 // Config.RateBurst) that spreads requests evenly, and a window that admits

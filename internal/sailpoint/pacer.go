@@ -44,42 +44,15 @@ type pacer struct {
 	changed  chan struct{} // closed (and replaced) when a slot is given back
 }
 
-// pacers are shared per (base URL, client id, API version) within the
-// process: SailPoint counts per client id and version, so two Clients made
-// with the same credentials must share one budget, or each would spend it in
-// full and both would meet 429s.
-var (
-	pacersMu sync.Mutex
-	pacers   = map[string]*pacer{}
-)
-
-func sharedPacer(cfg Config) *pacer {
-	key := cfg.BaseURL + "\x00" + cfg.ClientID + "\x00" + cfg.APIVersion
-	pacersMu.Lock()
-	p, ok := pacers[key]
-	if !ok {
-		p = &pacer{changed: make(chan struct{})}
-		pacers[key] = p
+// newPacer returns the pacer of one Client. Every goroutine using the
+// Client shares it; two Clients with the same credentials would each pace
+// to the whole limit, so make one Client per tenant and share it.
+func newPacer(cfg Config) *pacer {
+	p := &pacer{changed: make(chan struct{})}
+	if cfg.RateLimit > 0 {
+		p.lim = rate.NewLimiter(rate.Limit(float64(cfg.RateLimit)/cfg.RateWindow.Seconds()), max(cfg.RateBurst, 1))
+		p.limit, p.span = cfg.RateLimit, cfg.RateWindow
 	}
-	pacersMu.Unlock()
-
-	// The newest Config sets the pace: the limit belongs to the tenant, so
-	// Clients for the same one should agree anyway.
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if cfg.RateLimit <= 0 {
-		p.lim, p.limit = nil, 0
-		return p
-	}
-	limit := rate.Limit(float64(cfg.RateLimit) / cfg.RateWindow.Seconds())
-	burst := max(cfg.RateBurst, 1)
-	if p.lim == nil {
-		p.lim = rate.NewLimiter(limit, burst)
-	} else {
-		p.lim.SetLimit(limit)
-		p.lim.SetBurst(burst)
-	}
-	p.limit, p.span = cfg.RateLimit, cfg.RateWindow
 	return p
 }
 

@@ -29,20 +29,8 @@ func TestPauseHoldsEveryCaller(t *testing.T) {
 	}
 }
 
-func TestPacerSharedPerClientID(t *testing.T) {
-	cfg := Config{BaseURL: "https://shared.example.com", ClientID: "a", APIVersion: APIv3, RateLimit: 100, RateWindow: 10 * time.Second}
-	p1 := sharedPacer(cfg)
-	p2 := sharedPacer(cfg)
-	assert.Same(t, p1, p2)
-	cfg.APIVersion = APIv1
-	assert.NotSame(t, p1, sharedPacer(cfg), "SailPoint counts per API version")
-	cfg.APIVersion, cfg.ClientID = APIv3, "b"
-	assert.NotSame(t, p1, sharedPacer(cfg), "and per client id")
-}
-
 func TestPacerPastDeadline(t *testing.T) {
-	cfg := Config{BaseURL: "https://deadline.example.com", ClientID: "a", APIVersion: APIv3, RateLimit: 1, RateWindow: time.Hour}
-	p := sharedPacer(cfg)
+	p := newPacer(Config{RateLimit: 1, RateWindow: time.Hour})
 	_, err := p.wait(context.Background()) // the one token
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -66,8 +54,7 @@ func TestBackoff(t *testing.T) {
 // window admits RateLimit requests in flight, no more, and a request
 // that never left frees its place at once.
 func TestWindowCountsRequestsInFlight(t *testing.T) {
-	cfg := Config{BaseURL: "https://window.example.com", ClientID: "a", APIVersion: APIv3, RateLimit: 3, RateWindow: time.Hour, RateBurst: 100}
-	p := sharedPacer(cfg)
+	p := newPacer(Config{RateLimit: 3, RateWindow: time.Hour, RateBurst: 100})
 	p.lim.SetLimit(1e9) // the window alone is under test
 	var slots []*slot
 	for range 3 {
