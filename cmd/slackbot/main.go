@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -200,14 +201,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if sc.appToken != nil {
 		g.Go(func() error {
 			return runSocketMode(gctx, bot, sc.appToken, func(appToken string) *socketmode.Client {
-				return socketmode.New(slack.New(sc.botToken.Value(), append(apiOpts, slack.OptionAppLevelToken(appToken))...))
+				return socketmode.New(slack.New(sc.botToken.Value(), append(slices.Clone(apiOpts), slack.OptionAppLevelToken(appToken))...))
 			}, logger)
 		})
 	}
 	g.Go(func() error {
 		<-gctx.Done()
-		// SIGTERM (or a part failed): the worker and the notifier have
-		// stopped, releasing their claims and event leases. Stop accepting,
+		// SIGTERM (or a part failed): the worker and the notifier are
+		// stopping, releasing their claims and event leases. Stop accepting,
 		// let in-flight acks finish, then the queued and running work, all
 		// within the grace period; the store closes after (deferred above).
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownGrace)
