@@ -30,6 +30,11 @@ func (c *core) insertEvents(ctx context.Context, t tx, now time.Time, events []c
 	if len(events) == 0 {
 		return nil
 	}
+	for _, e := range events {
+		if err := checkEventText(e); err != nil {
+			return err
+		}
+	}
 	if err := c.eng.lockEvents(ctx, t); err != nil {
 		return err
 	}
@@ -48,6 +53,29 @@ func (c *core) insertEvents(ctx context.Context, t tx, now time.Time, events []c
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 			c.eng.timeArg(storedTime(e.Time)), string(actor), key, identityKey,
 			string(e.Action), e.RequestID, e.CertificationID, e.Count, taskIDs, trackingIDs, e.Detail); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkEventText refuses text the database cannot hold (see text.go).
+func checkEventText(e certs.Event) error {
+	key, identityKey := actorKeys(e.Actor)
+	if err := checkTexts("event action", string(e.Action), "event request id", e.RequestID,
+		"event certification id", e.CertificationID, "event detail", e.Detail,
+		"event actor", key, "event actor identity", identityKey); err != nil {
+		return err
+	}
+	actor, err := json.Marshal(e.Actor)
+	if err != nil {
+		return &certs.Error{Code: certs.EINTERNAL, Message: "event cannot be stored", Err: err}
+	}
+	for _, c := range []struct {
+		what string
+		json string
+	}{{"event actor", string(actor)}, {"event task ids", jsonList(e.TaskIDs)}, {"event tracking ids", jsonList(e.TrackingIDs)}} {
+		if err := checkJSON(c.what, []byte(c.json)); err != nil {
 			return err
 		}
 	}

@@ -21,6 +21,12 @@ func (c *core) SavePlan(ctx context.Context, p *certs.Plan) error {
 	if err != nil {
 		return &certs.Error{Code: certs.EINTERNAL, Message: "plan cannot be stored", Err: err}
 	}
+	if err := checkTexts("plan id", p.ID, "plan certification id", p.CertificationID); err != nil {
+		return err
+	}
+	if err := checkJSON("plan "+p.ID, body); err != nil {
+		return err
+	}
 	return c.withTx(ctx, "save plan", func(t tx) error {
 		n, err := t.exec(ctx, `INSERT INTO plans (id, certification_id, created, body)
 			VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING`,

@@ -51,7 +51,30 @@ func encodeRequest(r *certs.Request) (requestRow, error) {
 	if err != nil {
 		return row, &certs.Error{Code: certs.EINTERNAL, Message: fmt.Sprintf("request %s cannot be stored", r.ID), Err: err}
 	}
+	if err := checkRequestText(r, row); err != nil {
+		return row, err
+	}
 	return row, nil
+}
+
+// checkRequestText refuses text the database cannot hold (see text.go).
+func checkRequestText(r *certs.Request, row requestRow) error {
+	if err := checkTexts("request id", r.ID, "request state", string(r.State),
+		"request certification id", r.Plan.CertificationID, "request plan id", r.Plan.ID,
+		"requester", row.requesterKey, "requester identity", row.requesterIdentityKey,
+		"request decision reason", r.DecisionReason, "request error", r.Error); err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		what string
+		json string
+	}{{"request plan", row.plan}, {"requester", row.requester}, {"request approvers", row.approvers},
+		{"request decided by", row.decidedBy}, {"request tasks", row.tasks}, {"request references", row.refs}} {
+		if err := checkJSON(c.what, []byte(c.json)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // actorKeys splits Actor.Keys into the two indexed columns: the front-end

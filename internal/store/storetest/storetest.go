@@ -46,6 +46,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"outbox delivers every event once", testOutboxUnderConcurrentWriters},
 		{"cancelled context", testCancelledContext},
 		{"reopen keeps data", testReopen},
+		{"text values", testTextValues},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
