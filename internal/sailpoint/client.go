@@ -143,6 +143,7 @@ func New(cfg Config, opts Options) (*Client, error) {
 			now:     now,
 			timeout: cfg.Timeout,
 			log:     log,
+			met:     met,
 		},
 		pacer:     newPacer(cfg),
 		log:       log,

@@ -13,10 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/certops/certops/internal/certs"
+	"github.com/certops/certops/internal/metrics"
+	"github.com/certops/certops/internal/metrics/metricstest"
 	"github.com/certops/certops/internal/sailpoint"
 	"github.com/certops/certops/internal/sandbox"
 )
@@ -102,6 +105,24 @@ func TestClientSecretFile(t *testing.T) {
 		assert.Contains(t, h.logs.String(), "secret rotated")
 		assert.NotContains(t, h.logs.String(), "stale-client-secret")
 		assert.NotContains(t, h.logs.String(), sandbox.AdminClientSecret)
+	})
+
+	t.Run("token requests are counted, the refused one too", func(t *testing.T) {
+		reg := prometheus.NewRegistry()
+		path := filepath.Join(t.TempDir(), "client-secret")
+		require.NoError(t, os.WriteFile(path, []byte("stale-client-secret\n"), 0o600))
+		h := start(t, sandbox.Config{}, sailpoint.APIv3, func(c *sailpoint.Config, o *sailpoint.Options) {
+			c.ClientSecret, c.ClientSecretFile = "", path
+			o.Metrics = metrics.New(reg)
+		})
+		require.NoError(t, os.WriteFile(path, []byte(sandbox.AdminClientSecret+"\n"), 0o600))
+		h.firstCertID(t)
+
+		f := metricstest.ScrapeHandler(t, metrics.Handler(reg))
+		name := "certops_sailpoint_requests_total"
+		assert.Equal(t, 1.0, f.Value(name, map[string]string{"operation": "oauthToken", "status": "401"}), f.Series(name))
+		assert.Equal(t, 1.0, f.Value(name, map[string]string{"operation": "oauthToken", "status": "200"}), f.Series(name))
+		assert.Equal(t, 1.0, f.Value(name, map[string]string{"operation": "listIdentityCertifications", "status": "200"}), f.Series(name))
 	})
 
 	t.Run("an unreadable file fails New naming the variable and path", func(t *testing.T) {

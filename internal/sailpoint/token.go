@@ -32,6 +32,7 @@ type tokens struct {
 	now     func() time.Time
 	timeout time.Duration
 	log     *slog.Logger
+	met     Metrics
 
 	mu        sync.Mutex
 	tok       *oauth2.Token
@@ -101,6 +102,7 @@ func (t *tokens) fetch(ctx context.Context, f *tokenFetch) {
 		// at: read it now and, if it changed, ask once more.
 		if f, ok := t.secret.(reloader); ok && f.Reload() {
 			t.log.LogAttrs(ctx, slog.LevelInfo, "sailpoint refused the client secret; trying the rotated one")
+			start = time.Now()
 			tok, err = t.request(ctx)
 		}
 	}
@@ -136,12 +138,27 @@ func (t *tokens) fetch(ctx context.Context, f *tokenFetch) {
 		slog.String("token_url", t.conf.TokenURL), slog.Duration("duration", took), slog.Duration("expires_in", lifetime))
 }
 
-// request asks the token endpoint for a token with the current secret.
+// request asks the token endpoint for a token with the current secret, and
+// counts the attempt as operation oauthToken.
 func (t *tokens) request(ctx context.Context) (*oauth2.Token, error) {
 	conf := *t.conf
 	conf.ClientSecret = t.secret.Value()
-	return conf.Token(ctx)
+	start := time.Now()
+	tok, err := conf.Token(ctx)
+	status := http.StatusOK
+	if err != nil {
+		status = 0 // no response
+		var re *oauth2.RetrieveError
+		if errors.As(err, &re) && re.Response != nil {
+			status = re.Response.StatusCode
+		}
+	}
+	t.met.SailPointRequest(tokenOperation, status, time.Since(start))
+	return tok, err
 }
+
+// tokenOperation names token requests in metrics, as SailPoint's docs do.
+const tokenOperation = "oauthToken"
 
 // reloader is a secret that can be re-read on demand (*secret.File).
 type reloader interface{ Reload() bool }
