@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/certops/certops/internal/certs"
@@ -98,20 +99,21 @@ func parseAPIError(op, method, path string, status int, header http.Header, body
 	if err := json.Unmarshal(body, &eb); err == nil {
 		e.DetailCode = eb.DetailCode
 		e.TrackingID = eb.TrackingID
+		e.DetailCode, e.TrackingID = upstreamText(e.DetailCode), upstreamText(e.TrackingID)
 		for _, m := range eb.Messages {
-			if t := strings.TrimSpace(m.Text); t != "" {
+			if t := upstreamText(m.Text); t != "" {
 				e.Messages = append(e.Messages, t)
 			}
 		}
 		for _, m := range eb.Causes {
-			if t := strings.TrimSpace(m.Text); t != "" {
+			if t := upstreamText(m.Text); t != "" {
 				e.Causes = append(e.Causes, t)
 			}
 		}
-		if s, ok := eb.Error.(string); ok && strings.TrimSpace(s) != "" {
-			e.Messages = append(e.Messages, strings.TrimSpace(s))
+		if s, ok := eb.Error.(string); ok && upstreamText(s) != "" {
+			e.Messages = append(e.Messages, upstreamText(s))
 		}
-		if t := strings.TrimSpace(eb.Message); t != "" {
+		if t := upstreamText(eb.Message); t != "" {
 			e.Messages = append(e.Messages, t)
 		}
 		return e
@@ -122,13 +124,26 @@ func parseAPIError(op, method, path string, status int, header http.Header, body
 	return e
 }
 
+// upstreamText makes upstream text fit for messages, logs and the audit trail:
+// control characters (a NUL, which PostgreSQL cannot store, among them)
+// become spaces, and runs of white space one space.
+func upstreamText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
 // bodySnippet is the start of a non-JSON body, on one line, for a message.
 func bodySnippet(body []byte) string {
 	const max = 200
 	if !utf8.Valid(body) {
 		return fmt.Sprintf("(%d bytes of non-text body)", len(body))
 	}
-	s := strings.Join(strings.Fields(string(body)), " ")
+	s := upstreamText(string(body))
 	if len(s) > max {
 		cut := max
 		for cut > 0 && !utf8.RuneStart(s[cut]) {

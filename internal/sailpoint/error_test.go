@@ -40,6 +40,9 @@ func TestAPIErrorMapping(t *testing.T) {
 		{"503 empty body", 503, nil, ``, certs.EUNAVAILABLE, "", "", nil, nil, 0},
 		{"binary body", 500, nil, "\xff\xfe\x00", certs.EUNAVAILABLE, "", "", []string{"(3 bytes of non-text body)"}, nil, 0},
 		{"418 other 4xx", 418, nil, `not json`, certs.EINVALID, "", "", []string{"not json"}, nil, 0},
+		// Upstream text ends up in the audit trail, which cannot hold a NUL.
+		{"control characters in messages", 400, nil, `{"messages":[{"text":"bad\u0000 value\u0007"}],"trackingId":"t\u0000k"}`, certs.EINVALID, "", "t k", []string{"bad value"}, nil, 0},
+		{"control characters in a non-JSON body", 502, nil, "Bad\x00\x1bGateway", certs.EUNAVAILABLE, "", "", []string{"Bad Gateway"}, nil, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
