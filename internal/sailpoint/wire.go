@@ -245,7 +245,7 @@ func (d certificationTaskDTO) domain() certs.Task {
 		Created:    d.Created,
 	}
 	for _, e := range d.Errors {
-		t.Errors = append(t.Errors, e.Text)
+		t.Errors = append(t.Errors, upstreamText(e.Text))
 	}
 	for _, tr := range d.Trail {
 		t.Trail = append(t.Trail, certs.ReassignmentTrail{PreviousOwner: tr.PreviousOwner, NewOwner: tr.NewOwner, ReassignmentType: tr.ReassignmentType})
