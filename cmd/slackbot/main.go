@@ -58,6 +58,10 @@ type slackConfig struct {
 	Command           string   `envconfig:"SLACK_COMMAND" default:"/certs"`
 	APIURL            string   `envconfig:"SLACK_API_URL"`
 	CertificationURL  string   `envconfig:"SLACK_CERTIFICATION_URL"`
+	// NotifierLease bounds how long Slack updates pause when a replica dies
+	// in the middle of telling Slack about events; another replica then
+	// takes over its claim.
+	NotifierLease time.Duration `envconfig:"SLACK_NOTIFIER_LEASE" default:"30s"`
 
 	// The secrets, from the variables above.
 	botToken, signingSecret, appToken secret.Source
@@ -196,7 +200,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	})
 	g.Go(func() error { return a.RunWorker(gctx) })
 	g.Go(func() error {
-		return bot.NewNotifier(a.Store, slackbot.NotifierConfig{}).Run(gctx)
+		return bot.NewNotifier(a.Store, slackbot.NotifierConfig{Lease: sc.NotifierLease}).Run(gctx)
 	})
 	if sc.appToken != nil {
 		g.Go(func() error {

@@ -133,6 +133,8 @@ func TestReplicasActAsOneProduct(t *testing.T) {
 		"SLACK_APPROVALS_CHANNEL="+approvalsChannel,
 		"SLACK_APPROVERS="+approver1+","+approver2,
 		"SLACK_API_URL="+fake.GetAPIURL(),
+		// A killed bot's claim on the Slack outbox passes on this fast.
+		"SLACK_NOTIFIER_LEASE="+claimLease.String(),
 	)
 	mcp1 := startProcess(t, "mcp-server-1", bin("mcp-server"), mcpEnv, "--http", "127.0.0.1:0")
 	mcp2 := startProcess(t, "mcp-server-2", bin("mcp-server"), mcpEnv, "--http", "127.0.0.1:0")

@@ -2,14 +2,11 @@ package slackbot
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -29,6 +25,7 @@ import (
 	"github.com/certops/certops/internal/sandbox"
 	"github.com/certops/certops/internal/sandbox/sandboxtest"
 	"github.com/certops/certops/internal/store"
+	"github.com/certops/certops/internal/store/storetest"
 )
 
 // Integration tests: the bot with the real parts — certs.Service over the
@@ -70,50 +67,6 @@ func openSQLite(t testing.TB) certs.Store {
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-const defaultTestDatabaseURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-
-// postgresURL returns the URL of a schema of this test's own (dropped when
-// it ends). It skips when PostgreSQL is not configured and does not answer,
-// and fails when it is configured and does not answer.
-func postgresURL(t testing.TB) string {
-	t.Helper()
-	base, set := os.LookupEnv("CERTOPS_TEST_DATABASE_URL")
-	if !set || base == "" {
-		base = defaultTestDatabaseURL
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if set {
-			t.Fatalf("CERTOPS_TEST_DATABASE_URL is set but PostgreSQL does not answer: %v", err)
-		}
-		t.Skipf("PostgreSQL does not answer at %s (set CERTOPS_TEST_DATABASE_URL to run this test): %v", base, err)
-	}
-	defer conn.Close(context.Background())
-	schema := "slackbot_test_" + strings.ToLower(rand.Text()[:16])
-	_, err = conn.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize())
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx := context.WithoutCancel(context.Background())
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 func openPostgres(t testing.TB, dbURL string) certs.Store {
@@ -311,7 +264,7 @@ func TestIntegrationRequestConfirmApproveComplete(t *testing.T) {
 			if engine == "sqlite" {
 				st = openSQLite(t)
 			} else {
-				st = openPostgres(t, postgresURL(t))
+				st = openPostgres(t, storetest.SchemaURL(t))
 			}
 			w := newWorld(t, st, startTenant(t, sandbox.Config{}))
 			b := w.b
@@ -430,7 +383,7 @@ func TestIntegrationDenyWithReason(t *testing.T) {
 // bot replicas sharing one PostgreSQL database: one submission.
 func TestIntegrationConcurrentApprovalsSubmitOnce(t *testing.T) {
 	t.Parallel()
-	dbURL := postgresURL(t)
+	dbURL := storetest.SchemaURL(t)
 	tn := startTenant(t, sandbox.Config{})
 	st1 := openPostgres(t, dbURL)
 	w := newWorld(t, st1, tn)
