@@ -1,5 +1,7 @@
 package certs
 
+import "strings"
+
 // Frontend names the way a person reached certops.
 type Frontend string
 
@@ -48,7 +50,9 @@ func (a Actor) Keys() []string {
 // Is reports whether key names this actor (see Keys).
 func (a Actor) Is(key string) bool {
 	for _, k := range a.Keys() {
-		if k == key {
+		// Case-insensitive: an identity id typed in upper case in a tokens
+		// file or CERTOPS_APPROVERS is still the same identity.
+		if strings.EqualFold(k, key) {
 			return true
 		}
 	}

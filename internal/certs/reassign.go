@@ -1,6 +1,10 @@
 package certs
 
-import "fmt"
+import (
+	"fmt"
+	"unicode"
+	"unicode/utf8"
+)
 
 // ISC's reassignment limits, from the operation descriptions (the schema has
 // no maxItems).
@@ -79,6 +83,15 @@ func ValidateReason(reason string) error {
 		return Errorf(EINVALID, "a reason is required")
 	case n > MaxReasonLength:
 		return Errorf(EINVALID, "reason is %d characters; at most %d are allowed", n, MaxReasonLength)
+	case !utf8.ValidString(reason):
+		return Errorf(EINVALID, "reason is not valid UTF-8 text")
+	}
+	for i, r := range reason {
+		// Line breaks and tabs are fine in a reason; other control
+		// characters (NUL above all) cannot be stored or shown faithfully.
+		if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
+			return Errorf(EINVALID, "reason contains the control character %U at position %d; use plain text", r, i)
+		}
 	}
 	return nil
 }

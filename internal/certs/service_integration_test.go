@@ -149,7 +149,7 @@ func findWork(t testing.TB, tn certs.Tenant, minItems int) work {
 
 var (
 	mcpAdmin   = certs.Actor{ID: "tok-admin", Name: "Ada Admin", Frontend: certs.FrontendMCP, Role: certs.RoleAdmin, IdentityID: "id-ada"}
-	slackAlice = certs.Actor{ID: "U_ALICE", Name: "Alice", Frontend: certs.FrontendSlack, Role: certs.RoleAdmin}
+	slackAlice = certs.Actor{ID: "U_ALICE", Name: "Alice", Frontend: certs.FrontendSlack, Role: certs.RoleAdmin, IdentityID: "id-alice"}
 )
 
 // fileRequest plans w (by the target's email) and files it for approval.
@@ -259,7 +259,7 @@ func raceApprovers(n int) ([]certs.Actor, []string) {
 	actors := make([]certs.Actor, n)
 	keys := make([]string, n)
 	for i := range actors {
-		actors[i] = certs.Actor{ID: fmt.Sprintf("U%02d", i), Name: fmt.Sprintf("Approver %02d", i), Frontend: certs.FrontendSlack, Role: certs.RoleReviewer}
+		actors[i] = certs.Actor{ID: fmt.Sprintf("U%02d", i), Name: fmt.Sprintf("Approver %02d", i), Frontend: certs.FrontendSlack, Role: certs.RoleReviewer, IdentityID: fmt.Sprintf("id-approver-%02d", i)}
 		keys[i] = "slack:" + actors[i].ID
 	}
 	return actors, keys

@@ -53,6 +53,9 @@ func TestRequestApproval_refusals(t *testing.T) {
 		{"wrong digest", approvalPolicy, bob, func(*certs.Plan) string { return "deadbeefdeadbeef" }, nil, certs.EINVALID, "the plan changed; show it again"},
 		{"no digest", approvalPolicy, bob, func(*certs.Plan) string { return "" }, nil, certs.EINVALID, "digest is required"},
 		{"reviewer of another certification", approvalPolicy, eve, nil, nil, certs.EFORBIDDEN, "which you do not review"},
+		// An MCP token without an identity shares no key with its owner's
+		// Slack user, who could then approve their own request.
+		{"requester without an ISC identity", approvalPolicy, certs.Actor{ID: "tok-x", Frontend: certs.FrontendMCP, Role: certs.RoleAdmin}, nil, nil, certs.EINVALID, "needs your ISC identity"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -196,6 +199,9 @@ func TestDecisions_whoMayDecide(t *testing.T) {
 		{"the requester cannot approve through another front end", []string{"identity:id-bob"}, bobOnMCP, certs.EFORBIDDEN, "you filed request"},
 		{"a non-approver cannot approve, admin or not", nil, admin, certs.EFORBIDDEN, "you are not an approver"},
 		{"a non-approver reviewer cannot approve", nil, eve, certs.EFORBIDDEN, "you are not an approver"},
+		{"the requester cannot approve with their identity id in another case", []string{"identity:ID-BOB"}, certs.Actor{ID: "tok-bob", Frontend: certs.FrontendMCP, Role: certs.RoleAdmin, IdentityID: "ID-BOB"}, certs.EFORBIDDEN, "you filed request"},
+		{"an approver without an ISC identity cannot decide", []string{"mcp:tok-anon"}, certs.Actor{ID: "tok-anon", Frontend: certs.FrontendMCP, Role: certs.RoleAdmin}, certs.EFORBIDDEN, "needs your ISC identity"},
+		{"the new reviewer cannot approve moving the work to themselves", []string{"identity:id-carol"}, certs.Actor{ID: "U_CAROL", Frontend: certs.FrontendSlack, Role: certs.RoleAdmin, IdentityID: "id-carol"}, certs.EFORBIDDEN, "would make you the reviewer"},
 		{"an approver named by identity may approve from any front end", []string{"identity:id-alice"}, aliceByIdentity, "", ""},
 		{"an approver named by front-end user may approve", nil, albert, "", ""},
 	}
@@ -230,7 +236,7 @@ func TestApprove_concurrentApproversSubmitOnce(t *testing.T) {
 	approvers := make([]certs.Actor, 20)
 	keys := make([]string, 20)
 	for i := range approvers {
-		approvers[i] = certs.Actor{ID: fmt.Sprintf("U%02d", i), Name: fmt.Sprintf("Approver %02d", i), Frontend: certs.FrontendSlack, Role: certs.RoleAdmin}
+		approvers[i] = certs.Actor{ID: fmt.Sprintf("U%02d", i), Name: fmt.Sprintf("Approver %02d", i), Frontend: certs.FrontendSlack, Role: certs.RoleAdmin, IdentityID: fmt.Sprintf("id-approver-%02d", i)}
 		keys[i] = "slack:" + approvers[i].ID
 	}
 	r, err := f.svc.RequestApproval(ctx, bob, p.ID, p.Digest, keys, nil)

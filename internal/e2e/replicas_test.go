@@ -31,6 +31,7 @@ import (
 
 	"github.com/certops/certops/internal/certs"
 	"github.com/certops/certops/internal/sailpoint"
+	"github.com/certops/certops/internal/sandbox"
 	"github.com/certops/certops/internal/store"
 	"github.com/certops/certops/internal/store/storetest"
 )
@@ -106,11 +107,14 @@ func TestReplicasActAsOneProduct(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, sb.awaitHTTP(startCtx, "/_sandbox/healthz"))
 
-	// One admin bearer token for the assistant; the file holds its hash.
+	// One admin bearer token for the assistant, linked to the sandbox
+	// admin's ISC identity (a request's filer needs one, so that no one
+	// approves their own request); the file holds its hash.
+	operator := sandboxAdminIdentity(t, sb.base)
 	token := rand.Text()
 	tokensFile := filepath.Join(t.TempDir(), "tokens.json")
 	require.NoError(t, os.WriteFile(tokensFile,
-		fmt.Appendf(nil, `[{"name":%q,"sha256":"%x","role":"admin"}]`, tokenName, sha256.Sum256([]byte(token))), 0o600))
+		fmt.Appendf(nil, `[{"name":%q,"sha256":"%x","role":"admin","identityId":%q}]`, tokenName, sha256.Sum256([]byte(token)), operator), 0o600))
 
 	shared := []string{
 		"DATABASE_URL=" + dbURL,
@@ -675,4 +679,27 @@ func tail(s string, n int) string {
 		return s
 	}
 	return "…" + s[len(s)-n:]
+}
+
+// sandboxAdminIdentity reads the admin client's ISC identity from the
+// sandbox process's control endpoint.
+func sandboxAdminIdentity(t *testing.T, base string) string {
+	t.Helper()
+	res, err := http.Get(base + "/_sandbox/clients")
+	require.NoError(t, err)
+	defer res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	var clients []struct {
+		ClientID   string `json:"clientId"`
+		IdentityID string `json:"identityId"`
+	}
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&clients))
+	for _, c := range clients {
+		if c.ClientID == sandbox.AdminClientID {
+			require.NotEmpty(t, c.IdentityID)
+			return c.IdentityID
+		}
+	}
+	t.Fatalf("the sandbox lists no client %s", sandbox.AdminClientID)
+	return ""
 }
