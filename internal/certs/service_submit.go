@@ -13,19 +13,35 @@ import (
 // worker ever calls it twice for the same call:
 //
 //   - each returned task id is recorded (compare-and-set from submitting,
-//     with a task.submitted event) before the next call is made;
-//   - a call ISC rejects (EINVALID, EFORBIDDEN, ENOTFOUND) fails the request
-//     with SailPoint's reason and tracking id; calls made before it are
-//     listed and not undone;
-//   - a call whose outcome is unknown (EUNKNOWN, EUNAVAILABLE, anything
-//     else) leaves the request in submitting with a request.outcome_unknown
-//     event; the worker reconciles it once its lease ends (see
-//     service_worker.go) and never resubmits;
-//   - a 429 (ERATELIMITED) is the one error retried: ISC refused the call
-//     before doing anything, so trying again cannot duplicate it; after
-//     rateLimitRetries it fails the request like a rejection.
+//     with a task.submitted event) before the next call is made, so at most
+//     one call (the first without a recorded task) can have been made
+//     without being recorded;
+//   - a call ISC rejects (EINVALID, EFORBIDDEN, ENOTFOUND, ECONFLICT) fails
+//     the request with SailPoint's reason and tracking id; calls made
+//     before it are listed and not undone;
+//   - a call refused before anything was done is retried: 429
+//     (ERATELIMITED) rateLimitRetries times, and EUNAVAILABLE (the Tenant
+//     could not send it: SailPoint unreachable, see certs.Tenant) for as
+//     long as the call's time budget (SubmitLease/2) allows. Trying again
+//     cannot duplicate either. If the retries run out, the request fails
+//     saying which calls were submitted and which were not sent (notSent,
+//     failSubmission for a 429): never "outcome unknown", since nothing
+//     of the refused call reached ISC;
+//   - a call whose outcome is unknown (EUNKNOWN, or any error that is not a
+//     certs.Error) leaves the request in submitting with a
+//     request.outcome_unknown event; the worker reconciles it once its
+//     lease ends (see service_worker.go) and never resubmits it.
+//
+// Why fail rather than go back to approved (which the worker would submit
+// again after SubmitLease) when SailPoint stays unreachable for the whole
+// budget: approved → submitting → approved is not a transition of the
+// state machine front ends render (request.go), a long outage would make
+// the work land hours after the approver decided, and the retries already
+// ride out short outages. The message tells people exactly what to redo.
 
 // rateLimitRetries is how many times a call refused with 429 is tried again.
+// A call refused with EUNAVAILABLE is retried until its time budget is
+// spent instead.
 const rateLimitRetries = 3
 
 // submitApproved claims an approved request for submission (approved →
@@ -63,12 +79,12 @@ func (s *Service) runSubmission(ctx context.Context, a Actor, r *Request) (*Requ
 		var task *Task
 		var err error
 		if r.Plan.Sync {
-			err = s.withRateLimitRetry(callCtx, func() error {
+			err = s.withRetry(callCtx, func() error {
 				_, err := s.opts.Tenant.Reassign(callCtx, call)
 				return err
 			})
 		} else {
-			err = s.withRateLimitRetry(callCtx, func() (err error) {
+			err = s.withRetry(callCtx, func() (err error) {
 				task, err = s.opts.Tenant.ReassignAsync(callCtx, call)
 				return err
 			})
@@ -82,8 +98,10 @@ func (s *Service) runSubmission(ctx context.Context, a Actor, r *Request) (*Requ
 			if err != nil {
 				return r, err
 			}
-		case code == EINVALID || code == EFORBIDDEN || code == ENOTFOUND || code == ERATELIMITED:
+		case code == EINVALID || code == EFORBIDDEN || code == ENOTFOUND || code == ECONFLICT || code == ERATELIMITED:
 			return s.failSubmission(ctx, a, r, i, err)
+		case code == EUNAVAILABLE:
+			return s.notSent(ctx, a, r, i, err)
 		default:
 			return s.outcomeUnknown(ctx, a, r, i, err)
 		}
@@ -203,19 +221,97 @@ func (s *Service) outcomeUnknown(ctx context.Context, a Actor, r *Request, i int
 	return cur, &Error{Code: EUNKNOWN, Message: fmt.Sprintf("request %s: %s", r.ID, msg), Upstream: UpstreamOf(cause), Err: cause}
 }
 
-// withRateLimitRetry calls f again when ISC refused it with 429, waiting
-// TaskPoll, then twice as long, and so on.
-func (s *Service) withRateLimitRetry(ctx context.Context, f func() error) error {
-	wait := max(s.opts.TaskPoll, time.Second)
-	for attempt := 0; ; attempt++ {
+// notSent records that call i could not be sent: the Tenant answered
+// EUNAVAILABLE (SailPoint unreachable, see certs.Tenant) until the call's
+// time budget ran out. The request fails, naming the calls that were
+// submitted (their tasks are in ISC and not undone) and those that were
+// not sent, each recorded as an ERROR task without a task id. The error
+// is EUNAVAILABLE, with the same message.
+func (s *Service) notSent(ctx context.Context, a Actor, r *Request, i int, cause error) (*Request, error) {
+	n := len(r.Plan.Calls)
+	unsentItems := 0
+	for _, c := range r.Plan.Calls[i:] {
+		unsentItems += len(c.Refs)
+	}
+	var msg string
+	if i == 0 {
+		msg = fmt.Sprintf("SailPoint could not be reached; nothing was submitted — none of the %s (%s) was sent to ISC. Plan the reassignment again to retry (%s)",
+			plural(unsentItems, "review item", "review items"), plural(n, "call", "calls"), ErrorMessage(cause))
+	} else {
+		tasks := "task"
+		if i > 1 {
+			tasks = "tasks"
+		}
+		sent, sentVerb := callRange(0, i-1)
+		rest, restVerb := callRange(i, n-1)
+		msg = fmt.Sprintf("SailPoint could not be reached for call %d of %d; %s %s submitted as ISC %s %s and not undone; %s (%s) %s not sent to ISC. Plan those review items again to finish (%s)",
+			i+1, n, sent, sentVerb, tasks, strings.Join(taskIDs(r), ", "), rest, plural(unsentItems, "review item", "review items"), restVerb, ErrorMessage(cause))
+	}
+	var unsent []RequestTask
+	for j := i; j < n; j++ {
+		unsent = append(unsent, RequestTask{Call: j, Status: TaskError, Errors: []string{"not sent: SailPoint could not be reached"}})
+	}
+	ev := s.requestEvent(a, ActionFailed, r)
+	ev.Detail = msg
+	ev.TaskIDs = taskIDs(r)
+	cur, err := s.opts.Store.UpdateRequest(ctx, r.ID, []RequestState{StateSubmitting}, func(cur *Request) error {
+		cur.State = StateFailed
+		cur.Error = msg
+		cur.Tasks = append(cur.Tasks, unsent...)
+		cur.Updated = s.now()
+		return nil
+	}, ev)
+	if err != nil {
+		// Left in submitting: the worker reconciles it after the lease
+		// and finds the unsent calls' items still in the certification.
+		s.log.ErrorContext(ctx, "could not record an unsent reassignment", "request", r.ID, "call", i, "err", err)
+		return r, &Error{Code: EUNAVAILABLE, Message: fmt.Sprintf("request %s: %s; this could not be recorded, the worker will reconcile it", r.ID, msg), Upstream: UpstreamOf(cause), Err: errors.Join(cause, err)}
+	}
+	s.log.WarnContext(ctx, "reassignment not sent: SailPoint unreachable", "request", r.ID, "call", i, "err", cause)
+	return cur, &Error{Code: EUNAVAILABLE, Message: fmt.Sprintf("request %s failed: %s", r.ID, msg), Upstream: UpstreamOf(cause), Err: cause}
+}
+
+// callRange names calls from..to (0-based) for people, with the verb that
+// agrees: ("call 2", "was"), ("calls 2–3", "were").
+func callRange(from, to int) (string, string) {
+	if from == to {
+		return fmt.Sprintf("call %d", from+1), "was"
+	}
+	return fmt.Sprintf("calls %d–%d", from+1, to+1), "were"
+}
+
+// withRetry calls f again while ISC refused the call without doing
+// anything: after a 429 (ERATELIMITED) at most rateLimitRetries times,
+// waiting max(TaskPoll, 1s), then twice as long, and so on; after
+// EUNAVAILABLE (the call was not sent) for as long as ctx's deadline leaves
+// room for the next wait, waiting TaskPoll doubling up to TaskPollMax. It
+// returns the last error when it gives up.
+func (s *Service) withRetry(ctx context.Context, f func() error) error {
+	limitedWait := max(s.opts.TaskPoll, time.Second)
+	unavailableWait := s.opts.TaskPoll
+	limited := 0
+	for {
 		err := f()
-		if ErrorCode(err) != ERATELIMITED || attempt == rateLimitRetries {
+		var wait time.Duration
+		switch ErrorCode(err) {
+		case ERATELIMITED:
+			if limited == rateLimitRetries {
+				return err
+			}
+			limited++
+			wait, limitedWait = limitedWait, limitedWait*2
+		case EUNAVAILABLE:
+			wait, unavailableWait = unavailableWait, min(unavailableWait*2, s.opts.TaskPollMax)
+		default:
 			return err
 		}
-		if serr := sleep(ctx, wait); serr != nil {
-			return errors.Join(err, serr)
+		// The deadline is the real clock's (context.WithTimeout).
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
+			return err
 		}
-		wait *= 2
+		if sleep(ctx, wait) != nil {
+			return err
+		}
 	}
 }
 

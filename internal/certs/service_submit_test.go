@@ -114,20 +114,20 @@ func TestSubmission_unknownOutcomeIsReconciledNeverResubmitted(t *testing.T) {
 			name:  "call 2 lost but applied (task pending), call 3 never made",
 			after: func(n int, _ certs.Reassignment) error { return errIf(n == 1, lost) },
 			state: certs.StateFailed,
-			msg:   `outcome unknown; nothing resubmitted — check certification "Q3 Manager Review – Bob" (cert-1): call 3 (200 of 200 items still in the certification) could not be confirmed; call 2 found as pending ISC task task-2`,
+			msg:   `submission stopped at call 2, whose answer from ISC was lost: call 2 found as pending ISC task task-2; call 3 (200 review items) was never sent to ISC. Nothing was resubmitted — plan those review items again to finish (certification "Q3 Manager Review – Bob", cert-1)`,
 		},
 		{
 			name:        "call 2 lost but applied and finished (items gone), call 3 never made",
 			after:       func(n int, _ certs.Reassignment) error { return errIf(n == 1, lost) },
 			finishFirst: true,
 			state:       certs.StateFailed,
-			msg:         `outcome unknown; nothing resubmitted — check certification "Q3 Manager Review – Bob" (cert-1): call 3 (200 of 200 items still in the certification) could not be confirmed; call 2 applied: its 500 review items are no longer in the certification`,
+			msg:         `submission stopped at call 2, whose answer from ISC was lost: call 2 applied: its 500 review items are no longer in the certification; call 3 (200 review items) was never sent to ISC. Nothing was resubmitted — plan those review items again to finish (certification "Q3 Manager Review – Bob", cert-1)`,
 		},
 		{
 			name:   "call 2 lost and not applied",
 			before: func(n int, _ certs.Reassignment) error { return errIf(n == 1, lost) },
 			state:  certs.StateFailed,
-			msg:    `outcome unknown; nothing resubmitted — check certification "Q3 Manager Review – Bob" (cert-1): call 2 (500 of 500 items still in the certification), call 3 (200 of 200 items still in the certification) could not be confirmed`,
+			msg:    `outcome unknown; nothing resubmitted — check certification "Q3 Manager Review – Bob" (cert-1): call 2 (500 of 500 items still in the certification) could not be confirmed; call 3 (200 review items) was never sent to ISC`,
 		},
 	}
 	for _, tt := range tests {
@@ -174,8 +174,10 @@ func TestSubmission_lostCallWithNoLaterCallsReachesCompleted(t *testing.T) {
 	ctx := context.Background()
 	f := setup(t, approvalPolicy)
 	r := f.file(t, f.bigPlan(t, 600, false)) // 2 calls
+	// Applied, but the answer was lost: the Tenant says EUNKNOWN (an
+	// EUNAVAILABLE would claim it was not sent).
 	f.tenant.AfterReassign = func(n int, _ certs.Reassignment) error {
-		return errIf(n == 1, &certs.Error{Code: certs.EUNAVAILABLE, Message: "timeout"})
+		return errIf(n == 1, &certs.Error{Code: certs.EUNKNOWN, Message: "timeout after sending"})
 	}
 	_, err := f.svc.Approve(ctx, alice, r.ID)
 	requireCode(t, certs.EUNKNOWN, err)
@@ -193,6 +195,170 @@ func TestSubmission_lostCallWithNoLaterCallsReachesCompleted(t *testing.T) {
 	require.NoError(t, f.svc.Tick(ctx))
 	assert.Equal(t, certs.StateCompleted, f.get(t, r.ID).State)
 	assert.Len(t, f.tenant.Reassignments(), 2)
+}
+
+// The Tenant answers EUNAVAILABLE for a reassignment only when it did not
+// send it (certs.Tenant), so such a call is retried within its time budget,
+// and when it still cannot be sent the request says exactly what was and
+// was not sent: never "outcome unknown", and the worker leaves it be.
+func TestSubmission_callNotSent(t *testing.T) {
+	ctx := context.Background()
+	unreachable := &certs.Error{Code: certs.EUNAVAILABLE, Message: "could not reach SailPoint's token endpoint"}
+	tests := []struct {
+		name    string
+		items   int
+		sync    bool
+		before  func(n int, _ certs.Reassignment) error
+		code    string // of Approve's error, "" for none
+		state   certs.RequestState
+		msg     string
+		applied int
+	}{
+		{
+			name:    "call 1 not sent once, then sent on the retry",
+			items:   1200,
+			before:  func(n int, _ certs.Reassignment) error { return errIf(n == 0, unreachable) },
+			state:   certs.StateSubmitted,
+			applied: 3,
+		},
+		{
+			name:   "call 1 never sent: nothing was submitted",
+			items:  1200,
+			before: func(int, certs.Reassignment) error { return unreachable },
+			code:   certs.EUNAVAILABLE,
+			state:  certs.StateFailed,
+			msg:    "SailPoint could not be reached; nothing was submitted — none of the 1200 review items (3 calls) was sent to ISC. Plan the reassignment again to retry (could not reach SailPoint's token endpoint)",
+		},
+		{
+			name:   "sync call never sent",
+			items:  10,
+			sync:   true,
+			before: func(int, certs.Reassignment) error { return unreachable },
+			code:   certs.EUNAVAILABLE,
+			state:  certs.StateFailed,
+			msg:    "SailPoint could not be reached; nothing was submitted — none of the 10 review items (1 call) was sent to ISC. Plan the reassignment again to retry (could not reach SailPoint's token endpoint)",
+		},
+		{
+			name:    "call 2 never sent after call 1 was",
+			items:   1200,
+			before:  func(n int, _ certs.Reassignment) error { return errIf(n >= 1, unreachable) },
+			code:    certs.EUNAVAILABLE,
+			state:   certs.StateFailed,
+			msg:     "SailPoint could not be reached for call 2 of 3; call 1 was submitted as ISC task task-1 and not undone; calls 2–3 (700 review items) were not sent to ISC. Plan those review items again to finish (could not reach SailPoint's token endpoint)",
+			applied: 1,
+		},
+		{
+			name:    "call 3 never sent after calls 1 and 2 were",
+			items:   1200,
+			before:  func(n int, _ certs.Reassignment) error { return errIf(n >= 2, unreachable) },
+			code:    certs.EUNAVAILABLE,
+			state:   certs.StateFailed,
+			msg:     "SailPoint could not be reached for call 3 of 3; calls 1–2 were submitted as ISC tasks task-1, task-2 and not undone; call 3 (200 review items) was not sent to ISC. Plan those review items again to finish (could not reach SailPoint's token endpoint)",
+			applied: 2,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Each call may take SubmitLease/2: 20ms of retries here.
+			f := setup(t, approvalPolicy, func(o *certs.Options) { o.SubmitLease = 40 * time.Millisecond })
+			r := f.file(t, f.bigPlan(t, tt.items, tt.sync))
+			f.tenant.BeforeReassign = tt.before
+			got, err := f.svc.Approve(ctx, alice, r.ID)
+			if tt.code == "" {
+				require.NoError(t, err)
+			} else {
+				requireCode(t, tt.code, err)
+				assert.Equal(t, fmt.Sprintf("request %s failed: %s", r.ID, tt.msg), certs.ErrorMessage(err))
+			}
+			require.NotNil(t, got)
+			assert.Equal(t, tt.state, got.State)
+			assert.Equal(t, tt.msg, got.Error)
+			assert.Len(t, f.tenant.Reassignments(), tt.applied)
+			assert.Greater(t, f.tenant.Calls("Reassign")+f.tenant.Calls("ReassignAsync"), tt.applied, "the unsent call was tried again")
+			assert.NotContains(t, f.actions(r.ID), certs.ActionOutcomeUnknown)
+			if tt.state == certs.StateFailed {
+				last := f.store.Events()[len(f.store.Events())-1]
+				assert.Equal(t, certs.ActionFailed, last.Action)
+				assert.Equal(t, tt.msg, last.Detail)
+				for _, task := range got.Tasks[tt.applied:] {
+					assert.Equal(t, certs.RequestTask{Call: task.Call, Status: certs.TaskError, Errors: []string{"not sent: SailPoint could not be reached"}}, task)
+				}
+				assert.Equal(t, len(got.Plan.Calls)-tt.applied, got.Progress().Failed, "the unsent calls count as failed, not queued")
+			}
+
+			// SailPoint is back; the worker, past every lease, changes
+			// nothing and sends nothing more.
+			f.tenant.BeforeReassign = nil
+			f.clock.Advance(6 * time.Minute)
+			require.NoError(t, f.svc.Tick(ctx))
+			cur := f.get(t, r.ID)
+			assert.NotContains(t, cur.Error, "outcome unknown")
+			assert.Len(t, f.tenant.Reassignments(), tt.applied, "nothing resubmitted")
+			if tt.state == certs.StateFailed {
+				assert.Equal(t, certs.StateFailed, cur.State)
+				assert.Equal(t, tt.msg, cur.Error)
+				return
+			}
+			for _, task := range f.tenant.Tasks() {
+				f.tenant.SetTaskStatus(task.ID, certs.TaskSuccess)
+			}
+			f.clock.Advance(time.Second) // past the poll backoff
+			require.NoError(t, f.svc.Tick(ctx))
+			assert.Equal(t, certs.StateCompleted, f.get(t, r.ID).State)
+		})
+	}
+}
+
+// The worker submitting a stale approved request meets the same rule, and
+// a request it failed that way is not an error of its pass.
+func TestSubmission_workerSubmissionNotSent(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, certs.Policy{}, func(o *certs.Options) { o.SubmitLease = 40 * time.Millisecond })
+	p := f.plan(t, admin)
+	f.store.FailUpdate = func(r *certs.Request) error {
+		return errIf(r.State == certs.StateSubmitting, errors.New("killed"))
+	}
+	_, err := f.svc.SubmitPlan(ctx, admin, p.ID, p.Digest)
+	require.Error(t, err)
+	f.store.FailUpdate = nil
+	f.tenant.BeforeReassign = func(int, certs.Reassignment) error {
+		return &certs.Error{Code: certs.EUNAVAILABLE, Message: "could not reach SailPoint"}
+	}
+	f.clock.Advance(time.Minute)
+	require.NoError(t, f.svc.Tick(ctx))
+	cur := f.get(t, p.ID)
+	assert.Equal(t, certs.StateFailed, cur.State)
+	assert.Contains(t, cur.Error, "SailPoint could not be reached; nothing was submitted")
+	assert.Empty(t, f.tenant.Reassignments())
+}
+
+// When even the failure of an unsent call cannot be recorded, the request
+// stays in submitting; the worker then cannot tell a refused call from a
+// lost one, so it judges call 1 by the certification and names the calls
+// after it as never sent. It sends nothing.
+func TestSubmission_unsentCallNotRecordedIsReconciled(t *testing.T) {
+	ctx := context.Background()
+	f := setup(t, approvalPolicy, func(o *certs.Options) { o.SubmitLease = 40 * time.Millisecond })
+	r := f.file(t, f.bigPlan(t, 1200, false))
+	f.tenant.BeforeReassign = func(int, certs.Reassignment) error {
+		return &certs.Error{Code: certs.EUNAVAILABLE, Message: "could not reach SailPoint"}
+	}
+	f.store.FailUpdate = func(r *certs.Request) error {
+		return errIf(r.State == certs.StateFailed, errors.New("database went away"))
+	}
+	got, err := f.svc.Approve(ctx, alice, r.ID)
+	requireCode(t, certs.EUNAVAILABLE, err)
+	assert.Contains(t, certs.ErrorMessage(err), "nothing was submitted")
+	assert.Contains(t, certs.ErrorMessage(err), "this could not be recorded, the worker will reconcile it")
+	assert.Equal(t, certs.StateSubmitting, got.State)
+	f.tenant.BeforeReassign, f.store.FailUpdate = nil, nil
+
+	f.clock.Advance(time.Minute)
+	require.NoError(t, f.svc.Tick(ctx))
+	cur := f.get(t, r.ID)
+	assert.Equal(t, certs.StateFailed, cur.State)
+	assert.Equal(t, `outcome unknown; nothing resubmitted — check certification "Q3 Manager Review – Bob" (cert-1): call 1 (500 of 500 items still in the certification) could not be confirmed; calls 2–3 (700 review items) were never sent to ISC`, cur.Error)
+	assert.Empty(t, f.tenant.Reassignments())
 }
 
 func TestSubmission_crashBeforeSubmittedIsReconciled(t *testing.T) {

@@ -21,15 +21,28 @@ import (
 //   - approved: nothing was sent to ISC yet (the compare-and-set into
 //     submitting comes before any call), so the worker submits it, once, as
 //     the submitter would have.
-//   - submitting: for each call without a recorded task, the worker looks
-//     at the certification: a REASSIGN task pending on it, created since the
+//   - submitting: calls are made in order and each call's task is recorded
+//     before the next call is made (service_submit.go), so only the first
+//     call without a recorded task can have been made; the calls after it
+//     were certainly never sent, and are reported as such, never as
+//     "outcome unknown". For that first call the worker looks at the
+//     certification: a REASSIGN task pending on it, created since the
 //     request and not recorded by another call, is taken as that call's
-//     task; a call whose review items are all gone from the certification
-//     is recorded as applied. If every call is accounted for, the request
+//     task; if its review items are all gone from the certification it is
+//     recorded as applied. If every call is then accounted for, the request
 //     goes on (submitted, or completed when nothing is left to follow).
-//     Otherwise it fails with "outcome unknown; nothing resubmitted — check
-//     certification X": the worker never submits a call that may have been
-//     made, because a duplicate reassignment cannot be undone.
+//     Otherwise it fails: with "outcome unknown; nothing resubmitted —
+//     check certification X" when the first call could not be confirmed
+//     (the worker never submits a call that may have been made, because a
+//     duplicate reassignment cannot be undone), and naming the calls never
+//     sent.
+//
+// A call the Tenant refused with EUNAVAILABLE (not sent) does not leave its
+// request in submitting: the submitter retries it, then fails the request
+// itself, naming what was and was not sent (notSent in service_submit.go).
+// Only a submitter that died, or could not write that failure, leaves it
+// here; then the worker cannot tell a refused call from a lost one and
+// judges by the certification as above.
 
 // claimLimit is how many requests one step claims per pass.
 const claimLimit = 100
@@ -90,8 +103,10 @@ func (s *Service) takeOverStale(ctx context.Context) error {
 			var err error
 			switch r.State {
 			case StateApproved:
-				_, err = s.submitApproved(ctx, SystemActor, r)
-				if c := ErrorCode(err); c == EINVALID || c == EFORBIDDEN || c == ENOTFOUND || c == EUNKNOWN || c == ECONFLICT {
+				var cur *Request
+				cur, err = s.submitApproved(ctx, SystemActor, r)
+				if c := ErrorCode(err); c == EINVALID || c == EFORBIDDEN || c == ENOTFOUND || c == EUNKNOWN || c == ECONFLICT ||
+					c == ERATELIMITED || (cur != nil && cur.State.Final()) {
 					err = nil // recorded on the request; nothing for the worker to retry
 				}
 			case StateSubmitting:
@@ -122,41 +137,60 @@ func (s *Service) reconcile(ctx context.Context, r *Request) (*Request, error) {
 	}
 	var found []RequestTask
 	var notes, unknown []string
-	for i, call := range r.Plan.Calls {
-		if taskOf(r, i) != nil {
-			continue
-		}
+	first := firstUnrecorded(r)
+	if first >= 0 {
+		call := r.Plan.Calls[first]
 		if t := matchingTask(pending, used, certID, r.Plan.To.ID, r.Created); t != nil {
-			used[t.ID] = true
-			found = append(found, RequestTask{Call: i, TaskID: t.ID, Status: t.Status, Errors: t.Errors})
-			notes = append(notes, fmt.Sprintf("call %d found as pending ISC task %s", i+1, t.ID))
-			continue
+			found = append(found, RequestTask{Call: first, TaskID: t.ID, Status: t.Status, Errors: t.Errors})
+			notes = append(notes, fmt.Sprintf("call %d found as pending ISC task %s", first+1, t.ID))
+		} else {
+			left, err := s.refsLeft(ctx, certID, call.Refs)
+			if err != nil {
+				return nil, err
+			}
+			if left == 0 {
+				found = append(found, RequestTask{Call: first, Status: TaskSuccess})
+				notes = append(notes, fmt.Sprintf("call %d applied: its %s are no longer in the certification", first+1, plural(len(call.Refs), "review item", "review items")))
+			} else {
+				unknown = append(unknown, fmt.Sprintf("call %d (%d of %d items still in the certification)", first+1, left, len(call.Refs)))
+			}
 		}
-		left, err := s.refsLeft(ctx, certID, call.Refs)
-		if err != nil {
-			return nil, err
+	}
+	neverSent := ""
+	if n := len(r.Plan.Calls); first >= 0 && first+1 < n {
+		items := 0
+		for _, c := range r.Plan.Calls[first+1:] {
+			items += len(c.Refs)
 		}
-		if left == 0 {
-			found = append(found, RequestTask{Call: i, Status: TaskSuccess})
-			notes = append(notes, fmt.Sprintf("call %d applied: its %s are no longer in the certification", i+1, plural(len(call.Refs), "review item", "review items")))
-			continue
-		}
-		unknown = append(unknown, fmt.Sprintf("call %d (%d of %d items still in the certification)", i+1, left, len(call.Refs)))
+		calls, verb := callRange(first+1, n-1)
+		neverSent = fmt.Sprintf("%s (%s) %s never sent to ISC", calls, plural(items, "review item", "review items"), verb)
 	}
 
 	rec := s.requestEvent(SystemActor, ActionReconciled, r)
 	var next Event
 	state := StateSubmitted
 	msg := ""
-	if len(unknown) > 0 {
+	switch {
+	case len(unknown) > 0:
 		state = StateFailed
 		msg = fmt.Sprintf("outcome unknown; nothing resubmitted — check certification %q (%s): %s could not be confirmed", r.Plan.CertificationName, certID, strings.Join(unknown, ", "))
 		if len(notes) > 0 {
 			msg += "; " + strings.Join(notes, "; ")
 		}
+		if neverSent != "" {
+			msg += "; " + neverSent
+		}
 		next = s.requestEvent(SystemActor, ActionFailed, r)
 		next.Detail = msg
-	} else {
+	case neverSent != "":
+		// The first unrecorded call is accounted for, but its answer was
+		// lost, so the submitter stopped there.
+		state = StateFailed
+		msg = fmt.Sprintf("submission stopped at call %d, whose answer from ISC was lost: %s; %s. Nothing was resubmitted — plan those review items again to finish (certification %q, %s)",
+			first+1, strings.Join(notes, "; "), neverSent, r.Plan.CertificationName, certID)
+		next = s.requestEvent(SystemActor, ActionFailed, r)
+		next.Detail = msg
+	default:
 		next = s.requestEvent(SystemActor, ActionSubmitted, r)
 		next.Detail = "all calls accounted for after reconciliation"
 	}
@@ -199,6 +233,17 @@ func (s *Service) reconcile(ctx context.Context, r *Request) (*Request, error) {
 		return nil, fmt.Errorf("record reconciliation: %w", err)
 	}
 	return cur, nil
+}
+
+// firstUnrecorded is the index of the first call without a recorded task,
+// or -1.
+func firstUnrecorded(r *Request) int {
+	for i := range r.Plan.Calls {
+		if taskOf(r, i) == nil {
+			return i
+		}
+	}
+	return -1
 }
 
 // failReconciliation fails a request left in submitting with msg.

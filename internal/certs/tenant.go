@@ -7,8 +7,24 @@ import "context"
 //
 // Every method validates ids before any call (EINVALID), and maps SailPoint's
 // answers to codes: 400 → EINVALID, 401/403 → EFORBIDDEN, 404 → ENOTFOUND,
-// 429 → ERATELIMITED, 5xx and network failures → EUNAVAILABLE, always with
-// Error.Upstream set when SailPoint answered.
+// 409 → ECONFLICT, 429 → ERATELIMITED, 5xx and network failures →
+// EUNAVAILABLE, always with Error.Upstream set when SailPoint answered.
+//
+// The mutations (Reassign, ReassignAsync) narrow this, because their
+// callers must know whether to try again:
+//
+//   - EINVALID, EFORBIDDEN, ENOTFOUND, ECONFLICT: SailPoint refused the
+//     call; nothing was applied.
+//   - ERATELIMITED and EUNAVAILABLE: the call was NOT sent, or SailPoint
+//     refused it before doing anything (429, token endpoint down, no
+//     connection, the deadline reached while waiting to send). Nothing was
+//     applied; sending it again cannot duplicate it.
+//   - EUNKNOWN: the call may have been applied (sent, then a timeout, a
+//     lost connection, a 5xx, an unreadable answer) and reconciliation
+//     could not tell. The caller must check the certification before
+//     sending anything again.
+//
+// Any other error is to be treated as EUNKNOWN.
 type Tenant interface {
 	// ListCertifications returns one page of the certifications the client
 	// may see, filtered and sorted as asked.
@@ -32,7 +48,8 @@ type Tenant interface {
 
 	// Reassign moves at most MaxSyncReassign references synchronously and
 	// returns the updated certification. It is never retried blindly: when
-	// the outcome is unknown it returns EUNKNOWN.
+	// the outcome is unknown it returns EUNKNOWN, never EUNAVAILABLE (see
+	// the error codes of mutations above).
 	Reassign(ctx context.Context, r Reassignment) (*Certification, error)
 
 	// ReassignAsync queues a reassignment of at most MaxAsyncReassign
@@ -40,6 +57,7 @@ type Tenant interface {
 	// unknown (timeout, connection closed after sending), it reconciles
 	// against the certification's pending tasks and returns the task that
 	// exists, or EUNKNOWN; it never submits the same work twice.
+	// EUNAVAILABLE and ERATELIMITED mean the call was not sent.
 	ReassignAsync(ctx context.Context, r Reassignment) (*Task, error)
 
 	// GetTask returns a certification task, or ENOTFOUND.
