@@ -51,6 +51,10 @@ const (
 // an approved request, submits it exactly once and returns it in state
 // submitted (async) or completed/failed (sync).
 //
+// When SailPoint cannot be reached (EUNAVAILABLE, retried within the call's
+// budget first), the request fails and the error says which calls were sent
+// and which were not; nothing unsent is ever sent later.
+//
 // When submission fails, the request is returned together with the error:
 // a rejected call leaves it failed (the error carries SailPoint's code and
 // tracking id); an unknown outcome leaves it submitting (EUNKNOWN), for the

@@ -268,7 +268,9 @@ func (r *renderer) failure(err error) message {
 	case certs.ERATELIMITED:
 		text = ":snail: SailPoint is limiting how fast certops may call it; try again in a minute. " + msg
 	case certs.EUNAVAILABLE:
-		text = ":cloud: " + msg + " Nothing was changed; try again."
+		// Not "nothing was changed": a reassignment may have sent some of
+		// its calls before SailPoint became unreachable; msg says which.
+		text = ":cloud: " + msg + " Try again in a moment."
 	case certs.EUNKNOWN:
 		text = ":question: " + msg + fmt.Sprintf(" Check with `%s status` before trying again.", r.command)
 	default:
