@@ -105,6 +105,23 @@ func loadSlackConfig(getenv func(string) string, logger *slog.Logger) (slackConf
 	return c, nil
 }
 
+// slackCallTimeout bounds each Slack Web API call. slack-go's default
+// http.Client has no timeout, and a call hung on a dead connection would
+// hold the notifier's batch, and the lease on its events, for ever. Slack
+// answers within a few seconds or not at all.
+const slackCallTimeout = 10 * time.Second
+
+// slackAPIOptions are the options every Slack Web API client is built with:
+// the bot token's (rebuilt when it rotates) and Socket Mode's. Socket Mode's
+// websocket has its own dialer; timeout applies to the Web API calls only.
+func slackAPIOptions(apiURL string, timeout time.Duration) []slack.Option {
+	opts := []slack.Option{slack.OptionHTTPClient(&http.Client{Timeout: timeout})}
+	if apiURL != "" {
+		opts = append(opts, slack.OptionAPIURL(apiURL))
+	}
+	return opts
+}
+
 // run is the whole program. getenv and stdin are part of the project's
 // common signature; configuration is read with envconfig, which reads the
 // process environment (tests use t.Setenv).
@@ -137,12 +154,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	defer a.Close()
 
-	apiOpts := []slack.Option{}
-	if sc.APIURL != "" {
-		apiOpts = append(apiOpts, slack.OptionAPIURL(sc.APIURL))
-	}
+	apiOpts := slackAPIOptions(sc.APIURL, slackCallTimeout)
 	// The bot token is read at each call, so a rotated SLACK_BOT_TOKEN_FILE
-	// is used without a restart.
+	// is used without a restart; every client rebuilt for a new token gets
+	// apiOpts, the timeout included.
 	api := slackbot.NewRotatingAPI(sc.botToken, func(token string) *slack.Client { return slack.New(token, apiOpts...) })
 	if len(sc.Approvers) == 0 && sc.ApproverGroup == "" && len(cfg.Approvers) == 0 {
 		logger.Warn("no approvers configured (SLACK_APPROVERS, SLACK_APPROVER_GROUP, CERTOPS_APPROVERS): reassignment requests cannot be filed")

@@ -80,12 +80,22 @@ type Notifier struct {
 	src      EventSource
 	cfg      NotifierConfig
 	attempts map[int64]int // failed passes per event seq
+
+	// posted holds approval messages this replica posted whose channel and
+	// ts the Service has not yet saved (SetRequestRefs failed), by request
+	// id: the next pass saves them instead of posting a second message.
+	// See tell for what this does not cover. Like attempts, it is used by
+	// one pass at a time.
+	posted map[string]messageRef
 }
+
+// messageRef is where a Slack message is.
+type messageRef struct{ channel, ts string }
 
 // NewNotifier returns a notifier reading src.
 func (b *Bot) NewNotifier(src EventSource, cfg NotifierConfig) *Notifier {
 	cfg.setDefaults()
-	return &Notifier{bot: b, src: src, cfg: cfg, attempts: map[int64]int{}}
+	return &Notifier{bot: b, src: src, cfg: cfg, attempts: map[int64]int{}, posted: map[string]messageRef{}}
 }
 
 // Run notifies until ctx ends.
@@ -130,8 +140,20 @@ var notified = map[certs.Action]bool{
 // Once claims one batch of events, tells Slack about them in order and
 // acknowledges those done. It returns how many events it handled and the
 // error that stopped it, if any; unacknowledged events are claimed again.
+//
+// A batch keeps inside its lease, since past it another replica may claim
+// the same events and tell them again: no event is started after half the
+// lease, and every call made for the batch (Slack's included, which would
+// otherwise wait on a hung connection for ever) is cut at three quarters of
+// it, which leaves the last quarter for the acknowledgement and for clock
+// skew between replicas. The lease is counted from before the claim, so
+// from no later than the store counts it.
 func (n *Notifier) Once(ctx context.Context) (int, error) {
-	events, err := n.src.ClaimEvents(ctx, n.cfg.Consumer, n.cfg.Owner, n.cfg.Lease, n.cfg.Batch)
+	start := time.Now()
+	stopAt := start.Add(n.cfg.Lease / 2)
+	bctx, cancel := context.WithDeadline(ctx, start.Add(n.cfg.Lease*3/4))
+	defer cancel()
+	events, err := n.src.ClaimEvents(bctx, n.cfg.Consumer, n.cfg.Owner, n.cfg.Lease, n.cfg.Batch)
 	if err != nil {
 		return 0, fmt.Errorf("claim events: %w", err)
 	}
@@ -149,15 +171,15 @@ func (n *Notifier) Once(ctx context.Context) (int, error) {
 	done := events[0].Seq - 1 // no event lies between the cursor and the first claimed
 	var failure error
 	handled := 0
-	// Stop well inside the lease, so the ack still holds it: past the lease
-	// another replica may claim the same events and tell them again.
-	stopAt := time.Now().Add(n.cfg.Lease / 2)
 	for i, e := range events {
 		if time.Now().After(stopAt) {
 			break
 		}
 		if e.RequestID != "" && notified[e.Action] {
-			if err := n.tell(ctx, e, last[e.RequestID] == i); err != nil {
+			if err := n.tell(bctx, e, last[e.RequestID] == i); err != nil {
+				if bctx.Err() != nil && ctx.Err() == nil {
+					err = fmt.Errorf("not done within %s of the %s lease on the events (is Slack answering?): %w", n.cfg.Lease*3/4, n.cfg.Lease, err)
+				}
 				if !n.giveUp(e, err) {
 					failure = err
 					break
@@ -226,19 +248,41 @@ func (n *Notifier) tell(ctx context.Context, e certs.Event, render bool) error {
 		return fmt.Errorf("get request %s: %w", e.RequestID, err)
 	}
 	ch, ts := req.Refs[refChannel], req.Refs[refTS]
+	if ts != "" {
+		delete(n.posted, req.ID) // saved, by this replica or another
+	}
 	switch {
 	case ts == "" && b.cfg.ApprovalsChannel != "" && selfSubmitted(req):
 		// Submitted without approval (an MCP policy that requires none):
 		// nothing for the approvers.
 	case ts == "" && b.cfg.ApprovalsChannel != "":
-		// First sight of the request: post it for the approvers.
-		m := b.render.approval(req)
-		ch, ts, err = b.api.PostMessageContext(ctx, b.cfg.ApprovalsChannel, msgOptions(m)...)
-		if err != nil {
-			return fmt.Errorf("post request %s to %s: %w", req.ID, b.cfg.ApprovalsChannel, err)
+		// First sight of the request: post it for the approvers, unless an
+		// earlier pass did and only failed to save where.
+		//
+		// Left open: a replica that posts, fails to save and then stops (or
+		// loses its lease) takes the memory of the post with it, and the
+		// replica that tells the event next posts a second message. Slack
+		// offers no cheap lookup of the first with our scopes; the window is
+		// one failed SetRequestRefs followed by a lost lease.
+		ref, ok := n.posted[req.ID]
+		if !ok {
+			m := b.render.approval(req)
+			ref.channel, ref.ts, err = b.api.PostMessageContext(ctx, b.cfg.ApprovalsChannel, msgOptions(m)...)
+			if err != nil {
+				return fmt.Errorf("post request %s to %s: %w", req.ID, b.cfg.ApprovalsChannel, err)
+			}
+			n.posted[req.ID] = ref
 		}
-		if _, err := b.svc.SetRequestRefs(ctx, notifierActor, req.ID, map[string]string{refChannel: ch, refTS: ts}); err != nil {
-			return fmt.Errorf("remember the approval message of %s: %w", req.ID, err)
+		if _, err := b.svc.SetRequestRefs(ctx, notifierActor, req.ID, map[string]string{refChannel: ref.channel, refTS: ref.ts}); err != nil {
+			return fmt.Errorf("remember the approval message of %s (%s in %s; it will not be posted again): %w", req.ID, ref.ts, ref.channel, err)
+		}
+		delete(n.posted, req.ID)
+		ch, ts = ref.channel, ref.ts
+		if ok && render {
+			// The message shows the request as it was when posted.
+			if _, _, _, err := b.api.UpdateMessageContext(ctx, ch, ts, msgOptions(b.render.approval(req))...); err != nil {
+				return fmt.Errorf("update the approval message of %s: %w", req.ID, err)
+			}
 		}
 	case ts != "" && render:
 		m := b.render.approval(req)
