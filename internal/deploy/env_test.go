@@ -55,21 +55,27 @@ func envSettings(t *testing.T) (read, required map[string]bool) {
 func TestManifestsSetOnlySettingsTheCodeReads(t *testing.T) {
 	t.Parallel()
 	read, required := envSettings(t)
-	o := render(t, filepath.Join(manifestsDir(t), "base"))
 
 	provided := map[string]string{} // name → where it is set
-	for name := range certopsWorkloads {
-		d := o.deployment(name)
-		require.NotNil(t, d, name)
-		for _, c := range d.Spec.Template.Spec.Containers {
-			for _, e := range c.Env {
-				provided[e.Name] = name + " env"
+	// base runs the Slack bot in HTTP mode, the trial (with the
+	// socket-mode component) in Socket Mode.
+	for rendering, o := range map[string]objects{
+		"base":  render(t, filepath.Join(manifestsDir(t), "base")),
+		"trial": renderTrial(t),
+	} {
+		for name := range certopsWorkloads {
+			d := o.deployment(name)
+			require.NotNil(t, d, name)
+			for _, c := range d.Spec.Template.Spec.Containers {
+				for _, e := range c.Env {
+					provided[e.Name] = rendering + " " + name + " env"
+				}
 			}
 		}
-	}
-	for _, cm := range o.configMaps {
-		for k := range cm.Data {
-			provided[k] = "ConfigMap " + cm.Name
+		for _, cm := range o.configMaps {
+			for k := range cm.Data {
+				provided[k] = rendering + " ConfigMap " + cm.Name
+			}
 		}
 	}
 	deploy, err := os.ReadFile(filepath.Join(manifestsDir(t), "DEPLOY.md"))

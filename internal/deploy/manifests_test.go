@@ -41,6 +41,33 @@ var externalSecrets = map[string][]string{
 	"certops-mcp-tokens": {"tokens"},
 }
 
+// rotatingSecrets are the secrets certops re-reads from their files while
+// it runs (internal/secret). As environment variables they would be fixed
+// until a restart, so the manifests must never set them as variables.
+var rotatingSecrets = []string{"SAIL_CLIENT_SECRET", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"}
+
+// secretFiles maps each *_FILE variable the manifests may set to the Secret
+// and key whose mounted file it must name.
+var secretFiles = map[string]struct{ secret, key string }{
+	"SAIL_CLIENT_SECRET_FILE":   {"certops-sailpoint", "SAIL_CLIENT_SECRET"},
+	"SLACK_BOT_TOKEN_FILE":      {"certops-slack", "SLACK_BOT_TOKEN"},
+	"SLACK_SIGNING_SECRET_FILE": {"certops-slack", "SLACK_SIGNING_SECRET"},
+	"SLACK_APP_TOKEN_FILE":      {"certops-slack", "SLACK_APP_TOKEN"},
+	"DATABASE_URL_FILE":         {"certops-database", "DATABASE_URL"},
+	"CERTOPS_MCP_TOKENS_FILE":   {"certops-mcp-tokens", "tokens"},
+}
+
+// slackMode is how a rendering runs the Slack bot: HTTP mode (base: the
+// signing secret) or Socket Mode (overlays/socket-mode: the app token).
+// Exactly one of the two files is configured, since the bot refuses to
+// start on a _FILE variable naming a missing file.
+type slackMode string
+
+const (
+	slackHTTP   slackMode = "SLACK_SIGNING_SECRET_FILE"
+	slackSocket slackMode = "SLACK_APP_TOKEN_FILE"
+)
+
 // siteConfigMap is the optional ConfigMap operators create for their own
 // settings (DEPLOY.md).
 const siteConfigMap = "certops-site"
@@ -279,7 +306,9 @@ func TestManifestFilesDecodeStrictly(t *testing.T) {
 				j, err := yaml.YAMLToJSONStrict(data)
 				require.NoError(t, err)
 				require.NoError(t, strictJSON(j, &k))
-				assert.Equal(t, "Kustomization", k.Kind)
+				// A Component is a kustomization meant to be added to
+				// others (overlays/socket-mode).
+				assert.Contains(t, []string{"Kustomization", "Component"}, k.Kind)
 				return
 			}
 			docs, err := splitDocuments(data)
@@ -328,19 +357,26 @@ func TestBaseManifests(t *testing.T) {
 			}
 		}
 	})
-	checkCertops(t, o, func(name string) string { return name })
+	checkCertops(t, o, func(name string) string { return name }, slackHTTP)
+}
+
+// renderTrial renders overlays/trial from a copy of manifests/ with a
+// database.env written the way DEPLOY.md says, as an operator would.
+func renderTrial(t *testing.T) objects {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(dir, os.DirFS(manifestsDir(t))))
+	const password = "0123456789abcdef0123456789abcdef0123456789abcdef"
+	env := fmt.Sprintf("POSTGRES_PASSWORD=%s\nDATABASE_URL=postgres://certops:%s@certops-postgres:5432/certops?sslmode=disable\n", password, password)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "overlays", "trial", "database.env"), []byte(env), 0o600))
+	return render(t, filepath.Join(dir, "overlays", "trial"))
 }
 
 // TestTrialOverlay renders overlays/trial from a copy of manifests/ with a
 // database.env written the way DEPLOY.md says, as an operator would.
 func TestTrialOverlay(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	require.NoError(t, os.CopyFS(dir, os.DirFS(manifestsDir(t))))
-	const password = "0123456789abcdef0123456789abcdef0123456789abcdef"
-	env := fmt.Sprintf("POSTGRES_PASSWORD=%s\nDATABASE_URL=postgres://certops:%s@certops-postgres:5432/certops?sslmode=disable\n", password, password)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "overlays", "trial", "database.env"), []byte(env), 0o600))
-	o := render(t, filepath.Join(dir, "overlays", "trial"))
+	o := renderTrial(t)
 
 	var db *corev1.Secret
 	for _, s := range o.secrets {
@@ -357,7 +393,7 @@ func TestTrialOverlay(t *testing.T) {
 		}
 		return name
 	}
-	checkCertops(t, o, resolve)
+	checkCertops(t, o, resolve, slackSocket)
 
 	t.Run("everything in the certops namespace", func(t *testing.T) {
 		for _, obj := range o.all {
@@ -451,8 +487,9 @@ func TestTrialOverlay(t *testing.T) {
 
 // checkCertops asserts what must hold wherever certops is deployed: base
 // and every overlay. resolve maps a Secret name as base writes it to the
-// name in this rendering (generators add a hash).
-func checkCertops(t *testing.T, o objects, resolve func(string) string) {
+// name in this rendering (generators add a hash); mode is how the rendering
+// runs the Slack bot.
+func checkCertops(t *testing.T, o objects, resolve func(string) string, mode slackMode) {
 	t.Run("mcp-server and slackbot, two replicas each", func(t *testing.T) {
 		for name := range certopsWorkloads {
 			d := o.deployment(name)
@@ -556,44 +593,62 @@ func checkCertops(t *testing.T, o objects, resolve func(string) string) {
 				for _, e := range c.Env {
 					env[e.Name] = e
 				}
-				required := []string{"SAIL_BASE_URL", "SAIL_CLIENT_ID", "SAIL_CLIENT_SECRET", "DATABASE_URL"}
-				if want.binary == "slackbot" {
-					required = append(required, "SLACK_BOT_TOKEN")
-				}
-				for _, name := range required {
+				// Not secret, read once: plain variables from the Secret.
+				for _, name := range []string{"SAIL_BASE_URL", "SAIL_CLIENT_ID"} {
 					e := env[name]
 					if assert.NotNil(t, e.ValueFrom, "%s comes from a Secret", name) && assert.NotNil(t, e.ValueFrom.SecretKeyRef, name) {
+						assert.Equal(t, resolve("certops-sailpoint"), e.ValueFrom.SecretKeyRef.Name, name)
 						assert.Equal(t, name, e.ValueFrom.SecretKeyRef.Key, "the key is named after the variable")
 						assert.False(t, ptrValue(e.ValueFrom.SecretKeyRef.Optional, false),
 							"%s is required: a missing key must stop the pod, not start it half-configured", name)
 					}
 				}
 				for _, e := range c.Env {
-					if looksSecret(e.Name) {
-						assert.Empty(t, e.Value, "%s has a literal value: secrets come from Secrets", e.Name)
+					assert.False(t, looksSecret(e.Name), "%s is a secret in the environment: secrets come as files (NAME_FILE)", e.Name)
+				}
+			})
+			t.Run("secrets as files", func(t *testing.T) {
+				env := map[string]string{}
+				for _, e := range c.Env {
+					env[e.Name] = e.Value
+				}
+				for _, ef := range c.EnvFrom {
+					assert.Nil(t, ef.SecretRef, "envFrom a Secret would put its secrets in the environment")
+				}
+				for _, name := range rotatingSecrets {
+					_, set := env[name]
+					assert.False(t, set, "%s is a variable: a rotation would need a restart; set %s_FILE", name, name)
+					for _, cm := range o.configMaps {
+						assert.NotContains(t, cm.Data, name, "ConfigMap %s holds a secret", cm.Name)
 					}
 				}
-				if want.binary == "slackbot" {
-					// Signing secret for HTTP mode, app token for Socket Mode: either may be absent.
-					for _, name := range []string{"SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"} {
-						e := env[name]
-						if assert.NotNil(t, e.ValueFrom, name) && assert.NotNil(t, e.ValueFrom.SecretKeyRef, name) {
-							assert.Equal(t, resolve("certops-slack"), e.ValueFrom.SecretKeyRef.Name)
-						}
+				required := []string{"SAIL_CLIENT_SECRET_FILE", "DATABASE_URL_FILE"}
+				switch want.binary {
+				case "mcp-server":
+					required = append(required, "CERTOPS_MCP_TOKENS_FILE")
+				case "slackbot":
+					required = append(required, "SLACK_BOT_TOKEN_FILE", string(mode))
+					other := slackSocket
+					if mode == slackSocket {
+						other = slackHTTP
 					}
+					_, set := env[string(other)]
+					assert.False(t, set, "both %s and %s set: a rendering runs the bot in one mode, and the bot fails to start when either key is missing", mode, other)
 				}
-				if want.binary == "mcp-server" {
-					// The tokens file the server is told about is the one the Secret is mounted as.
-					file := env["CERTOPS_MCP_TOKENS_FILE"].Value
-					vol := mountedVolume(pod.Spec, c, filepath.Dir(file))
-					if assert.NotNil(t, vol, "%s is on a mounted volume", file) && assert.NotNil(t, vol.Secret, "a Secret volume") {
-						assert.Equal(t, resolve("certops-mcp-tokens"), vol.Secret.SecretName)
-						paths := []string{}
-						for _, item := range vol.Secret.Items {
-							paths = append(paths, item.Path)
-						}
-						assert.Contains(t, paths, filepath.Base(file))
+				for _, name := range required {
+					assert.NotEmpty(t, env[name], "%s is set", name)
+				}
+				for name, path := range env {
+					if !strings.HasSuffix(name, "_FILE") {
+						continue
 					}
+					plain := strings.TrimSuffix(name, "_FILE")
+					_, both := env[plain]
+					assert.False(t, both, "%s and %s both set: the binary refuses to start", plain, name)
+					for _, cm := range o.configMaps {
+						assert.NotContains(t, cm.Data, plain, "ConfigMap %s sets %s beside %s", cm.Name, plain, name)
+					}
+					checkSecretFile(t, pod.Spec, c, name, path, resolve)
 				}
 			})
 			t.Run("service account", func(t *testing.T) {
@@ -747,6 +802,64 @@ func checkResources(t *testing.T, c corev1.Container) {
 		if hasReq && hasLim {
 			assert.LessOrEqual(t, req.Cmp(lim), 0, "%s: %s request above its limit", c.Name, res)
 		}
+	}
+}
+
+// checkSecretFile asserts that path, the value of the variable name, is a
+// file of a mounted Secret volume holding the key secretFiles says, that the
+// kubelet keeps up to date, and that only certops can read.
+func checkSecretFile(t *testing.T, spec corev1.PodSpec, c corev1.Container, name, path string, resolve func(string) string) {
+	t.Helper()
+	want, known := secretFiles[name]
+	if !assert.True(t, known, "%s: unknown secret file variable", name) {
+		return
+	}
+	// The mount the path is in: the longest mount path that holds it.
+	var mount *corev1.VolumeMount
+	for i, m := range c.VolumeMounts {
+		if strings.HasPrefix(path, strings.TrimSuffix(m.MountPath, "/")+"/") && (mount == nil || len(m.MountPath) > len(mount.MountPath)) {
+			mount = &c.VolumeMounts[i]
+		}
+	}
+	if !assert.NotNil(t, mount, "%s=%s is on no mounted volume", name, path) {
+		return
+	}
+	assert.True(t, mount.ReadOnly, "%s: mounted read-only", name)
+	// A subPath mount is a bind mount of one file the kubelet never
+	// updates: a rotated Secret would not reach the process.
+	assert.Empty(t, mount.SubPath+mount.SubPathExpr, "%s: no subPath, so that updates reach the file", name)
+	var vol *corev1.Volume
+	for i := range spec.Volumes {
+		if spec.Volumes[i].Name == mount.Name {
+			vol = &spec.Volumes[i]
+		}
+	}
+	if !assert.NotNil(t, vol, "%s: volume %s", name, mount.Name) || !assert.NotNil(t, vol.Secret, "%s: %s is a Secret volume", name, mount.Name) {
+		return
+	}
+	assert.Equal(t, resolve(want.secret), vol.Secret.SecretName, name)
+	assert.False(t, ptrValue(vol.Secret.Optional, false), "%s: a missing Secret stops the pod", name)
+	rel := strings.TrimPrefix(path, strings.TrimSuffix(mount.MountPath, "/")+"/")
+	key, mode := rel, vol.Secret.DefaultMode
+	if len(vol.Secret.Items) > 0 {
+		i := slices.IndexFunc(vol.Secret.Items, func(item corev1.KeyToPath) bool { return item.Path == rel })
+		if !assert.GreaterOrEqual(t, i, 0, "%s=%s is not an item of volume %s", name, path, vol.Name) {
+			return
+		}
+		key = vol.Secret.Items[i].Key
+		if vol.Secret.Items[i].Mode != nil {
+			mode = vol.Secret.Items[i].Mode
+		}
+	}
+	assert.Equal(t, want.key, key, "%s names key %s of %s", name, key, want.secret)
+	// The kubelet writes the files as root; with fsGroup it gives them that
+	// group and group read, which is how uid 65532 reads them. Nobody else
+	// may, and nobody writes them.
+	if assert.NotNil(t, mode, "%s: defaultMode set (the default 0644 is world-readable)", name) {
+		assert.True(t, *mode == 0o400 || *mode == 0o440, "%s: mode %#o, want 0400 or 0440", name, *mode)
+	}
+	if psc := spec.SecurityContext; assert.NotNil(t, psc) && assert.NotNil(t, psc.FSGroup, "%s: fsGroup, so the non-root process can read the root-owned file", name) {
+		assert.Equal(t, ptrValue(psc.RunAsGroup, -1), *psc.FSGroup, "fsGroup is the process's group")
 	}
 }
 
