@@ -2,50 +2,36 @@ package slackbot
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/certops/certops/internal/slackbot/slackfake"
 	"github.com/slack-go/slack"
-	"github.com/slack-go/slack/slacktest"
 	"github.com/stretchr/testify/require"
 )
 
 // slackCall is one Web API call the bot made to the fake Slack.
-type slackCall struct {
-	Method string
-	Form   url.Values      // form-encoded calls
-	JSON   json.RawMessage // JSON calls (views.open)
-}
+type slackCall = slackfake.Call
 
-// fakeSlack is slack-go's slacktest server with the routes the bot uses
-// added or replaced (slacktest lacks chat.update, views.open,
-// usergroups.users.list and answers users.info with one canned user),
-// recording every call.
+// fakeSlack is the shared fake Slack (package slackfake) with the tables
+// these tests fill in directly: users (Slack user id → email, answered by
+// users.info) and group (the members of any user group). Fill them before
+// the bot runs.
 type fakeSlack struct {
-	*slacktest.Server
-	mu    sync.Mutex
-	calls []slackCall
-	users map[string]string // Slack user id → email
-	group []string          // members of any user group
-	// failures queued per method: each call pops one (an HTTP status with
-	// a body and headers), then the method succeeds again.
-	failures map[string][]failure
-	ts       int
+	*slackfake.Server
+	users map[string]string
+	group []string
 }
 
+// failure is an answer a method gives once instead of succeeding.
 type failure struct {
 	status  int
 	body    string
@@ -54,30 +40,23 @@ type failure struct {
 
 func newFakeSlack(t testing.TB) *fakeSlack {
 	t.Helper()
-	f := &fakeSlack{users: map[string]string{}, failures: map[string][]failure{}}
-	methods := []string{"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "users.info", "usergroups.users.list", "chat.getPermalink"}
-	f.Server = slacktest.NewTestServer(func(c slacktest.Customize) {
-		for _, m := range methods {
-			c.Handle("/"+m, f.handler(m))
-		}
-	})
-	f.Start()
-	t.Cleanup(f.Stop)
-	go func() { // slacktest's SeenFeed is unbuffered: drain it or its websocket blocks
-		for range f.SeenFeed {
-		}
-	}()
+	f := &fakeSlack{users: map[string]string{}}
+	f.Server = slackfake.New(t,
+		slackfake.UsersInfoFixture([]byte(testdata(t, "users.info.ok.json"))),
+		slackfake.ViewsOpenAnswer([]byte(testdata(t, "views.open.ok.json"))),
+		slackfake.LookupUsers(func(id string) (slackfake.User, bool) {
+			email, ok := f.users[id]
+			return slackfake.User{Email: email}, ok
+		}),
+		slackfake.LookupGroups(func(string) []string { return f.group }),
+	)
 	return f
 }
 
-func (f *fakeSlack) api() *slack.Client {
-	return slack.New("xoxb-test", slack.OptionAPIURL(f.GetAPIURL()))
-}
+func (f *fakeSlack) api() *slack.Client { return f.Client("xoxb-test") }
 
 func (f *fakeSlack) fail(method string, fl failure) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.failures[method] = append(f.failures[method], fl)
+	f.Fail(method, slackfake.Failure{Status: fl.status, Body: fl.body, Header: fl.headers})
 }
 
 func testdata(t testing.TB, name string) string {
@@ -85,102 +64,6 @@ func testdata(t testing.TB, name string) string {
 	b, err := os.ReadFile("testdata/" + name)
 	require.NoError(t, err)
 	return string(b)
-}
-
-func (f *fakeSlack) handler(method string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		call := slackCall{Method: method}
-		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-			call.JSON = body
-		} else {
-			call.Form, _ = url.ParseQuery(string(body))
-			for k, v := range r.URL.Query() { // GET methods (chat.getPermalink)
-				call.Form[k] = v
-			}
-		}
-		f.mu.Lock()
-		f.calls = append(f.calls, call)
-		var fl *failure
-		if q := f.failures[method]; len(q) > 0 {
-			fl = &q[0]
-			f.failures[method] = q[1:]
-		}
-		f.ts++
-		ts := f.ts
-		email, known := f.users[call.Form.Get("user")]
-		group := f.group
-		f.mu.Unlock()
-
-		w.Header().Set("Content-Type", "application/json")
-		if fl != nil {
-			for k, v := range fl.headers {
-				w.Header().Set(k, v)
-			}
-			w.WriteHeader(fl.status)
-			_, _ = io.WriteString(w, fl.body)
-			return
-		}
-		switch method {
-		case "chat.postMessage":
-			fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1700000000.%06d"}`, call.Form.Get("channel"), ts)
-		case "chat.update":
-			fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":%q}`, call.Form.Get("channel"), call.Form.Get("ts"))
-		case "chat.postEphemeral":
-			fmt.Fprintf(w, `{"ok":true,"message_ts":"1700000000.%06d"}`, ts)
-		case "chat.getPermalink":
-			fmt.Fprintf(w, `{"ok":true,"channel":%q,"permalink":"https://example.slack.com/archives/%s/p%s"}`, call.Form.Get("channel"), call.Form.Get("channel"), strings.ReplaceAll(call.Form.Get("message_ts"), ".", ""))
-		case "views.open":
-			_, _ = io.WriteString(w, viewsOpenOK)
-		case "usergroups.users.list":
-			b, _ := json.Marshal(map[string]any{"ok": true, "users": group})
-			_, _ = w.Write(b)
-		case "users.info":
-			if !known {
-				_, _ = io.WriteString(w, `{"error":"user_not_found","ok":false}`)
-				return
-			}
-			// The documented users.info answer, with this user's id and email.
-			var doc map[string]any
-			_ = json.Unmarshal([]byte(usersInfoOK), &doc)
-			u := doc["user"].(map[string]any)
-			u["id"] = call.Form.Get("user")
-			u["profile"].(map[string]any)["email"] = email
-			b, _ := json.Marshal(doc)
-			_, _ = w.Write(b)
-		}
-	}
-}
-
-var usersInfoOK, viewsOpenOK string
-
-func init() {
-	b, _ := os.ReadFile("testdata/users.info.ok.json")
-	usersInfoOK = string(b)
-	b, _ = os.ReadFile("testdata/views.open.ok.json")
-	viewsOpenOK = string(b)
-}
-
-// Calls returns the calls made so far, optionally only of some methods.
-func (f *fakeSlack) Calls(methods ...string) []slackCall {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []slackCall
-	for _, c := range f.calls {
-		if len(methods) == 0 || contains(methods, c.Method) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // hooks is a response_url endpoint recording what the bot posts to it.
@@ -244,25 +127,16 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// sign computes Slack's v0 signature as Slack documents it:
-// "v0=" + hex(HMAC-SHA256(secret, "v0:" + timestamp + ":" + body)).
-func sign(secret, ts, body string) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	fmt.Fprintf(m, "v0:%s:%s", ts, body)
-	return "v0=" + hex.EncodeToString(m.Sum(nil))
-}
+// sign is Slack's v0 request signature of body at timestamp ts.
+var sign = slackfake.Signature
 
 const testSecret = "8f742231b10e8888abcd99yyyzzz85a5"
 
 // signedRequest builds a POST as Slack sends it, signed now.
 func signedRequest(t testing.TB, url, body string) *http.Request {
 	t.Helper()
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, url, strings.NewReader(body))
+	req, err := slackfake.SignedRequest(context.Background(), url, testSecret, body, time.Now())
 	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Slack-Request-Timestamp", ts)
-	req.Header.Set("X-Slack-Signature", sign(testSecret, ts, body))
 	return req
 }
 
