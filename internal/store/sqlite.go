@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -58,7 +59,7 @@ func OpenSQLite(ctx context.Context, path string, opts Options) (*SQLite, error)
 	s.writes.SetMaxOpenConns(1)
 	// The writer first: it creates the file and switches it to WAL.
 	for _, db := range []*sql.DB{s.writes, s.reads} {
-		if err := db.PingContext(ctx); err != nil {
+		if err := pingSQLite(ctx, db); err != nil {
 			s.Close()
 			return nil, unavailable("open SQLite", err)
 		}
@@ -70,6 +71,27 @@ func OpenSQLite(ctx context.Context, path string, opts Options) (*SQLite, error)
 	s.core = newCore(sqliteEngine{reads: s.reads, writes: s.writes}, opts)
 	opts.Logger.Info("database ready", "engine", "sqlite", "path", path)
 	return s, nil
+}
+
+// pingSQLite opens a first connection. Switching a new file to WAL takes an
+// exclusive lock, and SQLite answers SQLITE_BUSY at once, without its busy
+// handler, to a process that asks while another is switching it: so replicas
+// starting together on a new file try again for up to sqliteBusyTimeout.
+func pingSQLite(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(sqliteBusyTimeout)
+	wait := 10 * time.Millisecond
+	for {
+		err := db.PingContext(ctx)
+		if err == nil || !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
 }
 
 // migrateSQLite migrates, tolerating processes that start together on a new
