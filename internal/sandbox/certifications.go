@@ -265,18 +265,11 @@ func reviewerParam(c *call, name string) string {
 
 // queryCerts returns the page of certifications matching the request.
 func (s *Sandbox) queryCerts(c *call, reviewerParamName string, fields filter.Fields) ([]*certification, *apiError) {
-	p, e := parsePage(c)
+	col, e := parseCollection(c, fields, certSorters)
 	if e != nil {
 		return nil, e
 	}
-	expr, e := parseFilters(c, fields)
-	if e != nil {
-		return nil, e
-	}
-	sorters, e := parseSorters(c, certSorters)
-	if e != nil {
-		return nil, e
-	}
+	p, expr, sorters := col.page, col.filter, col.sorters
 	reviewer := reviewerParam(c, reviewerParamName)
 
 	// Candidates: the smallest index that covers the request.

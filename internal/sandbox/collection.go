@@ -18,6 +18,34 @@ type page struct {
 	count         bool
 }
 
+// collection is a list request's standard collection parameters.
+type collection struct {
+	page    page
+	filter  filter.Expr // nil: no filters
+	sorters []sorter
+}
+
+// parseCollection reads limit/offset/count, filters (only fields as
+// allowed) and, when sortable is not nil, sorters (only those fields): the
+// parameters every list operation shares. Returns the 400 SailPoint gives.
+func parseCollection(c *call, fields filter.Fields, sortable []string) (collection, *apiError) {
+	p, e := parsePage(c)
+	if e != nil {
+		return collection{}, e
+	}
+	expr, e := parseFilters(c, fields)
+	if e != nil {
+		return collection{}, e
+	}
+	col := collection{page: p, filter: expr}
+	if sortable != nil {
+		if col.sorters, e = parseSorters(c, sortable); e != nil {
+			return collection{}, e
+		}
+	}
+	return col, nil
+}
+
 // parsePage reads limit (0..250, default 250), offset (≥ 0) and count.
 func parsePage(c *call) (page, *apiError) {
 	p := page{limit: maxLimit}

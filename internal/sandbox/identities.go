@@ -75,18 +75,11 @@ func coreIdentity(i *identity) bool {
 }
 
 func (s *Sandbox) listPublicIdentities(c *call) (any, *apiError) {
-	p, e := parsePage(c)
+	col, e := parseCollection(c, identityFilters, identitySorters)
 	if e != nil {
 		return nil, e
 	}
-	expr, e := parseFilters(c, identityFilters)
-	if e != nil {
-		return nil, e
-	}
-	sorters, e := parseSorters(c, identitySorters)
-	if e != nil {
-		return nil, e
-	}
+	p, expr, sorters := col.page, col.filter, col.sorters
 	core := false
 	if v, ok := c.q["add-core-filters"]; ok {
 		b, err := parseBool(v[0])

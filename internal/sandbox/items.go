@@ -276,18 +276,11 @@ func (s *Sandbox) listItems(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	p, e := parsePage(c)
+	col, e := parseCollection(c, itemFilters, itemSorters)
 	if e != nil {
 		return nil, e
 	}
-	expr, e := parseFilters(c, itemFilters)
-	if e != nil {
-		return nil, e
-	}
-	sorters, e := parseSorters(c, itemSorters)
-	if e != nil {
-		return nil, e
-	}
+	p, expr, sorters := col.page, col.filter, col.sorters
 	accessType, accessIDs, e := accessParams(c)
 	if e != nil {
 		return nil, e
@@ -389,14 +382,11 @@ func (s *Sandbox) listPermissions(c *call) (any, *apiError) {
 	if !ok || it.Cert != cert {
 		return nil, notFound("review item " + quoteID(itemID) + " not found in certification " + cert.ID)
 	}
-	p, e := parsePage(c)
+	col, e := parseCollection(c, permissionFilters, nil)
 	if e != nil {
 		return nil, e
 	}
-	expr, e := parseFilters(c, permissionFilters)
-	if e != nil {
-		return nil, e
-	}
+	p, expr := col.page, col.filter
 	if e := checkPermissionFilter(expr); e != nil {
 		return nil, e
 	}

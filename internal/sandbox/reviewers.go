@@ -55,18 +55,11 @@ func (s *Sandbox) listReviewers(c *call) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	p, e := parsePage(c)
+	col, e := parseCollection(c, reviewerFilters, reviewerSorters)
 	if e != nil {
 		return nil, e
 	}
-	expr, e := parseFilters(c, reviewerFilters)
-	if e != nil {
-		return nil, e
-	}
-	sorters, e := parseSorters(c, reviewerSorters)
-	if e != nil {
-		return nil, e
-	}
+	p, expr, sorters := col.page, col.filter, col.sorters
 	var all []*identity
 	for _, r := range s.st.reviewersOf(cert) {
 		if expr == nil || filter.Eval(expr, func(f string) (filter.Value, bool) { return identityField(r, f) }) {

@@ -120,14 +120,11 @@ func taskVisible(c *call, t *task) bool { return visibleTo(c, t.Cert) }
 
 // GET /certification-tasks: pending tasks only, oldest first.
 func (s *Sandbox) listPendingTasks(c *call) (any, *apiError) {
-	p, e := parsePage(c)
+	col, e := parseCollection(c, taskFilters, nil)
 	if e != nil {
 		return nil, e
 	}
-	expr, e := parseFilters(c, taskFilters)
-	if e != nil {
-		return nil, e
-	}
+	p, expr := col.page, col.filter
 	reviewer := reviewerParam(c, "reviewer-identity")
 	var all []*task
 	for _, t := range s.st.pending {
