@@ -73,19 +73,22 @@ func (s *Service) Tick(ctx context.Context) error {
 
 // expireDue moves pending requests past ExpiresAt to expired.
 func (s *Service) expireDue(ctx context.Context) error {
-	claimed, err := s.opts.Store.ClaimRequests(ctx, s.opts.Owner, []RequestState{StatePending}, s.opts.ClaimLease, claimLimit)
+	// A read, not a claim: most passes find nothing due, and claiming every
+	// pending request on every pass would write to the database for
+	// nothing. Expiring is itself a compare-and-set from pending, so two
+	// replicas expiring the same request record it once.
+	pending, err := s.opts.Store.ListRequests(ctx, RequestFilter{States: []RequestState{StatePending}})
 	if err != nil {
-		return fmt.Errorf("claim pending requests: %w", err)
+		return fmt.Errorf("list pending requests: %w", err)
 	}
 	var errs []error
 	now := s.now()
-	for _, r := range claimed {
+	for _, r := range pending {
 		if now.After(r.ExpiresAt) {
 			if _, err := s.expire(ctx, SystemActor, r); ErrorCode(err) != ECONFLICT {
 				errs = append(errs, err)
 			}
 		}
-		errs = append(errs, s.release(ctx, r.ID))
 	}
 	return errors.Join(errs...)
 }
