@@ -56,12 +56,12 @@ type Request struct {
 	DecisionReason string        `json:"decisionReason,omitempty"`
 	Tasks          []RequestTask `json:"tasks,omitempty"`
 	Error          string        `json:"error,omitempty"`
-	// Refs holds front ends' own references to the request, e.g. the Slack
+	// FrontendRefs holds front ends' own references to the request, e.g. the Slack
 	// channel and message ts of its approval message.
-	Refs      map[string]string `json:"refs,omitempty"`
-	Created   time.Time         `json:"created"`
-	Updated   time.Time         `json:"updated"`
-	ExpiresAt time.Time         `json:"expiresAt"`
+	FrontendRefs map[string]string `json:"refs,omitempty"`
+	Created      time.Time         `json:"created"`
+	Updated      time.Time         `json:"updated"`
+	ExpiresAt    time.Time         `json:"expiresAt"`
 	// Version grows by one with every change; the Store uses it for
 	// compare-and-set.
 	Version int64 `json:"version"`

@@ -77,9 +77,9 @@ type CertificationQuery struct {
 // ISC tasks.
 type CertificationDetail struct {
 	Certification
-	Progress     float64    `json:"progress"`
-	PendingTasks []Task     `json:"pendingTasks"`
-	Requests     []*Request `json:"requests"`
+	DecidedFraction float64    `json:"progress"`
+	PendingTasks    []Task     `json:"pendingTasks"`
+	Requests        []*Request `json:"requests"`
 }
 
 // Service is the one service layer both front ends call. Every method takes

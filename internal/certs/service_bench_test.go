@@ -88,7 +88,7 @@ func BenchmarkCompareAndSet(b *testing.B) {
 			ids := pendingRequests(b, s, p, benchApprovers)
 			touch := func(id string, n int) {
 				_, err := s.UpdateRequest(ctx, id, []certs.RequestState{certs.StatePending}, func(r *certs.Request) error {
-					r.Refs = map[string]string{"n": fmt.Sprint(n)}
+					r.FrontendRefs = map[string]string{"n": fmt.Sprint(n)}
 					return nil
 				})
 				if err != nil {

@@ -101,7 +101,7 @@ func (s *Service) GetCertification(ctx context.Context, a Actor, id string) (*Ce
 	if reqs == nil {
 		reqs = []*Request{}
 	}
-	return &CertificationDetail{Certification: *c, Progress: c.Progress(), PendingTasks: tasks, Requests: reqs}, nil
+	return &CertificationDetail{Certification: *c, DecidedFraction: c.Progress(), PendingTasks: tasks, Requests: reqs}, nil
 }
 
 // ListReviewers returns a page of a certification's reviewers.

@@ -84,7 +84,7 @@ func TestGetCertification_detail(t *testing.T) {
 	d, err := f.svc.GetCertification(ctx, bob, certID)
 	require.NoError(t, err)
 	assert.Equal(t, certName, d.Name)
-	assert.InDelta(t, 0.2, d.Progress, 1e-9, "1 of 5 decisions made")
+	assert.InDelta(t, 0.2, d.DecidedFraction, 1e-9, "1 of 5 decisions made")
 	require.Len(t, d.PendingTasks, 1)
 	assert.Equal(t, "task-x", d.PendingTasks[0].ID)
 	require.Len(t, d.Requests, 1)

@@ -38,7 +38,7 @@ var errExpired = errors.New("request expired")
 // read (a version check on top of the Store's state check).
 var errStale = errors.New("request changed since it was read")
 
-// Limits on front ends' references to a request (SetRequestRefs).
+// Limits on front ends' references to a request (SetFrontendRefs).
 const (
 	maxRequestRefs   = 20
 	maxRefKeyLength  = 64
@@ -126,7 +126,7 @@ func (s *Service) fileRequest(ctx context.Context, a Actor, p *Plan, extra []str
 	now := s.now()
 	r := &Request{
 		ID: p.ID, Plan: *p, Requester: a, Approvers: approvers, State: StatePending,
-		Refs: cloneRefs(refs), Created: now, Updated: now, ExpiresAt: now.Add(s.opts.Policy.RequestTTL),
+		FrontendRefs: cloneRefs(refs), Created: now, Updated: now, ExpiresAt: now.Add(s.opts.Policy.RequestTTL),
 	}
 	ev := s.requestEvent(a, ActionRequestCreated, r)
 	ev.Detail = fmt.Sprintf("%s. Awaiting approval by %s until %s.", p.Summary, strings.Join(approvers, ", "), formatTime(r.ExpiresAt, now))
@@ -422,10 +422,10 @@ func isApprover(a Actor, r *Request) bool {
 	return false
 }
 
-// SetRequestRefs merges front-end references into a request (e.g. the Slack
+// SetFrontendRefs merges front-end references into a request (e.g. the Slack
 // message that shows it) without changing its state. An empty value deletes
 // a key. Errors: EINVALID, ENOTFOUND, EFORBIDDEN.
-func (s *Service) SetRequestRefs(ctx context.Context, a Actor, id string, refs map[string]string) (*Request, error) {
+func (s *Service) SetFrontendRefs(ctx context.Context, a Actor, id string, refs map[string]string) (*Request, error) {
 	if _, err := s.readRequest(ctx, a, id); err != nil {
 		return nil, err
 	}
@@ -434,18 +434,18 @@ func (s *Service) SetRequestRefs(ctx context.Context, a Actor, id string, refs m
 	}
 	all := []RequestState{StatePending, StateApproved, StateSubmitting, StateSubmitted, StateCompleted, StateFailed, StateDenied, StateExpired, StateCancelled}
 	r, err := s.opts.Store.UpdateRequest(ctx, id, all, func(cur *Request) error {
-		if cur.Refs == nil {
-			cur.Refs = map[string]string{}
+		if cur.FrontendRefs == nil {
+			cur.FrontendRefs = map[string]string{}
 		}
 		for k, v := range refs {
 			if v == "" {
-				delete(cur.Refs, k)
+				delete(cur.FrontendRefs, k)
 			} else {
-				cur.Refs[k] = v
+				cur.FrontendRefs[k] = v
 			}
 		}
-		if len(cur.Refs) > maxRequestRefs {
-			return Errorf(EINVALID, "a request holds at most %d references; it would hold %d", maxRequestRefs, len(cur.Refs))
+		if len(cur.FrontendRefs) > maxRequestRefs {
+			return Errorf(EINVALID, "a request holds at most %d references; it would hold %d", maxRequestRefs, len(cur.FrontendRefs))
 		}
 		return nil
 	})

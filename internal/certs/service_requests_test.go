@@ -25,7 +25,7 @@ func TestRequestApproval_filesAPendingRequest(t *testing.T) {
 	assert.Equal(t, []string{"identity:id-carol", "slack:U_ALBERT", "slack:U_ALICE"}, r.Approvers, "policy ∪ given, de-duplicated")
 	assert.Equal(t, t0.Add(certs.DefaultRequestTTL), r.ExpiresAt)
 	assert.Equal(t, bob, r.Requester)
-	assert.Equal(t, "C1", r.Refs["slack.channel"])
+	assert.Equal(t, "C1", r.FrontendRefs["slack.channel"])
 	assert.Equal(t, []certs.Action{certs.ActionRequestCreated}, f.actions(r.ID))
 	assert.Zero(t, f.tenant.Calls("ReassignAsync"))
 
@@ -349,14 +349,14 @@ func TestGetRequest_visibility(t *testing.T) {
 	requireCode(t, certs.EFORBIDDEN, err)
 }
 
-func TestSetRequestRefs(t *testing.T) {
+func TestSetFrontendRefs(t *testing.T) {
 	f := setup(t, approvalPolicy)
 	r := f.pending(t)
-	got, err := f.svc.SetRequestRefs(context.Background(), bob, r.ID, map[string]string{"slack.channel": "C9", "slack.ts": ""})
+	got, err := f.svc.SetFrontendRefs(context.Background(), bob, r.ID, map[string]string{"slack.channel": "C9", "slack.ts": ""})
 	require.NoError(t, err)
-	assert.Equal(t, map[string]string{"slack.channel": "C9"}, got.Refs)
+	assert.Equal(t, map[string]string{"slack.channel": "C9"}, got.FrontendRefs)
 	assert.Equal(t, certs.StatePending, got.State)
-	_, err = f.svc.SetRequestRefs(context.Background(), eve, r.ID, map[string]string{"x": "y"})
+	_, err = f.svc.SetFrontendRefs(context.Background(), eve, r.ID, map[string]string{"x": "y"})
 	requireCode(t, certs.EFORBIDDEN, err)
 }
 

@@ -81,9 +81,9 @@ func fileRequest(t *testing.T, b *bundle) (reqID, ts string) {
 	assert.Contains(t, blocks, "Carol owns payroll")
 	r, err := b.svc.GetRequest(context.Background(), notifierActor, "req-plan-1")
 	require.NoError(t, err)
-	require.NotEmpty(t, r.Refs[refTS])
-	assert.Equal(t, approvals, r.Refs[refChannel])
-	return r.ID, r.Refs[refTS]
+	require.NotEmpty(t, r.FrontendRefs[refTS])
+	assert.Equal(t, approvals, r.FrontendRefs[refChannel])
+	return r.ID, r.FrontendRefs[refTS]
 }
 
 func TestApprovalFlow(t *testing.T) {
@@ -317,12 +317,12 @@ func TestNotifierSurvivesSlackErrors(t *testing.T) {
 		r, err := b.svc.GetRequest(ctx, notifierActor, "req-plan-1")
 		require.NoError(t, err)
 		assert.Equal(t, certs.StatePending, r.State, "the request stays intact")
-		assert.Empty(t, r.Refs[refTS])
+		assert.Empty(t, r.FrontendRefs[refTS])
 
 		_, err = n.Once(ctx)
 		require.NoError(t, err)
 		r, _ = b.svc.GetRequest(ctx, notifierActor, "req-plan-1")
-		assert.NotEmpty(t, r.Refs[refTS], "posted on the retry")
+		assert.NotEmpty(t, r.FrontendRefs[refTS], "posted on the retry")
 	})
 
 	t.Run("ratelimited with Retry-After", func(t *testing.T) {
@@ -345,7 +345,7 @@ func TestNotifierSurvivesSlackErrors(t *testing.T) {
 		_, err = n.Once(ctx)
 		require.NoError(t, err)
 		r, _ := b.svc.GetRequest(ctx, notifierActor, "req-plan-1")
-		assert.NotEmpty(t, r.Refs[refTS])
+		assert.NotEmpty(t, r.FrontendRefs[refTS])
 		assert.Equal(t, certs.StatePending, r.State)
 	})
 

@@ -42,7 +42,7 @@ type Service interface {
 	Approve(ctx context.Context, a certs.Actor, requestID string) (*certs.Request, error)
 	Deny(ctx context.Context, a certs.Actor, requestID, reason string) (*certs.Request, error)
 	GetRequest(ctx context.Context, a certs.Actor, id string) (*certs.Request, error)
-	SetRequestRefs(ctx context.Context, a certs.Actor, id string, refs map[string]string) (*certs.Request, error)
+	SetFrontendRefs(ctx context.Context, a certs.Actor, id string, refs map[string]string) (*certs.Request, error)
 }
 
 var _ Service = (*certs.Service)(nil)

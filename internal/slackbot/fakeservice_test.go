@@ -67,7 +67,7 @@ func (f *fakeService) GetCertification(ctx context.Context, a certs.Actor, id st
 	}
 	for _, c := range f.certs {
 		if c.ID == id {
-			return &certs.CertificationDetail{Certification: c, Progress: c.Progress()}, nil
+			return &certs.CertificationDetail{Certification: c, DecidedFraction: c.Progress()}, nil
 		}
 	}
 	return nil, certs.Errorf(certs.ENOTFOUND, "certification %s not found", id)
@@ -160,7 +160,7 @@ func (f *fakeService) RequestApproval(ctx context.Context, a certs.Actor, planID
 		return nil, certs.Errorf(certs.EINVALID, "no approvers")
 	}
 	r := &certs.Request{ID: "req-" + planID, Plan: *p, Requester: a, Approvers: approvers, State: certs.StatePending,
-		Refs: refs, Created: f.now(), Updated: f.now(), ExpiresAt: f.now().Add(certs.DefaultRequestTTL), Version: 1}
+		FrontendRefs: refs, Created: f.now(), Updated: f.now(), ExpiresAt: f.now().Add(certs.DefaultRequestTTL), Version: 1}
 	f.requests[r.ID] = r
 	f.emit(certs.ActionRequestCreated, r, a)
 	return clone(r), nil
@@ -168,9 +168,9 @@ func (f *fakeService) RequestApproval(ctx context.Context, a certs.Actor, planID
 
 func clone(r *certs.Request) *certs.Request {
 	c := *r
-	c.Refs = map[string]string{}
-	for k, v := range r.Refs {
-		c.Refs[k] = v
+	c.FrontendRefs = map[string]string{}
+	for k, v := range r.FrontendRefs {
+		c.FrontendRefs[k] = v
 	}
 	c.Tasks = slices.Clone(r.Tasks)
 	return &c
@@ -237,8 +237,8 @@ func (f *fakeService) GetRequest(ctx context.Context, a certs.Actor, id string) 
 	return clone(r), nil
 }
 
-func (f *fakeService) SetRequestRefs(ctx context.Context, a certs.Actor, id string, refs map[string]string) (*certs.Request, error) {
-	if err := f.record("SetRequestRefs(%s)", id); err != nil {
+func (f *fakeService) SetFrontendRefs(ctx context.Context, a certs.Actor, id string, refs map[string]string) (*certs.Request, error) {
+	if err := f.record("SetFrontendRefs(%s)", id); err != nil {
 		return nil, err
 	}
 	f.mu.Lock()
@@ -247,11 +247,11 @@ func (f *fakeService) SetRequestRefs(ctx context.Context, a certs.Actor, id stri
 	if !ok {
 		return nil, certs.Errorf(certs.ENOTFOUND, "request %s not found", id)
 	}
-	if r.Refs == nil {
-		r.Refs = map[string]string{}
+	if r.FrontendRefs == nil {
+		r.FrontendRefs = map[string]string{}
 	}
 	for k, v := range refs {
-		r.Refs[k] = v
+		r.FrontendRefs[k] = v
 	}
 	return clone(r), nil
 }

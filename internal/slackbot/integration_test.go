@@ -246,7 +246,7 @@ func (w *world) fileRequest(t *testing.T) *certs.Request {
 	require.NoError(t, err)
 	require.Len(t, reqs, 1)
 	id := reqs[0].ID
-	w.settle(t, "approval message posted", func() bool { return w.request(t, id).Refs[refTS] != "" })
+	w.settle(t, "approval message posted", func() bool { return w.request(t, id).FrontendRefs[refTS] != "" })
 	return w.request(t, id)
 }
 
@@ -316,7 +316,7 @@ func TestIntegrationRequestConfirmApproveComplete(t *testing.T) {
 			require.NotEmpty(t, updates)
 			for _, u := range updates {
 				assert.Equal(t, approvals, u.Form.Get("channel"))
-				assert.Equal(t, done.Refs[refTS], u.Form.Get("ts"))
+				assert.Equal(t, done.FrontendRefs[refTS], u.Form.Get("ts"))
 			}
 			last := updates[len(updates)-1].Form.Get("blocks")
 			assert.Contains(t, last, "Approved by \\u003c@"+dave+"\\u003e")

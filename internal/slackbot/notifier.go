@@ -82,7 +82,7 @@ type Notifier struct {
 	attempts map[int64]int // failed passes per event seq
 
 	// posted holds approval messages this replica posted whose channel and
-	// ts the Service has not yet saved (SetRequestRefs failed), by request
+	// ts the Service has not yet saved (SetFrontendRefs failed), by request
 	// id: the next pass saves them instead of posting a second message.
 	// See tell for what this does not cover. Like attempts, it is used by
 	// one pass at a time.
@@ -247,7 +247,7 @@ func (n *Notifier) tell(ctx context.Context, e certs.Event, render bool) error {
 		}
 		return fmt.Errorf("get request %s: %w", e.RequestID, err)
 	}
-	ch, ts := req.Refs[refChannel], req.Refs[refTS]
+	ch, ts := req.FrontendRefs[refChannel], req.FrontendRefs[refTS]
 	if ts != "" {
 		delete(n.posted, req.ID) // saved, by this replica or another
 	}
@@ -263,7 +263,7 @@ func (n *Notifier) tell(ctx context.Context, e certs.Event, render bool) error {
 		// loses its lease) takes the memory of the post with it, and the
 		// replica that tells the event next posts a second message. Slack
 		// offers no cheap lookup of the first with our scopes; the window is
-		// one failed SetRequestRefs followed by a lost lease.
+		// one failed SetFrontendRefs followed by a lost lease.
 		ref, ok := n.posted[req.ID]
 		if !ok {
 			m := b.render.approval(req)
@@ -273,7 +273,7 @@ func (n *Notifier) tell(ctx context.Context, e certs.Event, render bool) error {
 			}
 			n.posted[req.ID] = ref
 		}
-		if _, err := b.svc.SetRequestRefs(ctx, notifierActor, req.ID, map[string]string{refChannel: ref.channel, refTS: ref.ts}); err != nil {
+		if _, err := b.svc.SetFrontendRefs(ctx, notifierActor, req.ID, map[string]string{refChannel: ref.channel, refTS: ref.ts}); err != nil {
 			return fmt.Errorf("remember the approval message of %s (%s in %s; it will not be posted again): %w", req.ID, ref.ts, ref.channel, err)
 		}
 		delete(n.posted, req.ID)

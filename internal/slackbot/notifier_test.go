@@ -107,7 +107,7 @@ func TestNotifierPostsTheApprovalMessageOnceWhenSavingItFails(t *testing.T) {
 		b := setup(t)
 		r := file(b)
 		n := b.notifier()
-		b.svc.failing("SetRequestRefs", certs.Errorf(certs.EUNAVAILABLE, "database is down"), func() {
+		b.svc.failing("SetFrontendRefs", certs.Errorf(certs.EUNAVAILABLE, "database is down"), func() {
 			_, err := n.Once(ctx)
 			require.Error(t, err)
 			assert.Equal(t, certs.EUNAVAILABLE, certs.ErrorCode(err))
@@ -121,9 +121,9 @@ func TestNotifierPostsTheApprovalMessageOnceWhenSavingItFails(t *testing.T) {
 		assert.Len(t, approvalPosts(b), 1, "no second approval message")
 		got, err := b.svc.GetRequest(ctx, notifierActor, r.ID)
 		require.NoError(t, err)
-		assert.Equal(t, approvals, got.Refs[refChannel])
-		require.NotEmpty(t, got.Refs[refTS])
-		assert.Equal(t, 2, countCalls(b.svc.Calls(), "SetRequestRefs(req-1)"))
+		assert.Equal(t, approvals, got.FrontendRefs[refChannel])
+		require.NotEmpty(t, got.FrontendRefs[refTS])
+		assert.Equal(t, 2, countCalls(b.svc.Calls(), "SetFrontendRefs(req-1)"))
 
 		// Later events update that message.
 		b.svc.setState(r.ID, certs.StateApproved, certs.ActionRequestApproved, nil, "")
@@ -132,7 +132,7 @@ func TestNotifierPostsTheApprovalMessageOnceWhenSavingItFails(t *testing.T) {
 		updates := b.slack.Calls("chat.update")
 		require.NotEmpty(t, updates)
 		for _, u := range updates {
-			assert.Equal(t, got.Refs[refTS], u.Form.Get("ts"))
+			assert.Equal(t, got.FrontendRefs[refTS], u.Form.Get("ts"))
 		}
 		assert.Contains(t, updates[len(updates)-1].Form.Get("text"), "approved")
 		assert.Len(t, approvalPosts(b), 1)
@@ -142,7 +142,7 @@ func TestNotifierPostsTheApprovalMessageOnceWhenSavingItFails(t *testing.T) {
 		b := setup(t)
 		r := file(b)
 		n := b.notifier() // MaxAttempts 2
-		b.svc.failing("SetRequestRefs", certs.Errorf(certs.EINTERNAL, "constraint violated"), func() {
+		b.svc.failing("SetFrontendRefs", certs.Errorf(certs.EINTERNAL, "constraint violated"), func() {
 			_, err := n.Once(ctx)
 			require.Error(t, err)
 			_, err = n.Once(ctx)
@@ -156,10 +156,10 @@ func TestNotifierPostsTheApprovalMessageOnceWhenSavingItFails(t *testing.T) {
 		assert.Len(t, approvalPosts(b), 1, "no second approval message")
 		got, err := b.svc.GetRequest(ctx, notifierActor, r.ID)
 		require.NoError(t, err)
-		require.NotEmpty(t, got.Refs[refTS])
+		require.NotEmpty(t, got.FrontendRefs[refTS])
 		updates := b.slack.Calls("chat.update")
 		require.Len(t, updates, 1, "the message, posted while pending, shows the approval")
-		assert.Equal(t, got.Refs[refTS], updates[0].Form.Get("ts"))
+		assert.Equal(t, got.FrontendRefs[refTS], updates[0].Form.Get("ts"))
 		assert.NotContains(t, updates[0].Form.Get("blocks"), actionApprove, "no buttons once decided")
 	})
 
@@ -167,11 +167,11 @@ func TestNotifierPostsTheApprovalMessageOnceWhenSavingItFails(t *testing.T) {
 		b := setup(t)
 		r := file(b)
 		n := b.notifier()
-		b.svc.failing("SetRequestRefs", certs.Errorf(certs.EUNAVAILABLE, "database is down"), func() {
+		b.svc.failing("SetFrontendRefs", certs.Errorf(certs.EUNAVAILABLE, "database is down"), func() {
 			_, err := n.Once(ctx)
 			require.Error(t, err)
 		})
-		_, err := b.svc.SetRequestRefs(ctx, notifierActor, r.ID, map[string]string{refChannel: approvals, refTS: "1700000000.000099"})
+		_, err := b.svc.SetFrontendRefs(ctx, notifierActor, r.ID, map[string]string{refChannel: approvals, refTS: "1700000000.000099"})
 		require.NoError(t, err)
 
 		_, err = n.Once(ctx)
@@ -179,7 +179,7 @@ func TestNotifierPostsTheApprovalMessageOnceWhenSavingItFails(t *testing.T) {
 		assert.Len(t, approvalPosts(b), 1)
 		got, err := b.svc.GetRequest(ctx, notifierActor, r.ID)
 		require.NoError(t, err)
-		assert.Equal(t, "1700000000.000099", got.Refs[refTS])
+		assert.Equal(t, "1700000000.000099", got.FrontendRefs[refTS])
 		assert.Empty(t, n.posted, "the unsaved message is forgotten")
 	})
 }

@@ -75,7 +75,7 @@ func BenchmarkUpdateRequest(b *testing.B) {
 				begin := time.Now()
 				runSplit(b, func(g, i int) {
 					_, err := s.UpdateRequest(b.Context(), fmt.Sprintf("r-%d", g), []certs.RequestState{certs.StatePending},
-						func(r *certs.Request) error { r.Refs = map[string]string{"n": strconv.Itoa(i)}; return nil }, events...)
+						func(r *certs.Request) error { r.FrontendRefs = map[string]string{"n": strconv.Itoa(i)}; return nil }, events...)
 					if err != nil {
 						b.Error(err)
 					}

@@ -31,7 +31,7 @@ func encodeRequest(r *certs.Request) (requestRow, error) {
 		b, err = json.Marshal(v)
 		return string(b)
 	}
-	approvers, refs, tasks := r.Approvers, r.Refs, r.Tasks
+	approvers, refs, tasks := r.Approvers, r.FrontendRefs, r.Tasks
 	if approvers == nil {
 		approvers = []string{}
 	}
@@ -102,7 +102,7 @@ func scanRequest(rs rows) (*certs.Request, error) {
 		col string
 		v   any
 	}{{row.plan, &r.Plan}, {row.requester, &r.Requester}, {row.approvers, &r.Approvers},
-		{row.decidedBy, &r.DecidedBy}, {row.tasks, &r.Tasks}, {row.refs, &r.Refs}} {
+		{row.decidedBy, &r.DecidedBy}, {row.tasks, &r.Tasks}, {row.refs, &r.FrontendRefs}} {
 		if err := json.Unmarshal([]byte(f.col), f.v); err != nil {
 			return nil, corrupt("request", r.ID, err)
 		}
@@ -110,8 +110,8 @@ func scanRequest(rs rows) (*certs.Request, error) {
 	if len(r.Tasks) == 0 {
 		r.Tasks = nil
 	}
-	if len(r.Refs) == 0 {
-		r.Refs = nil
+	if len(r.FrontendRefs) == 0 {
+		r.FrontendRefs = nil
 	}
 	return &r, nil
 }

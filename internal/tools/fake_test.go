@@ -89,7 +89,7 @@ func (f *fakeService) GetCertification(ctx context.Context, a certs.Actor, id st
 	}
 	for _, c := range f.certs {
 		if c.ID == id {
-			return &certs.CertificationDetail{Certification: c, Progress: c.Progress()}, nil
+			return &certs.CertificationDetail{Certification: c, DecidedFraction: c.Progress()}, nil
 		}
 	}
 	return nil, certs.Errorf(certs.ENOTFOUND, "certification %s not found", id)

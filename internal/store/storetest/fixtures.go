@@ -42,14 +42,14 @@ func newPlan(id, certID string) *certs.Plan {
 // newRequest returns a pending request filed by requester at created.
 func newRequest(id, certID string, requester certs.Actor, created time.Time) *certs.Request {
 	return &certs.Request{
-		ID:        id,
-		Plan:      *newPlan("plan-"+id, certID),
-		Requester: requester,
-		Approvers: []string{"slack:U0CAROL", "identity:2c9180835d191a86015d28455b4a2330"},
-		State:     certs.StatePending,
-		Refs:      map[string]string{"slack.channel": "C0APPROVALS", "slack.ts": "1732354200.000100"},
-		Created:   created,
-		ExpiresAt: created.Add(certs.DefaultRequestTTL),
+		ID:           id,
+		Plan:         *newPlan("plan-"+id, certID),
+		Requester:    requester,
+		Approvers:    []string{"slack:U0CAROL", "identity:2c9180835d191a86015d28455b4a2330"},
+		State:        certs.StatePending,
+		FrontendRefs: map[string]string{"slack.channel": "C0APPROVALS", "slack.ts": "1732354200.000100"},
+		Created:      created,
+		ExpiresAt:    created.Add(certs.DefaultRequestTTL),
 	}
 }
 

@@ -224,7 +224,7 @@ func testUpdateRequest(t *testing.T, newDB NewDatabase) {
 		errNo := certs.Errorf(certs.EFORBIDDEN, "Alice cannot approve her own request")
 		got, err := e.s.UpdateRequest(ctx, "r-abort", pending, func(r *certs.Request) error {
 			r.State = certs.StateApproved
-			r.Refs["x"] = "y"
+			r.FrontendRefs["x"] = "y"
 			return errNo
 		}, certs.Event{Actor: alice, Action: certs.ActionRequestApproved})
 		assert.Nil(t, got)
@@ -234,7 +234,7 @@ func testUpdateRequest(t *testing.T, newDB NewDatabase) {
 		require.NoError(t, err)
 		assert.Equal(t, certs.StatePending, stored.State)
 		assert.Equal(t, int64(1), stored.Version)
-		assert.NotContains(t, stored.Refs, "x")
+		assert.NotContains(t, stored.FrontendRefs, "x")
 		evs, err := e.s.ListEvents(ctx, certs.EventFilter{RequestID: "r-abort"})
 		require.NoError(t, err)
 		assert.Equal(t, []certs.Action{certs.ActionRequestCreated}, actions(evs))
@@ -244,7 +244,7 @@ func testUpdateRequest(t *testing.T, newDB NewDatabase) {
 		r := create(t, e.s, newRequest("r-fixed", "cert-1", alice, e.clock.Now()))
 		got, err := e.s.UpdateRequest(ctx, "r-fixed", pending, func(r *certs.Request) error {
 			r.ID, r.Version, r.Created = "r-other", 99, time.Time{}
-			r.Refs["slack.ts"] = "2"
+			r.FrontendRefs["slack.ts"] = "2"
 			return nil
 		})
 		require.NoError(t, err)
@@ -253,7 +253,7 @@ func testUpdateRequest(t *testing.T, newDB NewDatabase) {
 		assertSameTime(t, r.Created, got.Created, "created")
 		stored, err := e.s.GetRequest(ctx, "r-fixed")
 		require.NoError(t, err)
-		assert.Equal(t, "2", stored.Refs["slack.ts"])
+		assert.Equal(t, "2", stored.FrontendRefs["slack.ts"])
 		_, err = e.s.GetRequest(ctx, "r-other")
 		requireCode(t, certs.ENOTFOUND, err)
 	})
