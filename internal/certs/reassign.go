@@ -1,10 +1,6 @@
 package certs
 
-import (
-	"fmt"
-	"unicode"
-	"unicode/utf8"
-)
+import "fmt"
 
 // ISC's reassignment limits, from the operation descriptions (the schema has
 // no maxItems).
@@ -13,7 +9,8 @@ const (
 	MaxAsyncReassign = 500 // POST /certifications/{id}/reassign-async
 	// MaxReasonLength caps a reassignment reason. ISC sets no limit in the
 	// spec; 1000 characters is ample for an audit-worthy explanation and
-	// keeps Slack messages and audit rows readable.
+	// keeps Slack messages and audit rows readable. ValidateReason (text.go)
+	// applies it with the rest of the text policy.
 	MaxReasonLength = 1000
 )
 
@@ -72,37 +69,6 @@ func (r *Reassignment) Validate(max int) error {
 		}
 	}
 	return nil
-}
-
-// ValidateReason checks a reassignment reason: required, at most
-// MaxReasonLength characters. Returns EINVALID.
-func ValidateReason(reason string) error {
-	n := len([]rune(reason))
-	switch {
-	case n == 0 || isBlank(reason):
-		return Errorf(EINVALID, "a reason is required")
-	case n > MaxReasonLength:
-		return Errorf(EINVALID, "reason is %d characters; at most %d are allowed", n, MaxReasonLength)
-	case !utf8.ValidString(reason):
-		return Errorf(EINVALID, "reason is not valid UTF-8 text")
-	}
-	for i, r := range reason {
-		// Line breaks and tabs are fine in a reason; other control
-		// characters (NUL above all) cannot be stored or shown faithfully.
-		if unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' {
-			return Errorf(EINVALID, "reason contains the control character %U at position %d; use plain text", r, i)
-		}
-	}
-	return nil
-}
-
-func isBlank(s string) bool {
-	for _, r := range s {
-		if r != ' ' && r != '\t' && r != '\n' && r != '\r' {
-			return false
-		}
-	}
-	return true
 }
 
 // String describes the reassignment for logs.
