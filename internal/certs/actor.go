@@ -40,12 +40,17 @@ type Actor struct {
 // and, when known, "identity:<identity id>". Approver lists (Policy,
 // Request.Approvers) hold such keys.
 func (a Actor) Keys() []string {
-	keys := []string{string(a.Frontend) + ":" + a.ID}
+	keys := []string{ApproverKey(a.Frontend, a.ID)}
 	if a.IdentityID != "" {
 		keys = append(keys, "identity:"+a.IdentityID)
 	}
 	return keys
 }
+
+// ApproverKey is the approver key that names the user id of front end f:
+// ApproverKey(FrontendSlack, "U0123ABC") is "slack:U0123ABC". Front ends
+// build the approver lists they file requests with from it (see Keys).
+func ApproverKey(f Frontend, id string) string { return string(f) + ":" + id }
 
 // Is reports whether key names this actor (see Keys).
 func (a Actor) Is(key string) bool {
@@ -72,3 +77,16 @@ func (a Actor) Same(b Actor) bool {
 
 // SystemActor is the actor of background work.
 var SystemActor = Actor{ID: "certops", Name: "certops", Frontend: FrontendSystem, Role: RoleAdmin}
+
+// FiledBy reports whether a filed the request: a is its requester, as the
+// same front-end user or the same ISC identity (see Same).
+func (r *Request) FiledBy(a Actor) bool { return r.Requester.Same(a) }
+
+// SelfSubmitted reports whether the request never went to approvers: its
+// requester submitted it, under a policy that requires no approval
+// (SubmitPlan). No one may decide their own request otherwise, so a request
+// decided by whoever filed it, other than by cancelling it, is one. Front
+// ends use it to post for approvers only what approvers are asked about.
+func (r *Request) SelfSubmitted() bool {
+	return r.DecidedBy != nil && r.FiledBy(*r.DecidedBy) && r.State != StateCancelled && r.State != StateDenied
+}
