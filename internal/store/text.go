@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"unicode/utf8"
 
 	"github.com/certops/certops/internal/certs"
 )
@@ -13,22 +12,16 @@ import (
 // (22021); left to the driver, such input would be "database unavailable"
 // on PostgreSQL and accepted on SQLite. JSON columns need only the NUL
 // check: encoding/json already turns invalid UTF-8 into U+FFFD.
+//
+// That is all the store judges. What people's text may contain (controls,
+// text-direction characters, lengths) is certs' text policy (certs.ValidateText),
+// applied by the service before anything reaches the store.
 
-// checkText refuses a NUL character or invalid UTF-8 in a text column.
-func checkText(what, s string) error {
-	switch {
-	case !utf8.ValidString(s):
-		return certs.Errorf(certs.EINVALID, "%s is not valid UTF-8 text, so it cannot be stored", what)
-	case bytes.IndexByte([]byte(s), 0) >= 0:
-		return certs.Errorf(certs.EINVALID, "%s contains a NUL character (U+0000), which cannot be stored; remove it", what)
-	}
-	return nil
-}
-
-// checkTexts is checkText over pairs of (what, value).
+// checkTexts refuses what a text column cannot hold, over pairs of (what,
+// value): certs.ValidateStorable.
 func checkTexts(pairs ...string) error {
 	for i := 0; i+1 < len(pairs); i += 2 {
-		if err := checkText(pairs[i], pairs[i+1]); err != nil {
+		if err := certs.ValidateStorable(pairs[i], pairs[i+1]); err != nil {
 			return err
 		}
 	}
@@ -52,7 +45,9 @@ func checkJSON(what string, b []byte) error {
 			backslashes++
 		}
 		if backslashes%2 == 0 {
-			return certs.Errorf(certs.EINVALID, "%s contains a NUL character (U+0000), which cannot be stored; remove it", what)
+			// The words of certs.ValidateStorable, less the position: in
+			// encoded JSON it would not be the person's.
+			return certs.Errorf(certs.EINVALID, "%s contains U+0000, a NUL character: it cannot be stored; remove it", what)
 		}
 		i = j + 1
 	}

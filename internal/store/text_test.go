@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/certops/certops/internal/certs"
 )
 
 func TestCheckJSONTellsNULFromALiteralBackslashU(t *testing.T) {
@@ -29,4 +31,16 @@ func TestCheckJSONTellsNULFromALiteralBackslashU(t *testing.T) {
 			assert.Equal(t, tc.nul, checkJSON("reason", b) != nil, "%s", b)
 		})
 	}
+}
+
+// The store refuses only what it cannot hold, in certs' words
+// (certs.ValidateStorable): the text policy's other refusals are not its.
+func TestCheckTextsRefusesOnlyWhatCannotBeStored(t *testing.T) {
+	assert.NoError(t, checkTexts("event detail", "override \u202E, escape \x1b", "request id", "r-1"))
+	err := checkTexts("request id", "r-1", "event detail", "on leave\x00")
+	assert.Equal(t, certs.EINVALID, certs.ErrorCode(err))
+	assert.Equal(t, "event detail contains U+0000, a NUL character, at character 9: it cannot be stored; remove it", certs.ErrorMessage(err))
+	err = checkTexts("event detail", "caf\xe9")
+	assert.Equal(t, certs.EINVALID, certs.ErrorCode(err))
+	assert.Contains(t, certs.ErrorMessage(err), "event detail is not valid UTF-8 text (byte 0xE9 at byte 4): it cannot be stored")
 }

@@ -14,13 +14,16 @@ import (
 // no NUL in text or jsonb, and only UTF-8 in text) is EINVALID on both
 // engines, before anything is written: not "database unavailable", and not
 // accepted by one engine and refused by the other. Everything else, however
-// awkward, round-trips unchanged.
+// awkward, round-trips unchanged: what people may write (no controls, no
+// text-direction characters) is certs' text policy, applied before the
+// store; the store judges only what it cannot hold.
 func testTextValues(t *testing.T, newDB NewDatabase) {
 	e := setup(t, newDB)
 	ctx := ctxT(t)
 
 	t.Run("awkward but valid text round-trips", func(t *testing.T) {
-		awkward := `quote " backslash \ literal \u0000 escape, emoji 🙂, RTL שלום, tab	end`
+		awkward := `quote " backslash \ literal \u0000 escape, emoji 🙂, RTL שלום, tab	end` +
+			"\r\n ESC \x1b, DEL \x7f, override \u202E, isolate \u2066, BOM \uFEFF"
 		p := newPlan("plan-text", "cert-1")
 		p.Reason = awkward
 		require.NoError(t, e.s.SavePlan(ctx, p))
