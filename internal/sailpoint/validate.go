@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/certops/certops/internal/certs"
 )
@@ -16,8 +14,16 @@ import (
 const maxLiteralLength = 512
 
 // checkLiteral validates text that goes into a filter literal. Quotes,
-// backslashes and any unicode are fine (Quote escapes them); control
-// characters and invalid UTF-8 are not, as no ISC value has them.
+// backslashes and any script are fine (Quote escapes them). What the text
+// may contain is certs' one text policy for single-line text
+// (certs.ValidateText): valid UTF-8, no control characters or line breaks,
+// no invisible or text-direction format characters, as no ISC value has
+// them.
+//
+// Whatever the service has checked, the client checks too: it is also a library a caller may use directly,
+// and a literal it builds into a filter expression is its own
+// responsibility. It keeps only its own bound (bytes, for the URL) and
+// leaves the characters to certs, so there is one definition of them.
 func checkLiteral(what, s string) error {
 	if s == "" {
 		return certs.Errorf(certs.EINVALID, "%s is empty", what)
@@ -25,15 +31,7 @@ func checkLiteral(what, s string) error {
 	if len(s) > maxLiteralLength {
 		return certs.Errorf(certs.EINVALID, "%s is %d bytes; at most %d are allowed", what, len(s), maxLiteralLength)
 	}
-	if !utf8.ValidString(s) {
-		return certs.Errorf(certs.EINVALID, "%s is not valid UTF-8", what)
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return certs.Errorf(certs.EINVALID, "%s contains the control character %U", what, r)
-		}
-	}
-	return nil
+	return certs.ValidateText(what, s, certs.TextRule{})
 }
 
 // checkIDs validates every id of a list.
