@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -166,19 +167,15 @@ func checkIDs(arg string, ids []string, max int) error {
 	return nil
 }
 
-// checkText validates a free-text filter: at most max characters, no
-// control characters. Filters are sent to ISC as quoted literals by the
-// client; refusing control characters here keeps odd input out of logs.
+// checkText applies a free-text argument's schema bound (at most max
+// characters, as its input schema says) and leaves what the text may
+// contain to certs' one text policy for single-line text (no control or
+// invisible characters, no line breaks, valid UTF-8), naming the argument.
 func checkText(arg, v string, max int) error {
-	if n := len([]rune(v)); n > max {
+	if n := utf8.RuneCountInString(v); n > max {
 		return invalid("%s is %d characters; at most %d are allowed", arg, n, max)
 	}
-	for _, r := range v {
-		if r < 0x20 || r == 0x7f {
-			return invalid("%s contains a control character; use plain text", arg)
-		}
-	}
-	return nil
+	return certs.ValidateName(arg, v)
 }
 
 // pageLimit applies the default and bounds of a limit argument.
