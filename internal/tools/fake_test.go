@@ -210,3 +210,7 @@ func (f *fakeService) GetRequest(ctx context.Context, a certs.Actor, id string) 
 	}
 	return r, nil
 }
+
+func (f *fakeService) FollowRequest(ctx context.Context, a certs.Actor, id string) (*certs.Request, error) {
+	return f.GetRequest(ctx, a, id)
+}

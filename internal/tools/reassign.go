@@ -274,7 +274,7 @@ func reassign(d deps) server.ServerTool {
 		d.log.InfoContext(ctx, "reassignment confirmed", "actor", a.ID, "role", a.Role, "plan", plan.ID,
 			"request", r.ID, "state", r.State, "items", plan.ItemCount, "to", plan.To.ID)
 		if wait > 0 && r.State != certs.StatePending && !r.State.Final() {
-			r = d.waitFor(ctx, a, r, time.Duration(wait)*time.Second)
+			r = d.follow(ctx, a, r, time.Duration(wait)*time.Second)
 		}
 		st := requestStatus(r)
 		out := ReassignOut{Outcome: outcomeOf(r.State), PlanID: plan.ID, Request: &st}
@@ -365,31 +365,19 @@ func outcomeOf(s certs.RequestState) string {
 	return outcomeSubmitted
 }
 
-// waitFor re-reads a request until it is final, max has passed or ctx ends,
-// and returns the last state read.
-func (d deps) waitFor(ctx context.Context, a certs.Actor, r *certs.Request, max time.Duration) *certs.Request {
-	ctx, cancel := context.WithTimeout(ctx, max)
+// follow waits up to max for a request to become final, through the
+// Service's FollowRequest (which reads the request's ISC tasks itself, so no
+// worker need be running), and returns the request as last seen. Running
+// out of time is not a failure: reassign returns the state either way.
+func (d deps) follow(ctx context.Context, a certs.Actor, r *certs.Request, max time.Duration) *certs.Request {
+	wctx, cancel := context.WithTimeout(ctx, max)
 	defer cancel()
-	every := d.pollEvery
-	if every <= 0 {
-		every = time.Second
+	last, err := d.svc.FollowRequest(wctx, a, r.ID)
+	if last != nil {
+		r = last
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for !r.State.Final() {
-		select {
-		case <-ctx.Done():
-			return r
-		case <-t.C:
-		}
-		next, err := d.svc.GetRequest(ctx, a, r.ID)
-		if err != nil {
-			if ctx.Err() == nil {
-				d.log.WarnContext(ctx, "reading request while waiting", "request", r.ID, "err", err)
-			}
-			return r
-		}
-		r = next
+	if err != nil && wctx.Err() == nil {
+		d.log.WarnContext(ctx, "following request", "request", r.ID, "err", err)
 	}
 	return r
 }

@@ -26,9 +26,6 @@ type Options struct {
 	// approvers instead of submitting (certs.Policy.RequireApproval); the
 	// tools tell the person so before they confirm.
 	RequireApproval bool
-	// PollInterval is how often reassign re-reads a request it waits for
-	// (1s when zero).
-	PollInterval time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 	// Metrics counts tool calls (none when nil; *metrics.Metrics fits).
@@ -54,7 +51,7 @@ func New(opts Options) (*server.MCPServer, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	d := deps{svc: opts.Service, log: log, requireApproval: opts.RequireApproval, pollEvery: opts.PollInterval, clock: opts.Now}
+	d := deps{svc: opts.Service, log: log, requireApproval: opts.RequireApproval, clock: opts.Now}
 	selected, err := selectTools(d, opts.Tools)
 	if err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ type Service interface {
 	GetPlan(ctx context.Context, a certs.Actor, id string) (*certs.Plan, error)
 	SubmitPlan(ctx context.Context, a certs.Actor, planID, digest string) (*certs.Request, error)
 	GetRequest(ctx context.Context, a certs.Actor, id string) (*certs.Request, error)
+	FollowRequest(ctx context.Context, a certs.Actor, id string) (*certs.Request, error)
 }
 
 var _ Service = (*certs.Service)(nil)
