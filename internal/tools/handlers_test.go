@@ -1,9 +1,9 @@
 package tools
 
 import (
+	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -11,26 +11,32 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certops/certops/internal/certs"
+	"github.com/certops/certops/internal/certs/certstest"
 )
 
+// bob reviews nothing in the fixture.
+var bob = certs.Actor{ID: "bob-laptop", Frontend: certs.FrontendMCP, Role: certs.RoleReviewer, IdentityID: "id-bob"}
+
+func certIDs(l CertificationList) []string {
+	var ids []string
+	for _, c := range l.Certifications {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
 func TestListCertifications(t *testing.T) {
-	svc := newFakeService()
-	now := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
-	s := newTestServer(t, svc, Options{Now: func() time.Time { return now }})
+	s, _ := setup(t, testConfig{})
 
 	t.Run("mine, open, first page with a cursor", func(t *testing.T) {
 		res := callTool(t, s, "list_certifications", map[string]any{"limit": 2})
 		require.False(t, res.IsError, resultText(res))
 		out := structured[CertificationList](t, res)
-		assert.Equal(t, 3, out.Total)
-		require.Len(t, out.Certifications, 2)
-		assert.Equal(t, "cert-1", out.Certifications[0].ID)
+		assert.Equal(t, 3, out.Total, "Alice's open certifications: not Carol's, not the signed one")
+		assert.Equal(t, []string{"cert-1", "cert-2"}, certIDs(out))
 		assert.Equal(t, "2026-12-01T00:00:00Z", out.Certifications[0].Due)
-		assert.Equal(t, 30, out.Certifications[1].Progress.Percent)
+		assert.Equal(t, 50, out.Certifications[1].Progress.Percent)
 		assert.NotEmpty(t, out.NextCursor)
-		assert.Equal(t, "me", svc.lastQuery.Reviewer)
-		require.NotNil(t, svc.lastQuery.Completed)
-		assert.False(t, *svc.lastQuery.Completed)
 		assert.Contains(t, resultText(res), "Your open certifications, due soonest first: 1-2 of 3.")
 		assert.Contains(t, resultText(res), "due 2026-12-01 (OVERDUE)", "past-due work is flagged")
 		assert.Contains(t, resultText(res), "due 2026-12-04 ·", "work due later is not")
@@ -38,45 +44,57 @@ func TestListCertifications(t *testing.T) {
 		res = callTool(t, s, "list_certifications", map[string]any{"limit": 2, "cursor": out.NextCursor})
 		require.False(t, res.IsError, resultText(res))
 		page2 := structured[CertificationList](t, res)
-		require.Len(t, page2.Certifications, 1)
-		assert.Equal(t, "cert-3", page2.Certifications[0].ID)
+		assert.Equal(t, []string{"cert-3"}, certIDs(page2))
 		assert.Empty(t, page2.NextCursor)
-		assert.Equal(t, 2, svc.lastQuery.Page.Offset)
+		assert.Contains(t, resultText(res), "3-3 of 3")
+	})
+	t.Run("completed and all", func(t *testing.T) {
+		res := callTool(t, s, "list_certifications", map[string]any{"status": "completed"})
+		require.False(t, res.IsError, resultText(res))
+		assert.Equal(t, []string{"cert-signed"}, certIDs(structured[CertificationList](t, res)))
+		res = callTool(t, s, "list_certifications", map[string]any{"status": "all"})
+		require.False(t, res.IsError, resultText(res))
+		assert.Equal(t, 4, structured[CertificationList](t, res).Total)
 	})
 	t.Run("a cursor of another query is refused", func(t *testing.T) {
 		res := callTool(t, s, "list_certifications", map[string]any{"limit": 2})
 		cur := structured[CertificationList](t, res).NextCursor
 		res = callTool(t, s, "list_certifications", map[string]any{"status": "completed", "cursor": cur})
-		assert.True(t, res.IsError)
-		assert.Contains(t, resultText(res), "cursor belongs to a different query")
+		assertError(t, res, certs.EINVALID, "cursor belongs to a different query")
 	})
 	t.Run("reviewer by email is resolved", func(t *testing.T) {
 		res := callTool(t, s, "list_certifications", map[string]any{"reviewer": "carol@example.com", "status": "all"})
 		require.False(t, res.IsError, resultText(res))
-		assert.Equal(t, "id-carol", svc.lastQuery.Reviewer)
-		assert.Nil(t, svc.lastQuery.Completed)
+		assert.Equal(t, []string{"cert-carol"}, certIDs(structured[CertificationList](t, res)))
+		assert.Contains(t, resultText(res), "Reviewer id-carol's all certifications")
+	})
+	t.Run("an email no identity has", func(t *testing.T) {
+		res := callTool(t, s, "list_certifications", map[string]any{"reviewer": "nobody@example.com"})
+		assertError(t, res, certs.ENOTFOUND, "nobody@example.com")
 	})
 	t.Run("campaign without reviewer means every reviewer", func(t *testing.T) {
 		res := callTool(t, s, "list_certifications", map[string]any{"campaign_id": "camp-1"})
 		require.False(t, res.IsError, resultText(res))
-		assert.Equal(t, "", svc.lastQuery.Reviewer)
-		assert.Equal(t, "camp-1", svc.lastQuery.CampaignID)
+		assert.Equal(t, []string{"cert-1", "cert-2", "cert-carol"}, certIDs(structured[CertificationList](t, res)))
+		assert.Contains(t, resultText(res), "Campaign camp-1's open certifications")
 	})
 }
 
 func TestReadTools(t *testing.T) {
-	s := newTestServer(t, newFakeService(), Options{})
+	s, _ := setup(t, testConfig{})
 	cases := []struct {
 		tool string
 		args map[string]any
 		text string
 	}{
 		{"get_certification", map[string]any{"certification_id": "cert-1"}, "No reassignment requests"},
+		{"get_certification", map[string]any{"certification_id": "cert-1"}, "task task-1 REASSIGN: QUEUED"},
 		{"list_reviewers", map[string]any{"certification_id": "cert-1", "name": "Ali"}, "Alice Admin <alice@example.com>"},
 		{"list_review_items", map[string]any{"certification_id": "cert-1", "access_type": "ENTITLEMENT"}, `ENTITLEMENT "db_admin" on Oracle · privileged`},
+		{"list_review_items", map[string]any{"certification_id": "cert-2", "status": "completed"}, `ROLE "Payroll Clerk" · APPROVE`},
 		{"get_item_permissions", map[string]any{"certification_id": "cert-1", "item_id": "item-1", "rights": []string{"SELECT"}}, "PAYROLL.SALARIES: SELECT, UPDATE"},
-		{"list_pending_tasks", map[string]any{"certification_id": "cert-1"}, "task task-1 REASSIGN: QUEUED"},
-		{"get_reassignment_status", map[string]any{"task_id": "task-1"}, "task task-1 REASSIGN: SUCCESS"},
+		{"list_pending_tasks", map[string]any{"certification_id": "cert-1"}, "1 pending ISC tasks on certification cert-1.\n- task task-1 REASSIGN: QUEUED"},
+		{"get_reassignment_status", map[string]any{"task_id": "task-0"}, "task task-0 REASSIGN: SUCCESS"},
 	}
 	for _, c := range cases {
 		t.Run(c.tool, func(t *testing.T) {
@@ -89,54 +107,65 @@ func TestReadTools(t *testing.T) {
 }
 
 func TestBadArgumentsAreErrorResults(t *testing.T) {
-	s := newTestServer(t, newFakeService(), Options{})
-	long := make([]byte, 300)
-	for i := range long {
-		long[i] = 'a'
-	}
+	s, b := setup(t, testConfig{})
+	long := strings.Repeat("a", 300)
+	item := []string{"item-1"}
 	cases := []struct {
 		name, tool string
 		args       map[string]any
-		want       string
+		// names are what the text must say besides the code: the
+		// argument, and what is wrong with it.
+		names []string
 	}{
-		{"missing required id", "get_certification", map[string]any{}, "certification_id"},
-		{"id of wrong type", "get_certification", map[string]any{"certification_id": 42}, "certification_id"},
-		{"filter injection in id", "get_certification", map[string]any{"certification_id": `abc" or id pr`}, "certification_id"},
-		{"path traversal in id", "list_pending_tasks", map[string]any{"certification_id": "../x"}, "certification_id"},
-		{"dot-dot id", "list_pending_tasks", map[string]any{"certification_id": ".."}, "certification_id"},
-		{"too long id", "get_certification", map[string]any{"certification_id": string(long)}, "certification_id"},
-		{"limit out of range", "list_certifications", map[string]any{"limit": 1000}, "limit"},
-		{"limit zero", "list_certifications", map[string]any{"limit": 0}, "limit"},
-		{"limit of wrong type", "list_certifications", map[string]any{"limit": "ten"}, "limit"},
-		{"unknown enum", "list_certifications", map[string]any{"status": "pending"}, "status"},
-		{"unknown access type", "list_review_items", map[string]any{"certification_id": "c1", "access_type": "GROUP"}, "access_type"},
-		{"unknown argument", "list_certifications", map[string]any{"sort": "due"}, "sort"},
-		{"garbage cursor", "list_certifications", map[string]any{"cursor": "not-a-cursor"}, "cursor"},
-		{"control character in filter", "list_reviewers", map[string]any{"certification_id": "c1", "name": "a\x00b"}, "name"},
-		{"filter too long", "list_reviewers", map[string]any{"certification_id": "c1", "name": string(long)}, "name"},
-		{"injection in reviewer", "list_certifications", map[string]any{"reviewer": `x" or 1 eq 1`}, "reviewer"},
-		{"rights of the wrong item type", "get_item_permissions", map[string]any{"certification_id": "c1", "item_id": "i1", "rights": []any{1}}, "rights must be an array of strings"},
-		{"rights not an array", "get_item_permissions", map[string]any{"certification_id": "c1", "item_id": "i1", "rights": "SELECT"}, "rights must be an array"},
-		{"too many rights", "get_item_permissions", map[string]any{"certification_id": "c1", "item_id": "i1", "rights": []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"}}, "rights"},
-		{"no way of choosing work", "plan_reassignment", map[string]any{"certification_id": "c1", "target": "id-carol", "reason": "away"}, "exactly one of"},
-		{"two ways of choosing work", "plan_reassignment", map[string]any{"certification_id": "c1", "item_ids": []string{"i1"}, "identity_ids": []string{"x"}, "target": "id-carol", "reason": "away"}, "exactly one of"},
-		{"blank reason", "plan_reassignment", map[string]any{"certification_id": "c1", "item_ids": []string{"i1"}, "target": "id-carol", "reason": "   "}, "reason"},
-		{"missing target", "plan_reassignment", map[string]any{"certification_id": "c1", "item_ids": []string{"i1"}, "reason": "away"}, "target"},
-		{"bad item id", "plan_reassignment", map[string]any{"certification_id": "c1", "item_ids": []string{"../../etc"}, "target": "id-carol", "reason": "away"}, "item_ids"},
-		{"both request and task", "get_reassignment_status", map[string]any{"request_id": "r1", "task_id": "t1"}, "not both"},
-		{"neither request nor task", "get_reassignment_status", map[string]any{}, "request_id or task_id"},
-		{"wait out of range", "reassign", map[string]any{"plan_id": "p1", "wait_seconds": 9999}, "wait_seconds"},
+		{"missing required id", "get_certification", map[string]any{}, []string{"certification_id is required"}},
+		{"id of wrong type", "get_certification", map[string]any{"certification_id": 42}, []string{"certification_id must be a string"}},
+		{"filter injection in id", "get_certification", map[string]any{"certification_id": `abc" or id pr`}, []string{"certification_id", `contains '"'`}},
+		{"path traversal in id", "list_pending_tasks", map[string]any{"certification_id": "../x"}, []string{"certification_id", "contains '/'"}},
+		{"dot-dot id", "list_pending_tasks", map[string]any{"certification_id": ".."}, []string{`certification_id ".." is not a valid id`}},
+		{"too long id", "get_certification", map[string]any{"certification_id": long}, []string{"certification_id is 300 characters; at most 128"}},
+		{"bad campaign id", "list_certifications", map[string]any{"campaign_id": "a b"}, []string{"campaign_id", "contains ' '"}},
+		{"limit out of range", "list_certifications", map[string]any{"limit": 1000}, []string{"limit must be between 1 and 100, got 1000"}},
+		{"limit zero", "list_certifications", map[string]any{"limit": 0}, []string{"limit must be between 1 and 100, got 0"}},
+		{"limit of wrong type", "list_certifications", map[string]any{"limit": "ten"}, []string{"limit must be an integer"}},
+		{"unknown enum", "list_certifications", map[string]any{"status": "pending"}, []string{"status must be one of open, completed, all", `"pending"`}},
+		{"unknown access type", "list_review_items", map[string]any{"certification_id": "cert-1", "access_type": "GROUP"}, []string{"access_type must be one of", `"GROUP"`}},
+		{"unknown argument", "list_certifications", map[string]any{"sort": "due"}, []string{`unknown argument "sort"`}},
+		{"garbage cursor", "list_certifications", map[string]any{"cursor": "not-a-cursor"}, []string{"cursor is not one this server returned"}},
+		{"control character in filter", "list_reviewers", map[string]any{"certification_id": "cert-1", "name": "a\x00b"}, []string{"name"}},
+		{"filter too long", "list_reviewers", map[string]any{"certification_id": "cert-1", "name": long}, []string{"name is 300 characters; at most 200"}},
+		{"injection in reviewer", "list_certifications", map[string]any{"reviewer": `x" or 1 eq 1`}, []string{"reviewer", `contains '"'`}},
+		{"rights of the wrong item type", "get_item_permissions", map[string]any{"certification_id": "cert-1", "item_id": "item-1", "rights": []any{1}}, []string{"rights must be an array of strings"}},
+		{"rights not an array", "get_item_permissions", map[string]any{"certification_id": "cert-1", "item_id": "item-1", "rights": "SELECT"}, []string{"rights must be an array"}},
+		{"too many rights", "get_item_permissions", map[string]any{"certification_id": "cert-1", "item_id": "item-1", "rights": []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"}}, []string{"rights has 11 entries; at most 10"}},
+		{"target_match without target", "get_item_permissions", map[string]any{"certification_id": "cert-1", "item_id": "item-1", "target_match": "prefix"}, []string{"target_match needs target"}},
+		{"no way of choosing work", "plan_reassignment", map[string]any{"certification_id": "cert-1", "target": "id-carol", "reason": "away"}, []string{"exactly one of item_ids, identity_summary_ids, identity_ids (got 0)"}},
+		{"two ways of choosing work", "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": item, "identity_ids": []string{"id-bob"}, "target": "id-carol", "reason": "away"}, []string{"exactly one of item_ids, identity_summary_ids, identity_ids (got 2)"}},
+		{"bad item id", "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": []string{"item-1", "../../etc"}, "target": "id-carol", "reason": "away"}, []string{"item_ids[1]", "contains '/'"}},
+		{"an item twice", "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": []string{"item-1", "item-1"}, "target": "id-carol", "reason": "away"}, []string{`item_ids lists "item-1" twice`}},
+		// The target and the reason are judged by the Service, in its words.
+		{"blank reason", "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": item, "target": "id-carol", "reason": "   "}, []string{"reason", "required"}},
+		{"reason with a control character", "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": item, "target": "id-carol", "reason": "away\x00"}, []string{"reason", "U+0000"}},
+		{"missing target", "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": item, "reason": "away"}, []string{"target is required"}},
+		{"bad target id", "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": item, "target": "../x", "reason": "away"}, []string{`"../x"`, "contains '/'"}},
+		{"bad target email", "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": item, "target": "carol@@example.com", "reason": "away"}, []string{`"carol@@example.com" is not a valid email address`}},
+		{"both request and task", "get_reassignment_status", map[string]any{"request_id": "r1", "task_id": "t1"}, []string{"give either request_id or task_id, not both"}},
+		{"neither request nor task", "get_reassignment_status", map[string]any{}, []string{"request_id or task_id is required"}},
+		{"bad request id", "get_reassignment_status", map[string]any{"request_id": "r 1"}, []string{"request_id", "contains ' '"}},
+		{"bad plan id", "reassign", map[string]any{"plan_id": "p/1"}, []string{"plan_id", "contains '/'"}},
+		{"wait out of range", "reassign", map[string]any{"plan_id": "p1", "wait_seconds": 9999}, []string{"wait_seconds must be between 0 and 120, got 9999"}},
+		{"confirm too long", "reassign", map[string]any{"plan_id": "p1", "confirm": long}, []string{"confirm is 300 characters"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			res := callTool(t, s, c.tool, c.args)
-			assert.True(t, res.IsError, "expected an error result, got %s", resultText(res))
-			assert.Contains(t, resultText(res), c.want)
+			assertError(t, callTool(t, s, c.tool, c.args), certs.EINVALID, c.names...)
 		})
 	}
 	t.Run("arguments that are not an object", func(t *testing.T) {
 		res := callToolParams(t, s, map[string]any{"name": "list_certifications", "arguments": []int{1}})
-		assert.True(t, res.IsError)
+		assertError(t, res, certs.EINVALID, "arguments must be a JSON object")
+	})
+	t.Run("nothing reached ISC's write operations", func(t *testing.T) {
+		assert.Empty(t, b.tenant.Reassignments())
 	})
 	t.Run("the server keeps serving", func(t *testing.T) {
 		res := callTool(t, s, "list_certifications", map[string]any{})
@@ -144,32 +173,63 @@ func TestBadArgumentsAreErrorResults(t *testing.T) {
 	})
 }
 
+func TestNotFoundAndForbidden(t *testing.T) {
+	s, _ := setup(t, testConfig{})
+	cases := []struct {
+		name  string
+		actor certs.Actor
+		tool  string
+		args  map[string]any
+		code  string
+		names []string
+	}{
+		{"unknown certification", testActor, "get_certification", map[string]any{"certification_id": "cert-x"}, certs.ENOTFOUND, []string{"cert-x"}},
+		{"unknown task", testActor, "get_reassignment_status", map[string]any{"task_id": "task-x"}, certs.ENOTFOUND, []string{"task-x"}},
+		{"unknown request", testActor, "get_reassignment_status", map[string]any{"request_id": "req-x"}, certs.ENOTFOUND, []string{"req-x"}},
+		{"unknown plan", testActor, "reassign", map[string]any{"plan_id": "plan-x", "confirm": "d"}, certs.ENOTFOUND, []string{"plan-x"}},
+		{"unknown target", testActor, "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": []string{"item-1"}, "target": "id-zed", "reason": "away"}, certs.ENOTFOUND, []string{"id-zed"}},
+		{"an item of another certification", testActor, "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": []string{"item-c1"}, "target": "id-carol", "reason": "away"}, certs.EINVALID, []string{"item-c1"}},
+		{"another reviewer's certification", bob, "get_certification", map[string]any{"certification_id": "cert-1"}, certs.EFORBIDDEN, []string{"cert-1"}},
+		{"another reviewer's certifications", bob, "list_certifications", map[string]any{"reviewer": "id-alice"}, certs.EFORBIDDEN, []string{"id-alice"}},
+		{"another reviewer's items", bob, "list_review_items", map[string]any{"certification_id": "cert-1"}, certs.EFORBIDDEN, []string{"cert-1"}},
+		{"another reviewer's tasks", bob, "get_reassignment_status", map[string]any{"task_id": "task-1"}, certs.EFORBIDDEN, []string{"cert-1"}},
+		{"another reviewer's work", bob, "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": []string{"item-1"}, "target": "id-carol", "reason": "grab"}, certs.EFORBIDDEN, []string{"cert-1"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			assertError(t, callToolAs(t, s, c.actor, map[string]any{"name": c.tool, "arguments": c.args}), c.code, c.names...)
+		})
+	}
+	t.Run("a reviewer sees their own list", func(t *testing.T) {
+		res := callToolAs(t, s, bob, map[string]any{"name": "list_certifications", "arguments": map[string]any{}})
+		require.False(t, res.IsError, resultText(res))
+		assert.Empty(t, structured[CertificationList](t, res).Certifications)
+	})
+}
+
 func TestDomainErrorsAreErrorResults(t *testing.T) {
-	svc := newFakeService()
-	s := newTestServer(t, svc, Options{})
-	svc.failWith = &certs.Error{Code: certs.EUNAVAILABLE, Message: "SailPoint did not answer listIdentityCertifications",
-		Upstream: &certs.Upstream{Operation: "listIdentityCertifications", Status: 503, DetailCode: "503 Service Unavailable", TrackingID: "trk-123"}}
+	s, b := setup(t, testConfig{})
+	fail := func(method string, err error) {
+		b.tenant.Fail[method] = err
+		t.Cleanup(func() { delete(b.tenant.Fail, method) })
+	}
+
+	fail("ListCertifications", &certs.Error{Code: certs.EUNAVAILABLE, Message: "SailPoint did not answer listIdentityCertifications",
+		Upstream: &certs.Upstream{Operation: "listIdentityCertifications", Status: 503, DetailCode: "503 Service Unavailable", TrackingID: "trk-123"}})
 	res := callTool(t, s, "list_certifications", map[string]any{})
-	require.True(t, res.IsError)
-	text := resultText(res)
-	assert.Contains(t, text, "unavailable")
-	assert.Contains(t, text, "trk-123")
-	assert.Contains(t, text, "503 Service Unavailable")
-	assert.Contains(t, text, "listIdentityCertifications")
-	assert.Equal(t, 1, strings.Count(text, "trk-123"), "the tracking id is quoted once: %s", text)
+	assertError(t, res, certs.EUNAVAILABLE, "SailPoint did not answer listIdentityCertifications", "trk-123", "503 Service Unavailable", "operation listIdentityCertifications")
+	assert.Equal(t, 1, strings.Count(resultText(res), "trk-123"), "the tracking id is quoted once: %s", resultText(res))
 
-	svc.failWith = &certs.Error{Code: certs.EINVALID, Message: "ISC refused the filter",
-		Upstream: &certs.Upstream{Operation: "listReviewItems", Status: 400, DetailCode: "400.1 Bad Request Content", Messages: []string{"unknown field"}}}
-	res = callTool(t, s, "list_certifications", map[string]any{})
-	require.True(t, res.IsError)
-	assert.Contains(t, resultText(res), "HTTP 400, detailCode 400.1 Bad Request Content, SailPoint says: unknown field", "without a tracking id, status and detail code are still given")
+	fail("ListReviewItems", &certs.Error{Code: certs.EINVALID, Message: "ISC refused the filter",
+		Upstream: &certs.Upstream{Operation: "listReviewItems", Status: 400, DetailCode: "400.1 Bad Request Content", Messages: []string{"unknown field"}}})
+	res = callTool(t, s, "list_review_items", map[string]any{"certification_id": "cert-1"})
+	assertError(t, res, certs.EINVALID, "ISC refused the filter [operation listReviewItems, HTTP 400, detailCode 400.1 Bad Request Content, SailPoint says: unknown field]")
 
-	svc.failWith = certs.Errorf(certs.EFORBIDDEN, "reviewers see only their own certifications")
-	res = callTool(t, s, "list_certifications", map[string]any{"reviewer": "id-bob"})
-	require.True(t, res.IsError)
-	assert.Equal(t, "not allowed: reviewers see only their own certifications", resultText(res))
+	fail("GetTask", certs.Errorf(certs.ERATELIMITED, "SailPoint's rate limit was reached; try again in 10s"))
+	res = callTool(t, s, "get_reassignment_status", map[string]any{"task_id": "task-1"})
+	assertError(t, res, certs.ERATELIMITED, "try again in 10s")
 
-	svc.failWith = assert.AnError // not a certs.Error: internals must not leak
+	fail("GetCertification", assert.AnError) // not a certs.Error: internals must not leak
 	res = callTool(t, s, "get_certification", map[string]any{"certification_id": "cert-1"})
 	require.True(t, res.IsError)
 	assert.Equal(t, "internal error: internal error", resultText(res))
@@ -181,71 +241,155 @@ func TestErrorPrefixesCoverEveryCode(t *testing.T) {
 	}
 }
 
+// panickyTenant panics where a bug would.
+type panickyTenant struct{ *certstest.Tenant }
+
+func (panickyTenant) ListReviewers(ctx context.Context, certID string, f certs.ReviewerFilter) (certs.Page[certs.IdentityRef], error) {
+	panic("boom")
+}
+
 func TestPanicBecomesErrorResult(t *testing.T) {
-	svc := newFakeService()
-	svc.panicOn = true
-	s := newTestServer(t, svc, Options{})
+	s, _ := setup(t, testConfig{Tenant: func(tn *certstest.Tenant) certs.Tenant { return panickyTenant{tn} }})
 	res := callTool(t, s, "list_reviewers", map[string]any{"certification_id": "cert-1"})
 	require.True(t, res.IsError)
-	assert.Contains(t, resultText(res), "internal error")
+	assert.Equal(t, "internal error: the tool failed unexpectedly; the failure was logged", resultText(res))
 	res = callTool(t, s, "list_certifications", map[string]any{})
 	assert.False(t, res.IsError, "the server keeps serving after a panic")
 }
 
-func plan(t *testing.T, _ *server.MCPServer, res *mcp.CallToolResult) PlanOut {
+func plan(t *testing.T, res *mcp.CallToolResult) PlanOut {
 	t.Helper()
 	require.False(t, res.IsError, resultText(res))
 	return structured[PlanOut](t, res)
 }
 
-func TestPlanAndReassignWithDigest(t *testing.T) {
-	svc := newFakeService()
-	s := newTestServer(t, svc, Options{})
-	p := plan(t, s, callTool(t, s, "plan_reassignment", map[string]any{
-		"certification_id": "cert-1", "item_ids": []string{"item-1", "item-2"}, "target": "carol@example.com", "reason": "Bob moved to Carol's team",
+// planMove plans moving cert-1's items to Carol.
+func planMove(t *testing.T, s *server.MCPServer, items ...string) PlanOut {
+	t.Helper()
+	if len(items) == 0 {
+		items = []string{"item-1", "item-2"}
+	}
+	return plan(t, callTool(t, s, "plan_reassignment", map[string]any{
+		"certification_id": "cert-1", "item_ids": items, "target": "carol@example.com", "reason": "Bob moved to Carol's team",
 	}))
+}
+
+func TestPlanAndReassignWithDigest(t *testing.T) {
+	s, b := setup(t, testConfig{Tenant: finishTasks})
+	p := planMove(t, s)
+	assert.Equal(t, "id-carol", p.To.ID)
 	assert.Equal(t, "Carol Chen", p.To.Name)
+	assert.Equal(t, 2, p.ItemCount)
+	assert.Equal(t, []string{"Bob Brown"}, p.IdentityNames)
 	assert.Equal(t, 1, p.Calls)
 	assert.NotEmpty(t, p.Digest)
-	assert.Empty(t, svc.submitted, "planning submits nothing")
+	assert.Empty(t, b.tenant.Reassignments(), "planning submits nothing")
 
 	t.Run("without confirmation a client that cannot elicit is refused", func(t *testing.T) {
 		res := callTool(t, s, "reassign", map[string]any{"plan_id": p.PlanID})
-		require.True(t, res.IsError)
-		assert.Contains(t, resultText(res), "confirm is required")
-		assert.Empty(t, svc.submitted)
+		assertError(t, res, certs.EINVALID, "confirm is required", "digest")
+		assert.Empty(t, b.tenant.Reassignments())
 	})
 	t.Run("a wrong digest is refused", func(t *testing.T) {
 		res := callTool(t, s, "reassign", map[string]any{"plan_id": p.PlanID, "confirm": "digest-other"})
-		require.True(t, res.IsError)
-		assert.Contains(t, resultText(res), "invalid argument")
-		assert.Empty(t, svc.submitted)
+		assertError(t, res, certs.EINVALID, `"digest-other"`, "does not match plan "+p.PlanID)
+		assert.Empty(t, b.tenant.Reassignments())
 	})
-	t.Run("the digest submits", func(t *testing.T) {
-		res := callTool(t, s, "reassign", map[string]any{"plan_id": p.PlanID, "confirm": p.Digest})
+	t.Run("the digest submits, and waiting follows it to the end", func(t *testing.T) {
+		res := callTool(t, s, "reassign", map[string]any{"plan_id": p.PlanID, "confirm": p.Digest, "wait_seconds": 60})
 		require.False(t, res.IsError, resultText(res))
 		out := structured[ReassignOut](t, res)
 		assert.Equal(t, outcomeCompleted, out.Outcome)
+		assert.Equal(t, "Done: 2 items moved to Carol Chen.", out.Message)
 		require.NotNil(t, out.Request)
 		assert.Equal(t, 2, out.Request.Progress.ItemsMoved)
-		assert.Equal(t, []string{p.PlanID}, svc.submitted)
+		assert.True(t, out.Request.Final)
+		require.Len(t, b.tenant.Reassignments(), 1, "exactly one ISC call")
+		assert.Equal(t, "id-carol", b.tenant.Reassignments()[0].To)
+		assert.Contains(t, resultText(res), "is completed: 2 items of \"Q4 Manager Review: Alice\" from Alice Admin to Carol Chen.")
+	})
+	t.Run("a plan is carried out once", func(t *testing.T) {
+		res := callTool(t, s, "reassign", map[string]any{"plan_id": p.PlanID, "confirm": p.Digest})
+		assertError(t, res, certs.ECONFLICT, p.PlanID)
+		assert.Len(t, b.tenant.Reassignments(), 1)
+	})
+	t.Run("the certification shows the request", func(t *testing.T) {
+		res := callTool(t, s, "get_certification", map[string]any{"certification_id": "cert-1"})
+		require.False(t, res.IsError, resultText(res))
+		out := structured[CertificationDetailOut](t, res)
+		require.Len(t, out.Requests, 1)
+		assert.Equal(t, "completed", out.Requests[0].State)
+		assert.Equal(t, "mcp:alice-laptop", out.Requests[0].Requester)
+	})
+}
+
+func TestReassignWait(t *testing.T) {
+	// More than certs.MaxSyncReassign items: ISC takes them as a task,
+	// which reassign follows through Service.FollowRequest while it waits.
+	n := certs.MaxSyncReassign + 1
+
+	t.Run("waiting follows the tasks to the end", func(t *testing.T) {
+		s, b := setup(t, testConfig{Tenant: finishTasks})
+		p := planMove(t, s, addItems(b.tenant, n)...)
+		res := callTool(t, s, "reassign", map[string]any{"plan_id": p.PlanID, "confirm": p.Digest, "wait_seconds": 60})
+		require.False(t, res.IsError, resultText(res))
+		out := structured[ReassignOut](t, res)
+		assert.Equal(t, outcomeCompleted, out.Outcome, resultText(res))
+		require.NotNil(t, out.Request)
+		assert.Equal(t, n, out.Request.Progress.ItemsMoved)
+		assert.Positive(t, b.tenant.Calls("GetTask"), "the task was read: no worker runs in this test")
+	})
+	t.Run("without waiting the request is returned as submitted", func(t *testing.T) {
+		s, b := setup(t, testConfig{})
+		p := planMove(t, s, addItems(b.tenant, n)...)
+		res := callTool(t, s, "reassign", map[string]any{"plan_id": p.PlanID, "confirm": p.Digest})
+		require.False(t, res.IsError, resultText(res))
+		out := structured[ReassignOut](t, res)
+		assert.Equal(t, outcomeSubmitted, out.Outcome)
+		assert.Equal(t, "Submitted request "+out.Request.ID+" to ISC; follow it with get_reassignment_status.", out.Message)
+		assert.False(t, out.Request.Final)
+
+		st := callTool(t, s, "get_reassignment_status", map[string]any{"request_id": out.Request.ID})
+		require.False(t, st.IsError, resultText(st))
+		assert.Equal(t, "submitted", structured[ReassignmentStatus](t, st).Request.State)
+	})
+	t.Run("a wait that runs out is not an error", func(t *testing.T) {
+		// ISC never finishes the task: reassign answers after
+		// wait_seconds with the state as it stands.
+		s, b := setup(t, testConfig{})
+		p := planMove(t, s, addItems(b.tenant, n)...)
+		res := callTool(t, s, "reassign", map[string]any{"plan_id": p.PlanID, "confirm": p.Digest, "wait_seconds": 1})
+		require.False(t, res.IsError, resultText(res))
+		out := structured[ReassignOut](t, res)
+		assert.Equal(t, outcomeSubmitted, out.Outcome)
+		require.NotNil(t, out.Request)
+		assert.Equal(t, "submitted", out.Request.State)
+		assert.Positive(t, b.tenant.Calls("GetTask"), "the task was read while waiting")
 	})
 }
 
 func TestReassignUnderApprovalPolicy(t *testing.T) {
-	svc := newFakeService()
-	svc.requireApproval = true
-	s := newTestServer(t, svc, Options{RequireApproval: true})
-	p := plan(t, s, callTool(t, s, "plan_reassignment", map[string]any{
-		"certification_id": "cert-1", "item_ids": []string{"item-1"}, "target": "id-carol", "reason": "vacation",
-	}))
+	s, b := setup(t, testConfig{Policy: certs.Policy{RequireApproval: true, Approvers: []string{"slack:U123"}}})
+	p := planMove(t, s, "item-1")
 	assert.Contains(t, p.text(true), "requires approval")
-	res := callTool(t, s, "reassign", map[string]any{"plan_id": p.PlanID, "confirm": p.Digest})
+	res := callTool(t, s, "reassign", map[string]any{"plan_id": p.PlanID, "confirm": p.Digest, "wait_seconds": 5})
 	require.False(t, res.IsError, resultText(res))
 	out := structured[ReassignOut](t, res)
 	assert.Equal(t, outcomePendingApproval, out.Outcome)
 	assert.Contains(t, out.Message, "approval by the Slack approvers")
+	require.NotNil(t, out.Request)
+	assert.Equal(t, "pending", out.Request.State)
+	assert.Contains(t, out.Request.Approvers, "slack:U123")
+	assert.NotEmpty(t, out.Request.ExpiresAt)
 	assert.Contains(t, resultText(res), "Nothing has moved yet")
+	assert.Empty(t, b.tenant.Reassignments(), "nothing moves before an approver approves")
+
+	t.Run("its status", func(t *testing.T) {
+		res := callTool(t, s, "get_reassignment_status", map[string]any{"request_id": out.Request.ID})
+		require.False(t, res.IsError, resultText(res))
+		assert.Equal(t, "pending", structured[ReassignmentStatus](t, res).Request.State)
+		assert.Contains(t, resultText(res), "Waiting for an approver's decision in Slack")
+	})
 }
 
 // modernMeta is the _meta a 2026-07-28 client sends on every request.
@@ -261,13 +405,9 @@ func modernMeta(elicit bool) map[string]any {
 }
 
 func TestReassignElicitation(t *testing.T) {
-	newPlan := func(t *testing.T) (*fakeService, *server.MCPServer, PlanOut) {
-		svc := newFakeService()
-		s := newTestServer(t, svc, Options{})
-		p := plan(t, s, callTool(t, s, "plan_reassignment", map[string]any{
-			"certification_id": "cert-1", "item_ids": []string{"item-1"}, "target": "id-carol", "reason": "vacation",
-		}))
-		return svc, s, p
+	newPlan := func(t *testing.T) (*server.MCPServer, *testBundle, PlanOut) {
+		s, b := setup(t, testConfig{Tenant: finishTasks})
+		return s, b, planMove(t, s, "item-1")
 	}
 	ask := func(t *testing.T, s *server.MCPServer, p PlanOut) *mcp.CallToolResult {
 		res := callToolParams(t, s, map[string]any{"name": "reassign", "arguments": map[string]any{"plan_id": p.PlanID}, "_meta": modernMeta(true)})
@@ -275,25 +415,25 @@ func TestReassignElicitation(t *testing.T) {
 		req, ok := res.InputRequests[confirmInput]
 		require.True(t, ok)
 		require.NotNil(t, req.Elicitation)
-		assert.Contains(t, req.Elicitation.Message, "Move 2 items (Bob Brown)")
+		assert.Contains(t, req.Elicitation.Message, "Reassign review work?\n\n"+p.Summary, "the person is shown the plan's own summary")
 		assert.Equal(t, p.Digest, res.RequestState)
 		return res
 	}
 	answer := func(t *testing.T, s *server.MCPServer, p PlanOut, state string, reply map[string]any) *mcp.CallToolResult {
 		return callToolParams(t, s, map[string]any{
-			"name": "reassign", "arguments": map[string]any{"plan_id": p.PlanID}, "_meta": modernMeta(true),
+			"name": "reassign", "arguments": map[string]any{"plan_id": p.PlanID, "wait_seconds": 60}, "_meta": modernMeta(true),
 			"inputResponses": map[string]any{confirmInput: reply}, "requestState": state,
 		})
 	}
 
 	t.Run("accept submits", func(t *testing.T) {
-		svc, s, p := newPlan(t)
+		s, b, p := newPlan(t)
 		first := ask(t, s, p)
-		assert.Empty(t, svc.submitted, "asking submits nothing")
+		assert.Empty(t, b.tenant.Reassignments(), "asking submits nothing")
 		res := answer(t, s, p, first.RequestState, map[string]any{"action": "accept", "content": map[string]any{"confirm": true}})
 		require.False(t, res.IsError, resultText(res))
 		assert.Equal(t, outcomeCompleted, structured[ReassignOut](t, res).Outcome)
-		assert.Equal(t, []string{p.PlanID}, svc.submitted)
+		assert.Len(t, b.tenant.Reassignments(), 1)
 	})
 	for _, c := range []struct {
 		name    string
@@ -305,39 +445,43 @@ func TestReassignElicitation(t *testing.T) {
 		{"accept with confirm unticked changes nothing", map[string]any{"action": "accept", "content": map[string]any{"confirm": false}}, outcomeDeclined},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			svc, s, p := newPlan(t)
+			s, b, p := newPlan(t)
 			first := ask(t, s, p)
 			res := answer(t, s, p, first.RequestState, c.reply)
 			require.False(t, res.IsError, resultText(res))
 			out := structured[ReassignOut](t, res)
 			assert.Equal(t, c.outcome, out.Outcome)
 			assert.Contains(t, out.Message, "Nothing was changed")
-			assert.Empty(t, svc.submitted)
+			assert.Empty(t, b.tenant.Reassignments())
 		})
 	}
 	t.Run("an answer for another plan version is refused", func(t *testing.T) {
-		svc, s, p := newPlan(t)
+		s, b, p := newPlan(t)
 		res := answer(t, s, p, "digest-forged", map[string]any{"action": "accept"})
-		require.True(t, res.IsError)
-		assert.Contains(t, resultText(res), "conflict")
-		assert.Empty(t, svc.submitted)
+		assertError(t, res, certs.ECONFLICT, "another version of plan "+p.PlanID)
+		assert.Empty(t, b.tenant.Reassignments())
 	})
 	t.Run("a client that can ask always asks, even given the digest", func(t *testing.T) {
-		svc, s, p := newPlan(t)
+		s, b, p := newPlan(t)
 		res := callToolParams(t, s, map[string]any{"name": "reassign", "arguments": map[string]any{"plan_id": p.PlanID, "confirm": p.Digest}, "_meta": modernMeta(true)})
 		assert.Equal(t, mcp.ResultTypeInputRequired, res.ResultType, resultText(res))
-		assert.Empty(t, svc.submitted)
+		assert.Empty(t, b.tenant.Reassignments())
+	})
+	t.Run("a client that can ask is refused a wrong digest", func(t *testing.T) {
+		s, b, p := newPlan(t)
+		res := callToolParams(t, s, map[string]any{"name": "reassign", "arguments": map[string]any{"plan_id": p.PlanID, "confirm": "0000"}, "_meta": modernMeta(true)})
+		assertError(t, res, certs.EINVALID, "confirm does not match plan "+p.PlanID)
+		assert.Empty(t, b.tenant.Reassignments())
 	})
 	t.Run("a modern client without elicitation must pass confirm", func(t *testing.T) {
-		_, s, p := newPlan(t)
+		s, _, p := newPlan(t)
 		res := callToolParams(t, s, map[string]any{"name": "reassign", "arguments": map[string]any{"plan_id": p.PlanID}, "_meta": modernMeta(false)})
-		require.True(t, res.IsError)
-		assert.Contains(t, resultText(res), "confirm is required")
+		assertError(t, res, certs.EINVALID, "confirm is required")
 	})
 }
 
 func TestReadOnlyServerHasNoWriteTools(t *testing.T) {
-	s := newTestServer(t, newFakeService(), Options{Tools: Selection{ReadOnly: true}})
+	s, _ := setup(t, testConfig{Options: Options{Tools: Selection{ReadOnly: true}}})
 	out := rpc(t, s, "tools/list", map[string]any{})
 	res := out["result"].(map[string]any)
 	for _, tl := range res["tools"].([]any) {
@@ -350,7 +494,7 @@ func TestReadOnlyServerHasNoWriteTools(t *testing.T) {
 }
 
 func TestPrompt(t *testing.T) {
-	s := newTestServer(t, newFakeService(), Options{})
+	s, _ := setup(t, testConfig{})
 	out := rpc(t, s, "prompts/get", map[string]any{"name": "review_my_certifications", "arguments": map[string]any{"focus": "cert-1"}})
 	require.Nil(t, out["error"])
 	b := out["result"].(map[string]any)["messages"].([]any)[0].(map[string]any)["content"].(map[string]any)["text"].(string)

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/certops/certops/internal/certs"
@@ -96,4 +98,17 @@ func structured[T any](t *testing.T, r *mcp.CallToolResult) T {
 	}
 	require.NoError(t, json.Unmarshal(raw, &v))
 	return v
+}
+
+// assertError checks that res is an error result as an assistant reads it:
+// its text starts with the words of code (errorPrefixes) and contains each
+// of names (the offending argument, its value, what to do).
+func assertError(t *testing.T, res *mcp.CallToolResult, code string, names ...string) {
+	t.Helper()
+	text := resultText(res)
+	require.True(t, res.IsError, "expected a %s error result, got %s", code, text)
+	assert.True(t, strings.HasPrefix(text, errorPrefixes[code]+": "), "%q does not start with %q", text, errorPrefixes[code]+": ")
+	for _, n := range names {
+		assert.Contains(t, text, n)
+	}
 }

@@ -18,7 +18,8 @@ func newTestHTTP(t *testing.T, ready error) http.Handler {
 	t.Helper()
 	auth, err := NewAuthenticator([]Token{{Name: "alice", SHA256: HashToken("s3cret"), IdentityID: "id-alice", Role: certs.RoleAdmin}})
 	require.NoError(t, err)
-	h, err := NewHTTPHandler(newTestServer(t, newFakeService(), Options{}), HTTPOptions{
+	s, _ := setup(t, testConfig{})
+	h, err := NewHTTPHandler(s, HTTPOptions{
 		Auth:         auth,
 		AllowedHosts: DefaultAllowedHosts("127.0.0.1:8080"),
 		MaxBodyBytes: 4096,
@@ -114,7 +115,7 @@ func TestHTTPGuard(t *testing.T) {
 }
 
 func TestNewHTTPHandlerRefusesUnsafeConfig(t *testing.T) {
-	s := newTestServer(t, newFakeService(), Options{})
+	s, _ := setup(t, testConfig{})
 	auth, err := NewAuthenticator([]Token{{Name: "a", SHA256: HashToken("x"), Role: certs.RoleAdmin}})
 	require.NoError(t, err)
 	_, err = NewHTTPHandler(s, HTTPOptions{Auth: &Authenticator{}, AllowedHosts: []string{"localhost"}})
@@ -138,7 +139,8 @@ func TestHostAllowed(t *testing.T) {
 func TestHTTPCORSForConfiguredOrigins(t *testing.T) {
 	auth, err := NewAuthenticator([]Token{{Name: "alice", SHA256: HashToken("s3cret"), Role: certs.RoleAdmin}})
 	require.NoError(t, err)
-	h, err := NewHTTPHandler(newTestServer(t, newFakeService(), Options{}), HTTPOptions{
+	s, _ := setup(t, testConfig{})
+	h, err := NewHTTPHandler(s, HTTPOptions{
 		Auth: auth, AllowedHosts: []string{"mcp.example.com"}, AllowedOrigins: []string{"https://app.example.com"}, Logger: quietLogger(),
 	})
 	require.NoError(t, err)

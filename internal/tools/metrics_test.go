@@ -17,8 +17,7 @@ import (
 func TestMetrics_countToolCallsAndRequests(t *testing.T) {
 	reg := metrics.NewRegistry()
 	m := metrics.New(reg)
-	svc := newFakeService()
-	s := newTestServer(t, svc, Options{Metrics: m})
+	s, b := setup(t, testConfig{Options: Options{Metrics: m}})
 	auth, err := NewAuthenticator([]Token{{Name: "alice", SHA256: HashToken("s3cret"), IdentityID: "id-alice", Role: certs.RoleAdmin}})
 	require.NoError(t, err)
 	h, err := NewHTTPHandler(s, HTTPOptions{
@@ -29,7 +28,7 @@ func TestMetrics_countToolCallsAndRequests(t *testing.T) {
 
 	require.False(t, callTool(t, s, "list_certifications", map[string]any{}).IsError)
 	require.True(t, callTool(t, s, "get_certification", map[string]any{"certificationId": "bad id!"}).IsError)
-	svc.failWith = certs.Errorf(certs.EUNAVAILABLE, "SailPoint did not answer")
+	b.tenant.Fail["ListCertifications"] = certs.Errorf(certs.EUNAVAILABLE, "SailPoint did not answer")
 	require.True(t, callTool(t, s, "list_certifications", map[string]any{}).IsError)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, mcpRequest(listToolsBody, nil))
@@ -61,7 +60,7 @@ func TestMetrics_noneConfigured(t *testing.T) {
 	h.ServeHTTP(w, mcpRequest(listToolsBody, nil))
 	assert.Equal(t, http.StatusOK, w.Code)
 
-	s := newTestServer(t, newFakeService(), Options{})
+	s, _ := setup(t, testConfig{})
 	assert.False(t, callTool(t, s, "list_certifications", map[string]any{}).IsError, "calls work without metrics")
 }
 

@@ -228,14 +228,14 @@ func reassign(d deps) server.ServerTool {
 			}
 			wait = *args.WaitSeconds
 		}
+		if len(args.Confirm) > certs.MaxIDLength {
+			return nil, invalid("confirm is %d characters; a plan digest is at most %d", len(args.Confirm), certs.MaxIDLength)
+		}
 		plan, err := d.svc.GetPlan(ctx, a, args.PlanID)
 		if err != nil {
 			return nil, err
 		}
 
-		if len(args.Confirm) > certs.MaxIDLength {
-			return nil, invalid("confirm is %d characters; a plan digest is at most %d", len(args.Confirm), certs.MaxIDLength)
-		}
 		// A client that can ask its user always does, even when the model
 		// passed confirm: the model must not be able to skip the person.
 		var digest string

@@ -6,9 +6,9 @@ import (
 	"github.com/certops/certops/internal/certs"
 )
 
-// Service is the part of certs.Service the tools call. It is an interface so
-// that handler logic can be unit-tested with a fake; production passes a
-// *certs.Service.
+// Service is the part of certs.Service the tools call: production and the
+// tests both pass a *certs.Service (the tests over certstest's Tenant and
+// Store), so the tools are checked against the Service's own rules.
 type Service interface {
 	ListCertifications(ctx context.Context, a certs.Actor, q certs.CertificationQuery) (certs.Page[certs.Certification], error)
 	GetCertification(ctx context.Context, a certs.Actor, id string) (*certs.CertificationDetail, error)
