@@ -21,8 +21,8 @@ import (
 //     (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069), which make an
 //     approval message read differently from what it says, and the
 //     invisible ones (U+00AD, U+200B, U+2060–U+2064, U+FEFF, the tag
-//     characters U+E0000–U+E007F, …), which hide text from the person
-//     reading it but not from a model or a filter. ZERO WIDTH NON-JOINER
+//     characters U+E0001 and U+E0020–U+E007F, …), which hide text from the
+//     person reading it but not from a model or a filter. ZERO WIDTH NON-JOINER
 //     and ZERO WIDTH JOINER (U+200C, U+200D) are the exception: Persian and
 //     Indic spelling and emoji sequences need them, and they reorder or
 //     hide nothing;
