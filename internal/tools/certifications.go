@@ -103,7 +103,7 @@ func listCertifications(d deps) server.ServerTool {
 			"Rows are compact: id, name, reviewer, campaign, due date and progress; use get_certification for one in full."),
 		mcp.WithString("reviewer",
 			mcp.Description(`Whose certifications: "me" (default), an ISC identity id, or an email address. Other reviewers' need the admin role.`),
-			mcp.MinLength(1), mcp.MaxLength(254)),
+			mcp.MinLength(1), mcp.MaxLength(maxEmailLen)),
 		idArg("campaign_id", "Only certifications of this campaign. Without reviewer, an admin sees every reviewer's", false),
 		statusArg(statusOpen, "signed off"),
 		limitArg(),
@@ -175,25 +175,25 @@ func listCertifications(d deps) server.ServerTool {
 
 // reviewerArg resolves the reviewer argument: "" is "me" unless a campaign
 // is given (then "" means every reviewer of the campaign); an email is
-// resolved to its identity id.
+// resolved to its identity id. The argument keeps its schema bound and the
+// text policy of free text; whether it is a valid identity id or email
+// address is the Service's to judge.
 func (d deps) reviewerArg(ctx context.Context, a certs.Actor, v string, campaign bool) (string, error) {
 	switch {
 	case v == "" && campaign:
 		return "", nil
 	case v == "" || strings.EqualFold(v, "me"):
 		return "me", nil
-	case strings.Contains(v, "@") && strings.Contains(v, "."):
-		if err := checkText("reviewer", v, 254); err != nil {
-			return "", err
-		}
+	}
+	if err := checkText("reviewer", v, maxEmailLen); err != nil {
+		return "", err
+	}
+	if strings.Contains(v, "@") && strings.Contains(v, ".") {
 		id, err := d.svc.ResolveIdentity(ctx, a, v)
 		if err != nil {
 			return "", err
 		}
 		return id.ID, nil
-	}
-	if err := checkID("reviewer", v); err != nil {
-		return "", err
 	}
 	return v, nil
 }

@@ -129,17 +129,10 @@ func planReassignment(d deps) server.ServerTool {
 				return nil, err
 			}
 		}
-		if args.Target == "" {
-			return nil, invalid("target is required: the new reviewer's identity id or email")
-		}
-		if strings.Contains(args.Target, "@") {
-			if err := checkText("target", args.Target, maxEmailLen); err != nil {
-				return nil, err
-			}
-		} else if err := checkID("target", args.Target); err != nil {
-			return nil, err
-		}
-		if err := certs.ValidateReason(args.Reason); err != nil {
+		// target keeps its schema bound and the text policy of free text;
+		// whether it is given, and is an identity id or an email address,
+		// and everything about the reason, are the Service's to judge.
+		if err := checkText("target", args.Target, maxEmailLen); err != nil {
 			return nil, err
 		}
 		p, err := d.svc.PlanReassignment(ctx, a, certs.PlanInput{
