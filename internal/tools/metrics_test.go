@@ -27,9 +27,9 @@ func TestMetrics_countToolCallsAndRequests(t *testing.T) {
 	require.NoError(t, err)
 
 	require.False(t, callTool(t, s, "list_certifications", map[string]any{}).IsError)
-	require.True(t, callTool(t, s, "get_certification", map[string]any{"certificationId": "bad id!"}).IsError)
+	assertError(t, callTool(t, s, "get_certification", map[string]any{"certificationId": "bad id!"}), certs.EINVALID, `unknown argument "certificationId"`)
 	b.tenant.Fail["ListCertifications"] = certs.Errorf(certs.EUNAVAILABLE, "SailPoint did not answer")
-	require.True(t, callTool(t, s, "list_certifications", map[string]any{}).IsError)
+	assertError(t, callTool(t, s, "list_certifications", map[string]any{}), certs.EUNAVAILABLE, "SailPoint did not answer")
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, mcpRequest(listToolsBody, nil))
 	require.Equal(t, http.StatusOK, w.Code)
