@@ -23,7 +23,10 @@ const (
 	// while submitting; the request stays in submitting and is reconciled
 	// later, never resubmitted.
 	ActionOutcomeUnknown Action = "request.outcome_unknown"
-	ActionExport         Action = "data.exported" // a bulk read (many items, many certifications)
+	// ActionWaiting: a call was held back because another request's call
+	// to the same certification is being sent or settled (lifecycle.go).
+	ActionWaiting Action = "request.waiting"
+	ActionExport  Action = "data.exported" // a bulk read (many items, many certifications)
 )
 
 // Event is one entry of the audit trail. Events are written in the same

@@ -8,20 +8,16 @@ import "time"
 const MaxPlanRefs = 10 * MaxAsyncReassign
 
 // PlanInput says what to reassign. Exactly one way of choosing the work may
-// be used: ItemIDs, IdentitySummaryIDs, IdentityIDs ("all open items of
-// these identities") or Filter.
+// be used: ItemIDs, IdentitySummaryIDs or IdentityIDs ("all open items of
+// these identities").
 type PlanInput struct {
-	CertificationID    string            `json:"certificationId"`
-	ItemIDs            []string          `json:"itemIds,omitempty"`
-	IdentitySummaryIDs []string          `json:"identitySummaryIds,omitempty"`
-	IdentityIDs        []string          `json:"identityIds,omitempty"`
-	Filter             *ReviewItemFilter `json:"filter,omitempty"`
+	CertificationID    string   `json:"certificationId"`
+	ItemIDs            []string `json:"itemIds,omitempty"`
+	IdentitySummaryIDs []string `json:"identitySummaryIds,omitempty"`
+	IdentityIDs        []string `json:"identityIds,omitempty"`
 	// Target is the new reviewer: an identity id or an email address.
 	Target string `json:"target"`
 	Reason string `json:"reason"`
-	// Sync asks for one synchronous call (at most MaxSyncReassign
-	// references) whose result is known at once.
-	Sync bool `json:"sync,omitempty"`
 }
 
 // Plan is a reassignment worked out but not yet done: exactly what moves, to
@@ -40,8 +36,8 @@ type Plan struct {
 	ItemCount         int            `json:"itemCount"`     // review items that move
 	IdentityNames     []string       `json:"identityNames"` // whose access they review
 	Calls             []Reassignment `json:"calls"`         // one per ISC call, in order
-	Sync              bool           `json:"sync"`
-	Summary           string         `json:"summary"` // what will happen, in words a person can check
+	Sync              bool           `json:"sync"`          // one synchronous call: at most MaxSyncReassign items
+	Summary           string         `json:"summary"`       // what will happen, in words a person can check
 	Warnings          []string       `json:"warnings,omitempty"`
 	CreatedBy         Actor          `json:"createdBy"`
 	Created           time.Time      `json:"created"`

@@ -440,7 +440,7 @@ func TestIntegration_syncSubmitWithoutApproval(t *testing.T) {
 	sb, tn := startTenant(t, sandbox.Config{})
 	svc := certs.NewService(certs.Options{Tenant: tn, Store: openSQLite(t, time.Now), Logger: quiet(), Owner: "only"})
 	w := findWork(t, tn, 1)
-	p, err := svc.PlanReassignment(ctx, mcpAdmin, certs.PlanInput{CertificationID: w.cert.ID, ItemIDs: w.items, Target: w.target.ID, Reason: "sync move", Sync: true})
+	p, err := svc.PlanReassignment(ctx, mcpAdmin, certs.PlanInput{CertificationID: w.cert.ID, ItemIDs: w.items, Target: w.target.ID, Reason: "sync move"})
 	require.NoError(t, err)
 	r, err := svc.SubmitPlan(ctx, mcpAdmin, p.ID, strings.ToUpper(p.Digest))
 	require.NoError(t, err)

@@ -78,9 +78,6 @@ func (s *Service) PlanReassignment(ctx context.Context, a Actor, in PlanInput) (
 	if len(items) > MaxPlanRefs {
 		return nil, Errorf(EINVALID, "%d review items selected; one plan moves at most %d: narrow the selection or split it into several plans", len(items), MaxPlanRefs)
 	}
-	if in.Sync && len(items) > MaxSyncReassign {
-		return nil, Errorf(EINVALID, "%d review items selected; a synchronous reassignment moves at most %d: leave sync off to move them in asynchronous calls of up to %d", len(items), MaxSyncReassign, MaxAsyncReassign)
-	}
 
 	p := &Plan{
 		ID:                s.opts.NewID(),
@@ -93,14 +90,14 @@ func (s *Service) PlanReassignment(ctx context.Context, a Actor, in PlanInput) (
 		Refs:              make([]Ref, len(items)),
 		ItemCount:         len(items),
 		IdentityNames:     identityNames(items),
-		Sync:              in.Sync,
+		Sync:              len(items) <= MaxSyncReassign,
 		CreatedBy:         a,
 		Created:           s.now(),
 	}
 	for i, it := range items {
 		p.Refs[i] = Ref{ID: it.ID, Type: RefItem}
 	}
-	p.Calls = splitCalls(c.ID, to.ID, reason, p.Refs, in.Sync)
+	p.Calls = splitCalls(c.ID, to.ID, reason, p.Refs, p.Sync)
 	p.Summary = summarize(p)
 	p.Warnings = s.planWarnings(ctx, c, to)
 	p.Digest = p.computeDigest()
@@ -135,12 +132,9 @@ func validatePlanInput(in PlanInput) error {
 	if len(in.IdentityIDs) > 0 {
 		modes = append(modes, "identity ids")
 	}
-	if in.Filter != nil {
-		modes = append(modes, "a filter")
-	}
 	switch len(modes) {
 	case 0:
-		return Errorf(EINVALID, "say what to reassign: item ids, identity summary ids, identity ids (all their open items) or a filter")
+		return Errorf(EINVALID, "say what to reassign: item ids, identity summary ids or identity ids (all their open items)")
 	case 1:
 	default:
 		return Errorf(EINVALID, "choose one way of selecting the work; got %s", strings.Join(modes, " and "))
@@ -151,14 +145,6 @@ func validatePlanInput(in PlanInput) error {
 		}
 		if err := validateIDs(what, ids); err != nil {
 			return err
-		}
-	}
-	if in.Filter != nil {
-		if err := validateItemFilter(*in.Filter); err != nil {
-			return err
-		}
-		if in.Filter.Completed != nil && *in.Filter.Completed {
-			return Errorf(EINVALID, "the filter selects completed items; only open items can be reassigned")
 		}
 	}
 	if strings.TrimSpace(in.Target) == "" {
@@ -220,30 +206,8 @@ func (s *Service) selectItems(ctx context.Context, c *Certification, in PlanInpu
 		}
 		return openItemsOf(c, ids, all, "identity", func(it ReviewItem) string { return it.IdentitySummary.IdentityID })
 
-	default:
-		f := *in.Filter
-		f.Page = PageOptions{}
-		f.Sorters = nil
-		all, err := s.allItems(ctx, c.ID, f)
-		if err != nil {
-			return nil, err
-		}
-		var open []ReviewItem
-		seen := map[string]bool{}
-		for _, it := range all {
-			if isOpen(it) && !seen[it.ID] {
-				seen[it.ID] = true
-				open = append(open, it)
-			}
-		}
-		if len(open) == 0 {
-			if len(all) > 0 {
-				return nil, Errorf(EINVALID, "the filter matches %d review item(s) of certification %q, all already decided", len(all), c.Name)
-			}
-			return nil, Errorf(EINVALID, "the filter matches no review items of certification %q", c.Name)
-		}
-		return sortItems(open), nil
 	}
+	return nil, Errorf(EINVALID, "say what to reassign")
 }
 
 // openItemsOf keeps the open items of the given keys (identity ids or
@@ -344,7 +308,8 @@ func checkSelfReview(to *Identity, items []ReviewItem) error {
 	return Errorf(EINVALID, "%s cannot review their own access: %d of the selected review items are about it (%s); leave them out or choose another reviewer", describeIdentity(to), len(own), listSome(own))
 }
 
-// splitCalls cuts refs into ISC calls: one synchronous call, or
+// splitCalls cuts refs into ISC calls: one synchronous call (a plan of at
+// most MaxSyncReassign items: done when ISC answers, no task to follow), or
 // asynchronous calls of at most MaxAsyncReassign.
 func splitCalls(certID, to, reason string, refs []Ref, sync bool) []Reassignment {
 	size := MaxAsyncReassign

@@ -57,7 +57,6 @@ func TestPlanReassignment_selectionModes(t *testing.T) {
 	}{
 		{"identity ids take the identity's open items", certs.PlanInput{IdentityIDs: []string{"id-dan"}}, []string{"item-d1"}},
 		{"identity summary ids take the summary's open items", certs.PlanInput{IdentitySummaryIDs: []string{"sum-id-ana", "sum-id-ana"}}, []string{"item-a1", "item-a2"}},
-		{"a filter takes its open matches", certs.PlanInput{Filter: &certs.ReviewItemFilter{IdentityName: "Dan"}}, []string{"item-d1"}},
 		{"several identities", certs.PlanInput{IdentityIDs: []string{"id-dan", "id-ana"}}, []string{"item-a1", "item-a2", "item-d1"}},
 	}
 	for _, tt := range tests {
@@ -85,21 +84,21 @@ func TestPlanReassignment_splitsIntoCalls(t *testing.T) {
 		calls []int
 		err   string
 	}{
-		{"1 item", 1, false, []int{1}, ""},
+		{"1 item: one synchronous call", 1, true, []int{1}, ""},
 		{"500 items", 500, false, []int{500}, ""},
 		{"501 items", 501, false, []int{500, 1}, ""},
 		{"1200 items", 1200, false, []int{500, 500, 200}, ""},
 		{"5000 items", 5000, false, []int{500, 500, 500, 500, 500, 500, 500, 500, 500, 500}, ""},
 		{"5001 items", 5001, false, nil, "5001 review items selected; one plan moves at most 5000"},
-		{"50 items sync", 50, true, []int{50}, ""},
-		{"51 items sync", 51, true, nil, "51 review items selected; a synchronous reassignment moves at most 50"},
+		{"50 items: one synchronous call", 50, true, []int{50}, ""},
+		{"51 items: asynchronous", 51, false, []int{51}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := setup(t, certs.Policy{})
 			addItems(f.tenant, certID, "id-many", "Many Items", tt.n)
 			p, err := f.svc.PlanReassignment(context.Background(), admin, certs.PlanInput{
-				CertificationID: certID, IdentityIDs: []string{"id-many"}, Target: "id-carol", Reason: "split", Sync: tt.sync,
+				CertificationID: certID, IdentityIDs: []string{"id-many"}, Target: "id-carol", Reason: "split",
 			})
 			if tt.err != "" {
 				requireCode(t, certs.EINVALID, err)
@@ -142,11 +141,6 @@ func TestPlanReassignment_refusesBadInputBeforeAnyChange(t *testing.T) {
 		{"unknown item", func(in *certs.PlanInput) { in.ItemIDs = []string{"item-a1", "item-zz"} }, admin, certs.EINVALID, "not in certification \"Q3 Manager Review – Bob\": item-zz"},
 		{"decided item", func(in *certs.PlanInput) { in.ItemIDs = []string{"item-d2"} }, admin, certs.EINVALID, "already decided and cannot be reassigned: item-d2 (Dan Ray: Access item-d2)"},
 		{"identity without items", func(in *certs.PlanInput) { in.ItemIDs, in.IdentityIDs = nil, []string{"id-alice"} }, admin, certs.EINVALID, "no review items of 1 identity(s) in certification \"Q3 Manager Review – Bob\": id-alice"},
-		{"filter on completed items", func(in *certs.PlanInput) {
-			yes := true
-			in.ItemIDs, in.Filter = nil, &certs.ReviewItemFilter{Completed: &yes}
-		}, admin, certs.EINVALID, "only open items can be reassigned"},
-		{"filter matching nothing", func(in *certs.PlanInput) { in.ItemIDs, in.Filter = nil, &certs.ReviewItemFilter{IdentityName: "Zed"} }, admin, certs.EINVALID, "matches no review items"},
 		{"target missing", func(in *certs.PlanInput) { in.Target = "" }, admin, certs.EINVALID, "a target is required"},
 		{"unknown target email", func(in *certs.PlanInput) { in.Target = "nobody@example.com" }, admin, certs.ENOTFOUND, `no ISC identity has the email "nobody@example.com"`},
 		{"malformed target email", func(in *certs.PlanInput) { in.Target = "carol@@example" }, admin, certs.EINVALID, `"carol@@example" is not a valid email address`},
@@ -155,7 +149,6 @@ func TestPlanReassignment_refusesBadInputBeforeAnyChange(t *testing.T) {
 		{"target already reviews it", func(in *certs.PlanInput) { in.Target = "bob@example.com" }, admin, certs.EINVALID, "Bob Smith (bob@example.com) already reviews this certification"},
 		{"self-review", func(in *certs.PlanInput) { in.ItemIDs = []string{"item-a1", "item-c1"} }, admin, certs.EINVALID, "Carol Diaz (Carol.Diaz@example.com) cannot review their own access: 1 of the selected review items are about it (item-c1)"},
 		{"self-review by identity", func(in *certs.PlanInput) { in.ItemIDs, in.IdentityIDs = nil, []string{"id-carol"} }, admin, certs.EINVALID, "cannot review their own access"},
-		{"sync over 50", func(in *certs.PlanInput) { in.Sync = true; in.ItemIDs = nil; in.IdentityIDs = []string{"id-many"} }, admin, certs.EINVALID, "moves at most 50"},
 		{"reviewer on another's certification", func(in *certs.PlanInput) {}, eve, certs.EFORBIDDEN, "you do not review certification"},
 	}
 	for _, tt := range tests {
@@ -204,7 +197,6 @@ func TestPlanReassignment_digest(t *testing.T) {
 		"one item less":  func(in *certs.PlanInput) { in.ItemIDs = []string{"item-a1"} },
 		"another target": func(in *certs.PlanInput) { in.Target = "id-erin" },
 		"another reason": func(in *certs.PlanInput) { in.Reason = "leave!" },
-		"sync":           func(in *certs.PlanInput) { in.Sync = true },
 	}
 	for name, change := range changes {
 		t.Run(name+" changes the digest", func(t *testing.T) {

@@ -9,34 +9,8 @@ import (
 	"time"
 )
 
-// The approval state machine (see request.go for the states):
-//
-//	SubmitPlan, no approval needed:  (new) approved ──► submitting ─► …
-//	RequestApproval / SubmitPlan:    (new) pending
-//	Approve:   pending ──► submitting     (approved and claimed for submission
-//	                                        in one compare-and-set, two events)
-//	Deny:      pending ──► denied
-//	Cancel:    pending ──► cancelled
-//	expiry:    pending ──► expired        (Approve/Deny/Cancel after ExpiresAt,
-//	                                        or the worker)
-//	submitting ──► submitted ──► completed | failed   (service_submit.go,
-//	submitting ──► completed | failed                   service_worker.go)
-//
-// Every change is a Store.UpdateRequest compare-and-set with its audit
-// event(s) in the same transaction: of two racing callers exactly one wins,
-// and the other is told, from the request the Store returns, who decided
-// and when.
-//
-// A request's id is its plan's id: a plan is filed at most once, so a double
-// click on "submit" cannot make two requests (the second CreateRequest is a
-// duplicate, ECONFLICT, answered with the existing request).
-
-// errExpired aborts a compare-and-set on a request found past its expiry.
-var errExpired = errors.New("request expired")
-
-// errStale aborts a compare-and-set when the request changed since it was
-// read (a version check on top of the Store's state check).
-var errStale = errors.New("request changed since it was read")
+// Filing and deciding requests: step 2 of the life of a request, which
+// lifecycle.go describes with its table of transitions.
 
 // Limits on front ends' references to a request (SetFrontendRefs).
 const (
@@ -65,22 +39,18 @@ func (s *Service) SubmitPlan(ctx context.Context, a Actor, planID, digest string
 		return nil, err
 	}
 	if s.opts.Policy.RequireApproval {
-		return s.fileRequest(ctx, a, p, nil, nil)
+		return s.fileRequest(ctx, a, p, nil, nil, false)
 	}
-	now := s.now()
-	r := &Request{
-		ID: p.ID, Plan: *p, Requester: a, Approvers: append([]string(nil), s.opts.Policy.Approvers...),
-		State: StateApproved, DecidedBy: &a, DecisionReason: "submitted by the requester; the policy requires no approval",
-		Created: now, Updated: now, ExpiresAt: now.Add(s.opts.Policy.RequestTTL),
+	r, err := s.fileRequest(ctx, a, p, nil, nil, true)
+	if ErrorCode(err) == ECONFLICT && r != nil && r.State == StatePending && a.Same(r.Requester) {
+		// Filed by an earlier SubmitPlan that stopped before submitting
+		// (a crash, a lost connection): carry on from there.
+		err = nil
 	}
-	created := s.requestEvent(a, ActionRequestCreated, r)
-	created.Detail = p.Summary
-	approved := s.requestEvent(a, ActionRequestApproved, r)
-	approved.Detail = r.DecisionReason
-	if err := s.opts.Store.CreateRequest(ctx, r, created, approved); err != nil {
-		return s.createFailed(ctx, p, err)
+	if err != nil {
+		return r, err
 	}
-	return s.submitApproved(ctx, a, r)
+	return s.startSubmission(ctx, a, r, "submitted by the requester; the policy requires no approval")
 }
 
 // RequestApproval files a pending request for a confirmed plan. approvers
@@ -94,10 +64,16 @@ func (s *Service) RequestApproval(ctx context.Context, a Actor, planID, digest s
 	if err != nil {
 		return nil, err
 	}
-	return s.fileRequest(ctx, a, p, approvers, refs)
+	return s.fileRequest(ctx, a, p, approvers, refs, false)
 }
 
-func (s *Service) fileRequest(ctx context.Context, a Actor, p *Plan, extra []string, refs map[string]string) (*Request, error) {
+// fileRequest creates a pending request for p. selfSubmit is SubmitPlan's
+// filing under a policy that needs no approval: the requester goes on to
+// submit it at once, so it needs no approver.
+func (s *Service) fileRequest(ctx context.Context, a Actor, p *Plan, extra []string, refs map[string]string, selfSubmit bool) (*Request, error) {
+	if selfSubmit {
+		return s.createRequest(ctx, a, p, append([]string(nil), s.opts.Policy.Approvers...), nil, p.Summary)
+	}
 	if a.IdentityID == "" {
 		// Without it, the same person could approve from another front end
 		// (an MCP token and a Slack user share nothing but the identity).
@@ -124,12 +100,19 @@ func (s *Service) fileRequest(ctx context.Context, a Actor, p *Plan, extra []str
 		return nil, err
 	}
 	now := s.now()
+	expires := now.Add(s.opts.Policy.RequestTTL)
+	return s.createRequest(ctx, a, p, approvers, refs, fmt.Sprintf("%s. Awaiting approval by %s until %s.", p.Summary, strings.Join(approvers, ", "), formatTime(expires, now)))
+}
+
+// createRequest stores a new pending request for p (transition tFile).
+func (s *Service) createRequest(ctx context.Context, a Actor, p *Plan, approvers []string, refs map[string]string, detail string) (*Request, error) {
+	now := s.now()
 	r := &Request{
-		ID: p.ID, Plan: *p, Requester: a, Approvers: approvers, State: StatePending,
+		ID: p.ID, Plan: *p, Requester: a, Approvers: approvers, State: tFile.to, CallLog: true,
 		FrontendRefs: cloneRefs(refs), Created: now, Updated: now, ExpiresAt: now.Add(s.opts.Policy.RequestTTL),
 	}
 	ev := s.requestEvent(a, ActionRequestCreated, r)
-	ev.Detail = fmt.Sprintf("%s. Awaiting approval by %s until %s.", p.Summary, strings.Join(approvers, ", "), formatTime(r.ExpiresAt, now))
+	ev.Detail = detail
 	if err := s.opts.Store.CreateRequest(ctx, r, ev); err != nil {
 		return s.createFailed(ctx, p, err)
 	}
@@ -176,32 +159,16 @@ func (s *Service) Approve(ctx context.Context, a Actor, requestID string) (*Requ
 		s.refused(err)
 		return r, err
 	}
-	approved := s.requestEvent(a, ActionRequestApproved, r)
-	submitting := s.requestEvent(a, ActionSubmitting, r)
-	submitting.Count = r.Plan.ItemCount
-	submitting.Detail = fmt.Sprintf("%s in %s", plural(r.Plan.ItemCount, "review item", "review items"), plural(len(r.Plan.Calls), "call", "calls"))
-	cur, err := s.opts.Store.UpdateRequest(ctx, requestID, []RequestState{StatePending}, func(cur *Request) error {
-		if s.now().After(cur.ExpiresAt) {
-			return errExpired
-		}
-		cur.State = StateSubmitting
-		cur.DecidedBy = &a
-		cur.Updated = s.now()
-		return nil
-	}, approved, submitting)
-	if err != nil {
-		cur, err = s.decisionFailed(ctx, a, requestID, cur, err)
-		s.refused(err)
-		return cur, err
-	}
-	return s.runSubmission(ctx, a, cur)
+	return s.startSubmission(ctx, a, r, "")
 }
 
 // Deny denies a pending request with an optional reason. Errors as Approve.
 func (s *Service) Deny(ctx context.Context, a Actor, requestID, reason string) (*Request, error) {
 	reason = strings.TrimSpace(reason)
-	if n := len([]rune(reason)); n > MaxReasonLength {
-		return nil, Errorf(EINVALID, "reason is %d characters; at most %d are allowed", n, MaxReasonLength)
+	if reason != "" {
+		if err := ValidateReason(reason); err != nil {
+			return nil, err
+		}
 	}
 	r, err := s.requestToDecide(ctx, a, requestID)
 	if err != nil {
@@ -210,14 +177,12 @@ func (s *Service) Deny(ctx context.Context, a Actor, requestID, reason string) (
 	}
 	ev := s.requestEvent(a, ActionRequestDenied, r)
 	ev.Detail = reason
-	cur, err := s.opts.Store.UpdateRequest(ctx, requestID, []RequestState{StatePending}, func(cur *Request) error {
+	cur, err := s.move(ctx, r, tDeny, false, func(cur *Request) error {
 		if s.now().After(cur.ExpiresAt) {
 			return errExpired
 		}
-		cur.State = StateDenied
 		cur.DecidedBy = &a
 		cur.DecisionReason = reason
-		cur.Updated = s.now()
 		return nil
 	}, ev)
 	if err != nil {
@@ -245,13 +210,11 @@ func (s *Service) Cancel(ctx context.Context, a Actor, requestID string) (*Reque
 		return s.expire(ctx, a, r)
 	}
 	ev := s.requestEvent(a, ActionRequestCancelled, r)
-	cur, err := s.opts.Store.UpdateRequest(ctx, requestID, []RequestState{StatePending}, func(cur *Request) error {
+	cur, err := s.move(ctx, r, tCancel, false, func(cur *Request) error {
 		if s.now().After(cur.ExpiresAt) {
 			return errExpired
 		}
-		cur.State = StateCancelled
 		cur.DecidedBy = &a
-		cur.Updated = s.now()
 		return nil
 	}, ev)
 	if err != nil {
@@ -314,11 +277,7 @@ func (s *Service) decisionFailed(ctx context.Context, a Actor, id string, cur *R
 func (s *Service) expire(ctx context.Context, by Actor, r *Request) (*Request, error) {
 	ev := s.requestEvent(by, ActionRequestExpired, r)
 	ev.Detail = fmt.Sprintf("no decision before %s", formatTime(r.ExpiresAt, s.now()))
-	cur, err := s.opts.Store.UpdateRequest(ctx, r.ID, []RequestState{StatePending}, func(cur *Request) error {
-		cur.State = StateExpired
-		cur.Updated = s.now()
-		return nil
-	}, ev)
+	cur, err := s.move(ctx, r, tExpire, false, nil, ev)
 	if err != nil && ErrorCode(err) != ECONFLICT {
 		return nil, fmt.Errorf("expire request %s: %w", r.ID, err)
 	}
@@ -432,8 +391,7 @@ func (s *Service) SetFrontendRefs(ctx context.Context, a Actor, id string, refs 
 	if err := validateRefs(refs); err != nil {
 		return nil, err
 	}
-	all := []RequestState{StatePending, StateApproved, StateSubmitting, StateSubmitted, StateCompleted, StateFailed, StateDenied, StateExpired, StateCancelled}
-	r, err := s.opts.Store.UpdateRequest(ctx, id, all, func(cur *Request) error {
+	r, err := s.opts.Store.UpdateRequest(ctx, id, AllStates, func(cur *Request) error {
 		if cur.FrontendRefs == nil {
 			cur.FrontendRefs = map[string]string{}
 		}

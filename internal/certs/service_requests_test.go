@@ -360,14 +360,10 @@ func TestSetFrontendRefs(t *testing.T) {
 	requireCode(t, certs.EFORBIDDEN, err)
 }
 
-func TestRunWorker_expiresThenStopsWithItsContext(t *testing.T) {
+func TestTick_expires(t *testing.T) {
 	f := setup(t, approvalPolicy)
 	r := f.pending(t)
 	f.clock.Advance(certs.DefaultRequestTTL + time.Second)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- f.svc.RunWorker(ctx, time.Millisecond) }()
-	require.Eventually(t, func() bool { return f.get(t, r.ID).State == certs.StateExpired }, 5*time.Second, time.Millisecond)
-	cancel()
-	assert.NoError(t, <-done)
+	require.NoError(t, f.svc.Tick(context.Background()))
+	assert.Equal(t, certs.StateExpired, f.get(t, r.ID).State)
 }

@@ -21,7 +21,7 @@ func (f *fixture) bigPlan(t *testing.T, n int, sync bool) *certs.Plan {
 	t.Helper()
 	addItems(f.tenant, certID, "id-many", "Many Items", n)
 	p, err := f.svc.PlanReassignment(context.Background(), bob, certs.PlanInput{
-		CertificationID: certID, IdentityIDs: []string{"id-many"}, Target: "id-carol", Reason: "leave", Sync: sync,
+		CertificationID: certID, IdentityIDs: []string{"id-many"}, Target: "id-carol", Reason: "leave",
 	})
 	require.NoError(t, err)
 	return p

@@ -5,13 +5,18 @@ import "context"
 // Tenant is an ISC tenant, as certops needs it. internal/sailpoint implements
 // it over ISC's REST API (v3 or the per-service v1 paths).
 //
-// Every method validates ids before any call (EINVALID), and maps SailPoint's
-// answers to codes: 400 → EINVALID, 401/403 → EFORBIDDEN, 404 → ENOTFOUND,
-// 409 → ECONFLICT, 429 → ERATELIMITED, 5xx and network failures →
-// EUNAVAILABLE, always with Error.Upstream set when SailPoint answered.
+// Every method validates its arguments before any call (EINVALID, the
+// message naming the argument: "certification id", "email", ...): an id that
+// is not an id ("../x", a quote) never reaches a path or a filter. SailPoint's
+// answers map to codes: 400 → EINVALID, 401/403 → EFORBIDDEN, 404 →
+// ENOTFOUND, 409 → ECONFLICT, 429 → ERATELIMITED, 5xx and network failures
+// → EUNAVAILABLE, always with Error.Upstream set when SailPoint answered.
+// internal/certs/certstest/tenanttest checks this contract.
 //
 // The mutations (Reassign, ReassignAsync) narrow this, because their
-// callers must know whether to try again:
+// callers must know whether to send them again. A Tenant sends each call
+// once and never reconciles: it does not read the tenant to learn what an
+// unanswered call did.
 //
 //   - EINVALID, EFORBIDDEN, ENOTFOUND, ECONFLICT: SailPoint refused the
 //     call; nothing was applied.
@@ -19,10 +24,13 @@ import "context"
 //     refused it before doing anything (429, token endpoint down, no
 //     connection, the deadline reached while waiting to send). Nothing was
 //     applied; sending it again cannot duplicate it.
-//   - EUNKNOWN: the call may have been applied (sent, then a timeout, a
-//     lost connection, a 5xx, an unreadable answer) and reconciliation
-//     could not tell. The caller must check the certification before
-//     sending anything again.
+//   - EUNKNOWN: the call was sent and may have been applied (then a
+//     timeout, a lost connection, a 5xx, an unreadable answer, or the
+//     caller stopped waiting). Error.Message says what was sent (how many
+//     references, to whom, in which certification) and why the outcome is
+//     unknown; Error.Upstream holds SailPoint's status, detail code and
+//     tracking id when it answered. The caller (the certs Service) settles
+//     it by reading the tenant, and sends nothing again until it has.
 //
 // Any other error is to be treated as EUNKNOWN.
 type Tenant interface {
@@ -46,36 +54,33 @@ type Tenant interface {
 	// item grants, or ENOTFOUND.
 	ListItemPermissions(ctx context.Context, certID, itemID string, f PermissionFilter) (Page[Permission], error)
 
-	// Reassign moves at most MaxSyncReassign references synchronously and
-	// returns the updated certification. It is never retried blindly: when
-	// the outcome is unknown it returns EUNKNOWN, never EUNAVAILABLE (see
-	// the error codes of mutations above).
+	// Reassign moves at most MaxSyncReassign references synchronously:
+	// when it returns, the items have left the certification for one the
+	// new reviewer reviews in the same campaign (made when there is none).
+	// It returns the updated source certification, and leaves no task.
 	Reassign(ctx context.Context, r Reassignment) (*Certification, error)
 
 	// ReassignAsync queues a reassignment of at most MaxAsyncReassign
-	// references and returns its task. When the outcome of the call is
-	// unknown (timeout, connection closed after sending), it reconciles
-	// against the certification's pending tasks and returns the task that
-	// exists, or EUNKNOWN; it never submits the same work twice.
-	// EUNAVAILABLE and ERATELIMITED mean the call was not sent.
+	// references and returns its task (QUEUED, its trail naming the new
+	// reviewer). By the time the task ends in SUCCESS the items have moved
+	// as Reassign moves them; a task that can no longer be applied (its
+	// items moved by another, the certification signed) ends in ERROR with
+	// its reasons.
 	ReassignAsync(ctx context.Context, r Reassignment) (*Task, error)
 
 	// GetTask returns a certification task, or ENOTFOUND.
 	GetTask(ctx context.Context, taskID string) (*Task, error)
 
 	// ListPendingTasks returns a certification's QUEUED and IN_PROGRESS
-	// tasks.
+	// tasks: none for a certification that has none or does not exist (ISC
+	// filters tasks by target id).
 	ListPendingTasks(ctx context.Context, certID string) ([]Task, error)
 
 	// GetIdentity returns a public identity by id, or ENOTFOUND.
 	GetIdentity(ctx context.Context, id string) (*Identity, error)
 
 	// FindIdentityByEmail returns the identity with this email (compared
-	// case-insensitively), ENOTFOUND when none has it, or ECONFLICT when
-	// several do.
+	// case-insensitively; one exact-case match wins over others),
+	// ENOTFOUND when none has it, or ECONFLICT when several do.
 	FindIdentityByEmail(ctx context.Context, email string) (*Identity, error)
-
-	// FindIdentityByAlias returns the identity with this alias (user name),
-	// or ENOTFOUND.
-	FindIdentityByAlias(ctx context.Context, alias string) (*Identity, error)
 }
