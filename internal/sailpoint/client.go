@@ -30,7 +30,7 @@ type Options struct {
 	// a transport sized for Config.Concurrency.
 	HTTPClient *http.Client
 	Logger     *slog.Logger     // nil: slog.Default()
-	Now        func() time.Time // nil: time.Now; stamps token expiry and reconciliation windows
+	Now        func() time.Time // nil: time.Now; stamps token expiry
 	Metrics    Metrics          // nil: none; *metrics.Metrics fits
 }
 
@@ -70,11 +70,9 @@ type Client struct {
 	tokens *tokens
 	pacer  *pacer
 	log    *slog.Logger
-	now    func() time.Time
 	met    Metrics
 
 	retryBase time.Duration // first backoff step
-	known     knownTasks    // tasks returned by ReassignAsync, never a reconciliation match
 }
 
 var _ certs.Tenant = (*Client)(nil)
@@ -147,7 +145,6 @@ func New(cfg Config, opts Options) (*Client, error) {
 		},
 		pacer:     newPacer(cfg),
 		log:       log,
-		now:       now,
 		met:       met,
 		retryBase: 250 * time.Millisecond,
 	}
@@ -180,16 +177,22 @@ type request struct {
 	notFound string // the message for a 404
 }
 
-// outcomeUnknown is returned by send for a mutation that may have reached
-// SailPoint without the client learning what it did. The caller reconciles.
+// outcomeUnknown is what send returns for a mutation that may have reached
+// SailPoint without certops learning what it did (see the package doc's
+// table). The mutation's method turns it into certs.EUNKNOWN; nothing is
+// resent and nothing is read to settle it.
 type outcomeUnknown struct {
+	// why says, for people, what happened after the request was sent:
+	// "SailPoint answered 503 Service Unavailable".
+	why string
+	// upstream is SailPoint's answer, when there was one.
+	upstream *certs.Upstream
+	// cause is for logs; it wraps the context's error when the caller
+	// stopped waiting.
 	cause error
-	// callerGone: the caller's context ended, so reconciliation is not
-	// attempted (the caller asked to stop).
-	callerGone bool
 }
 
-func (e *outcomeUnknown) Error() string { return "outcome unknown: " + e.cause.Error() }
+func (e *outcomeUnknown) Error() string { return "outcome unknown: " + e.why + ": " + e.cause.Error() }
 func (e *outcomeUnknown) Unwrap() error { return e.cause }
 
 // send makes req, with pacing, token handling and the retry rules of the
@@ -234,15 +237,27 @@ func (c *Client) send(ctx context.Context, req *request, out any) (http.Header, 
 		switch {
 		case res.err != nil && ctx.Err() != nil:
 			if req.mutation && res.sent {
-				return nil, &outcomeUnknown{cause: canceled(opID, ctx.Err()), callerGone: true}
+				why := "certops stopped waiting for the answer (the operation was canceled)"
+				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					why = "certops stopped waiting for the answer (the operation ran out of time)"
+				}
+				return nil, &outcomeUnknown{why: why, cause: fmt.Errorf("%s: %w", opID, ctx.Err())}
 			}
 			return nil, canceled(opID, ctx.Err())
 
 		case res.err != nil:
-			final = &certs.Error{Code: certs.EUNAVAILABLE, Message: "could not reach SailPoint", Err: fmt.Errorf("%s %s: %w", req.method, req.url.Path, res.err)}
-			if req.mutation && res.sent {
-				return nil, &outcomeUnknown{cause: final}
+			cause := fmt.Errorf("%s %s: %w", req.method, req.url.Path, res.err)
+			msg := "could not reach SailPoint"
+			switch {
+			case res.sent && errors.Is(res.err, context.DeadlineExceeded):
+				msg = fmt.Sprintf("SailPoint did not answer within %s", c.cfg.Timeout)
+			case res.sent:
+				msg = "the connection to SailPoint broke before its answer arrived"
 			}
+			if req.mutation && res.sent {
+				return nil, &outcomeUnknown{why: msg, cause: cause}
+			}
+			final = &certs.Error{Code: certs.EUNAVAILABLE, Message: msg, Err: cause}
 			wait = backoff(retries+1, c.retryBase, c.cfg.MaxBackoff)
 			retryReason = retryNetwork
 
@@ -251,11 +266,12 @@ func (c *Client) send(ctx context.Context, req *request, out any) (http.Header, 
 				return res.header, nil
 			}
 			if res.bodyErr != nil {
-				final = &certs.Error{Code: certs.EUNAVAILABLE, Message: "SailPoint's answer was cut short", Err: res.bodyErr}
 				if req.mutation {
-					// It was applied (2xx); reconciliation finds what it did.
-					return nil, &outcomeUnknown{cause: final}
+					// SailPoint accepted it (2xx); what it answered is lost.
+					return nil, &outcomeUnknown{why: fmt.Sprintf("its answer (%d %s) was cut short", res.status, http.StatusText(res.status)),
+						upstream: &certs.Upstream{Operation: opID, Status: res.status}, cause: res.bodyErr}
 				}
+				final = &certs.Error{Code: certs.EUNAVAILABLE, Message: "SailPoint's answer was cut short", Err: res.bodyErr}
 				if errors.Is(res.bodyErr, errBodyTooLarge) {
 					return nil, final
 				}
@@ -264,12 +280,13 @@ func (c *Client) send(ctx context.Context, req *request, out any) (http.Header, 
 				break
 			}
 			if err := json.Unmarshal(res.body, out); err != nil {
-				e := &certs.Error{Code: certs.EUNAVAILABLE, Message: fmt.Sprintf("SailPoint's answer to %s is not the expected JSON", opID),
-					Upstream: &certs.Upstream{Operation: opID, Status: res.status, Messages: []string{bodySnippet(res.body)}}, Err: err}
+				up := &certs.Upstream{Operation: opID, Status: res.status, Messages: []string{bodySnippet(res.body)}}
 				if req.mutation {
-					return nil, &outcomeUnknown{cause: e}
+					return nil, &outcomeUnknown{why: fmt.Sprintf("its answer (%d %s) is not the expected JSON", res.status, http.StatusText(res.status)),
+						upstream: up, cause: err}
 				}
-				return nil, e
+				return nil, &certs.Error{Code: certs.EUNAVAILABLE, Message: fmt.Sprintf("SailPoint's answer to %s is not the expected JSON", opID),
+					Upstream: up, Err: err}
 			}
 			return res.header, nil
 
@@ -299,7 +316,12 @@ func (c *Client) send(ctx context.Context, req *request, out any) (http.Header, 
 				wait = 0 // pacer.wait does it, for every caller
 				retryReason = retryRateLimited
 			case res.status >= 500 && req.mutation:
-				return nil, &outcomeUnknown{cause: mapped}
+				// A gateway's 5xx may come after the service applied it.
+				why := fmt.Sprintf("SailPoint answered %d %s", res.status, http.StatusText(res.status))
+				if len(apiErr.Messages) > 0 {
+					why += " (" + strings.Join(apiErr.Messages, "; ") + ")"
+				}
+				return nil, &outcomeUnknown{why: why, upstream: mapped.Upstream, cause: apiErr}
 			case retryableStatus(res.status):
 				wait = backoff(retries+1, c.retryBase, c.cfg.MaxBackoff)
 				retryReason = retryServerError

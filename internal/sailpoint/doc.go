@@ -58,7 +58,7 @@
 // whatever the network's jitter (see pacer), for about one response time
 // per window.
 //
-// # Failures, retries and reconciliation
+// # Failures and retries
 //
 // Reads are retried; mutations (Reassign, ReassignAsync) are resent only
 // when SailPoint certainly did not apply them. "Retried" means after a
@@ -77,27 +77,21 @@
 //	                                          Retry-After, then retried;
 //	                                          ERATELIMITED at once if the
 //	                                          wait would outlast the deadline
-//	500                                       EUNAVAILABLE, not retried       may have been applied: reconcile
-//	502, 503, 504                             retried                         may have been applied: reconcile
-//	timeout or connection lost after sending  retried                         outcome unknown: reconcile
-//	2xx with a cut or unreadable body         retried                         applied: reconcile to learn the result
+//	500                                       EUNAVAILABLE, not retried       EUNKNOWN: may have been applied
+//	502, 503, 504                             retried                         EUNKNOWN: may have been applied
+//	timeout or connection lost after sending  retried                         EUNKNOWN
+//	2xx with a cut or unreadable body         retried                         EUNKNOWN: accepted, answer lost
 //	caller's context canceled                 returned at once (wraps         EUNKNOWN at once if the request had
-//	                                          context.Canceled)               left; no reconciliation (the caller
-//	                                                                          asked to stop)
+//	                                          context.Canceled)               left, else EUNAVAILABLE
 //	retries used up                           the last failure's code         the last failure's code (only 429s
 //	                                                                          and unsent requests are retried)
 //
-// Reconcile means: ReassignAsync reads the certification's pending tasks
-// and returns the single REASSIGN/ADMIN_REASSIGN task of that certification
-// created since the call started (30 s of clock skew allowed), not already
-// returned to an earlier call by this client, and whose trail names the new
-// reviewer (when no task qualifies, the EUNKNOWN message also says how
-// many of the items are still in the certification, as a hint). Reassign
-// reads the certification's review items: if none of the references is
-// left, the reassignment happened and the certification is returned. In every other case the answer is certs.EUNKNOWN ("outcome
-// unknown: ... check pending tasks of certification X before retrying"),
-// with SailPoint's status and tracking id when there was one. The client
-// never submits the same reassignment a second time.
+// A mutation is sent once and the client never reads the tenant to learn
+// what an unanswered one did: that is the caller's job (certs.Service
+// settles an unknown outcome by reading the tenant; see certs.Tenant).
+// certs.EUNKNOWN's message says what was sent (how many references, to
+// whom, in which certification) and why the outcome is unknown; Upstream
+// holds SailPoint's status, detail code and tracking id when it answered.
 //
 // # Errors
 //

@@ -16,7 +16,7 @@ import (
 )
 
 // TestLogsHoldNoSecrets runs the client through successes, failures,
-// retries, token refreshes and a reconciliation, then checks every log
+// retries, token refreshes and a lost reassignment, then checks every log
 // record: one per attempt with the promised fields, and no token, secret or
 // Authorization header anywhere.
 func TestLogsHoldNoSecrets(t *testing.T) {
@@ -51,7 +51,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	to, refs := h.move(t, active, 1)
 	h.sb.InjectFault(sandbox.Fault{Operation: opAsync, Kind: sandbox.FaultCloseAfterApply})
 	_, err = c.ReassignAsync(ctx, certs.Reassignment{CertificationID: active.ID, Refs: refs, To: to, Reason: "r"})
-	require.NoError(t, err)
+	require.Equal(t, certs.EUNKNOWN, certs.ErrorCode(err))
 	bad, _ := h.newClient(t, sailpoint.APIv3, func(c *sailpoint.Config, _ *sailpoint.Options) { c.ClientSecret = "not-the-secret" })
 	_, err = bad.ListCertifications(ctx, certs.CertificationFilter{})
 	require.Error(t, err)
@@ -96,6 +96,6 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	assert.Equal(t, 1, statuses[401])
 	assert.Equal(t, 1, statuses[404])
 	assert.Equal(t, 1, statuses[0], "the connection closed after the reassignment")
-	assert.Contains(t, logs, "sailpoint reassignment reconciled")
+	assert.Contains(t, logs, "sailpoint reassignment: outcome unknown, not resent")
 	assert.Equal(t, totalCalls(h.sb.Stats())+1, attempts, "every attempt logged (the 401 is not counted by the sandbox)")
 }

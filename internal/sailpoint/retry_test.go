@@ -3,6 +3,8 @@ package sailpoint_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,7 +22,6 @@ const (
 	opGet   = "getIdentityCertification"
 	opAsync = "submitReassignCertsAsync"
 	opSync  = "reassignIdentityCertifications"
-	opTasks = "getPendingCertificationTasks"
 )
 
 func TestReadFaults(t *testing.T) {
@@ -165,163 +166,150 @@ func TestReadFaults(t *testing.T) {
 	}
 }
 
-// TestReassignFaults checks the mutation rules of the package doc: never
-// a second submission, the outcome reconciled or reported as EUNKNOWN.
+// TestReassignFaults checks the mutation rules of the package doc: a call
+// is sent once; when its outcome is unknown the answer is EUNKNOWN saying
+// what was sent and why nothing is known, with SailPoint's details, and the
+// client reads nothing to settle it (the certs Service does).
 func TestReassignFaults(t *testing.T) {
 	ctx := context.Background()
 	for _, version := range versions {
 		t.Run(version, func(t *testing.T) {
 			t.Parallel()
-			setup := func(t *testing.T, tweak ...func(*sailpoint.Config, *sailpoint.Options)) (*harness, certs.Reassignment) {
-				h := start(t, sandbox.Config{TaskQueuedFor: 50 * time.Millisecond, TaskRunningFor: 50 * time.Millisecond}, version, tweak...)
+			// setup: a sandbox whose tasks run when the test moves its
+			// clock, and a reassignment of 2 items of an active
+			// certification.
+			setup := func(t *testing.T, tweak ...func(*sailpoint.Config, *sailpoint.Options)) (*harness, *clock, certs.Reassignment) {
+				clk := newClock()
+				h := start(t, sandbox.Config{Now: clk.Now, TaskQueuedFor: time.Minute, TaskRunningFor: time.Minute}, version, tweak...)
 				all, err := h.client.ListAllCertifications(ctx, certs.CertificationFilter{Phase: certs.PhaseActive})
 				require.NoError(t, err)
 				to, refs := h.move(t, all[0], 2)
-				return h, certs.Reassignment{CertificationID: all[0].ID, Refs: refs, To: to, Reason: "coverage"}
+				return h, clk, certs.Reassignment{CertificationID: all[0].ID, Refs: refs, To: to, Reason: "coverage"}
 			}
-			// settle waits for every task and returns the sandbox's stats.
-			settle := func(t *testing.T, h *harness, task *certs.Task) sandbox.Stats {
-				if task != nil {
-					done, err := h.client.WaitForTask(ctx, task.ID, 10*time.Millisecond)
-					require.NoError(t, err)
-					assert.Equal(t, certs.TaskSuccess, done.Status, "task errors: %v", done.Errors)
-				}
-				return h.sb.Stats()
+			// applied runs every task and returns how many reassignments
+			// the sandbox applied.
+			applied := func(h *harness, clk *clock) int {
+				clk.Advance(time.Hour)
+				return h.sb.Stats().ReassignmentsApplied
 			}
-
-			t.Run("async: connection closed after apply reconciles to the one task", func(t *testing.T) {
-				h, r := setup(t)
-				h.sb.InjectFault(sandbox.Fault{Operation: opAsync, Kind: sandbox.FaultCloseAfterApply})
-				task, err := h.client.ReassignAsync(ctx, r)
-				require.NoError(t, err)
-				assert.Equal(t, r.CertificationID, task.TargetID)
-				st := settle(t, h, task)
-				assert.Equal(t, 1, st.Calls(opAsync), "submitted once")
-				assert.Equal(t, 1, st.ReassignmentsApplied, "applied exactly once")
-				assert.Equal(t, 2, st.ItemsMoved)
-			})
-
-			t.Run("async: a task that already finished cannot be claimed, and is not resubmitted", func(t *testing.T) {
-				h := start(t, sandbox.Config{TaskQueuedFor: time.Nanosecond, TaskRunningFor: time.Nanosecond}, version)
-				all, err := h.client.ListAllCertifications(ctx, certs.CertificationFilter{Phase: certs.PhaseActive})
-				require.NoError(t, err)
-				to, refs := h.move(t, all[0], 2)
-				h.sb.InjectFault(sandbox.Fault{Operation: opAsync, Kind: sandbox.FaultCloseAfterApply})
-				_, err = h.client.ReassignAsync(ctx, certs.Reassignment{CertificationID: all[0].ID, Refs: refs, To: to, Reason: "r"})
+			// requireUnknown checks the EUNKNOWN a lost call gives: what
+			// was sent, why the outcome is unknown, no claim that
+			// SailPoint was unreachable.
+			requireUnknown := func(t *testing.T, r certs.Reassignment, err error, why string) {
+				t.Helper()
 				require.Error(t, err)
-				assert.Equal(t, certs.EUNKNOWN, certs.ErrorCode(err))
-				assert.Contains(t, certs.ErrorMessage(err), "none of its items is left in the certification")
+				require.Equal(t, certs.EUNKNOWN, certs.ErrorCode(err), "%v", err)
+				msg := certs.ErrorMessage(err)
+				assert.Contains(t, msg, fmt.Sprintf("the reassignment of %d references of certification %s to identity %s was sent to SailPoint", len(r.Refs), r.CertificationID, r.To))
+				assert.Contains(t, msg, why)
+				assert.Contains(t, msg, "it was not sent again")
+				assert.NotContains(t, msg, "could not reach")
+			}
+			// sentOnce checks that the call went out once and nothing
+			// else was read after it.
+			sentOnce := func(t *testing.T, h *harness, op string, before int) {
+				t.Helper()
 				st := h.sb.Stats()
-				assert.Equal(t, 1, st.Calls(opAsync))
-				assert.Equal(t, 1, st.ReassignmentsApplied)
+				assert.Equal(t, 1, st.Calls(op), "sent once")
+				assert.Equal(t, before+1, totalCalls(st), "nothing read to settle it")
+			}
+
+			t.Run("async: connection closed after apply is EUNKNOWN, and the task runs once", func(t *testing.T) {
+				h, clk, r := setup(t)
+				before := totalCalls(h.sb.Stats())
+				h.sb.InjectFault(sandbox.Fault{Operation: opAsync, Kind: sandbox.FaultCloseAfterApply})
+				_, err := h.client.ReassignAsync(ctx, r)
+				requireUnknown(t, r, err, "the connection to SailPoint broke before its answer arrived")
+				assert.Nil(t, certs.UpstreamOf(err), "SailPoint never answered")
+				sentOnce(t, h, opAsync, before)
+				assert.Equal(t, 1, applied(h, clk), "SailPoint applied it, once")
 			})
 
-			t.Run("async: a 503 is not resubmitted", func(t *testing.T) {
-				h, r := setup(t)
+			t.Run("async: a 503 is EUNKNOWN with SailPoint's details, once", func(t *testing.T) {
+				h, clk, r := setup(t)
+				before := totalCalls(h.sb.Stats())
 				h.sb.InjectFault(sandbox.Fault{Operation: opAsync, Kind: sandbox.Fault503})
 				_, err := h.client.ReassignAsync(ctx, r)
-				require.Error(t, err)
-				assert.Equal(t, certs.EUNKNOWN, certs.ErrorCode(err))
-				assert.Contains(t, certs.ErrorMessage(err), "check pending tasks of certification "+r.CertificationID+" before retrying")
-				assert.Contains(t, certs.ErrorMessage(err), "2 of its items are still in the certification")
+				requireUnknown(t, r, err, "SailPoint answered 503 Service Unavailable")
 				up := certs.UpstreamOf(err)
 				require.NotNil(t, up, "SailPoint's answer is kept")
 				assert.Equal(t, 503, up.Status)
-				assert.NotEmpty(t, up.TrackingID)
-				st := h.sb.Stats()
-				assert.Equal(t, 1, st.Calls(opAsync))
-				assert.Equal(t, 1, st.Calls(opTasks), "reconciled by reading pending tasks")
-				assert.Zero(t, st.ReassignmentsApplied)
+				require.NotEmpty(t, up.TrackingID)
+				assert.Equal(t, 1, strings.Count(certs.ErrorMessage(err), up.TrackingID), "the tracking id once: %s", certs.ErrorMessage(err))
+				sentOnce(t, h, opAsync, before)
+				assert.Zero(t, applied(h, clk))
 			})
 
-			t.Run("async: a 500 is not resubmitted", func(t *testing.T) {
-				h, r := setup(t)
+			t.Run("async: a 500 is EUNKNOWN, not resent", func(t *testing.T) {
+				h, _, r := setup(t)
+				before := totalCalls(h.sb.Stats())
 				h.sb.InjectFault(sandbox.Fault{Operation: opAsync, Kind: sandbox.Fault500})
 				_, err := h.client.ReassignAsync(ctx, r)
-				assert.Equal(t, certs.EUNKNOWN, certs.ErrorCode(err))
-				assert.Equal(t, 1, h.sb.Stats().Calls(opAsync))
+				requireUnknown(t, r, err, "SailPoint answered 500 Internal Server Error")
+				assert.Equal(t, 500, certs.UpstreamOf(err).Status)
+				sentOnce(t, h, opAsync, before)
 			})
 
-			t.Run("async: a 429 is retried (it was not applied)", func(t *testing.T) {
-				h, r := setup(t)
+			t.Run("async: a 429 is resent (it was not applied)", func(t *testing.T) {
+				h, clk, r := setup(t)
 				h.sb.InjectFault(sandbox.Fault{Operation: opAsync, Kind: sandbox.Fault429, RetryAfter: 1})
 				task, err := h.client.ReassignAsync(ctx, r)
 				require.NoError(t, err)
-				st := settle(t, h, task)
-				assert.Equal(t, 2, st.Calls(opAsync))
-				assert.Equal(t, 1, st.ReassignmentsApplied)
+				assert.Equal(t, r.CertificationID, task.TargetID)
+				assert.Equal(t, 2, h.sb.Stats().Calls(opAsync))
+				assert.Equal(t, 1, applied(h, clk))
 			})
 
-			t.Run("async: a hang past the attempt timeout is reconciled, not resent", func(t *testing.T) {
-				h, r := setup(t, func(c *sailpoint.Config, _ *sailpoint.Options) { c.Timeout = 200 * time.Millisecond })
+			t.Run("async: a hang past the attempt timeout is EUNKNOWN, not resent", func(t *testing.T) {
+				h, _, r := setup(t, func(c *sailpoint.Config, _ *sailpoint.Options) { c.Timeout = 200 * time.Millisecond })
+				before := totalCalls(h.sb.Stats())
 				h.sb.InjectFault(sandbox.Fault{Operation: opAsync, Kind: sandbox.FaultHang})
 				_, err := h.client.ReassignAsync(ctx, r)
-				require.Error(t, err)
-				assert.Equal(t, certs.EUNKNOWN, certs.ErrorCode(err))
-				st := h.sb.Stats()
-				assert.Equal(t, 1, st.Calls(opAsync))
-				assert.Zero(t, st.ReassignmentsApplied)
+				requireUnknown(t, r, err, "SailPoint did not answer within 200ms")
+				sentOnce(t, h, opAsync, before)
 			})
 
 			t.Run("async: the caller's deadline during a hang is EUNKNOWN at once", func(t *testing.T) {
-				h, r := setup(t)
+				h, _, r := setup(t)
+				before := totalCalls(h.sb.Stats())
 				h.sb.InjectFault(sandbox.Fault{Operation: opAsync, Kind: sandbox.FaultHang})
 				ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 				defer cancel()
 				_, err := h.client.ReassignAsync(ctx, r)
-				require.Error(t, err)
-				assert.Equal(t, certs.EUNKNOWN, certs.ErrorCode(err))
+				requireUnknown(t, r, err, "certops stopped waiting for the answer (the operation ran out of time)")
 				assert.ErrorIs(t, err, context.DeadlineExceeded)
-				st := h.sb.Stats()
-				assert.Equal(t, 1, st.Calls(opAsync))
-				assert.Zero(t, st.Calls(opTasks), "no reconciliation after the caller gave up")
+				sentOnce(t, h, opAsync, before)
 			})
 
-			t.Run("async: another call's task is never claimed", func(t *testing.T) {
-				h, r := setup(t)
-				first := r
-				first.Refs = r.Refs[:1]
-				task1, err := h.client.ReassignAsync(ctx, first)
-				require.NoError(t, err)
-				second := r
-				second.Refs = r.Refs[1:]
-				h.sb.InjectFault(sandbox.Fault{Operation: opAsync, Kind: sandbox.Fault503})
-				_, err = h.client.ReassignAsync(ctx, second)
-				assert.Equal(t, certs.EUNKNOWN, certs.ErrorCode(err), "the pending task is the first call's, not this one's")
-				settle(t, h, task1)
-			})
-
-			t.Run("sync: connection closed after apply reconciles to the certification", func(t *testing.T) {
-				h, r := setup(t)
+			t.Run("sync: connection closed after apply is EUNKNOWN, applied once", func(t *testing.T) {
+				h, clk, r := setup(t)
+				before := totalCalls(h.sb.Stats())
 				h.sb.InjectFault(sandbox.Fault{Operation: opSync, Kind: sandbox.FaultCloseAfterApply})
+				_, err := h.client.Reassign(ctx, r)
+				requireUnknown(t, r, err, "the connection to SailPoint broke before its answer arrived")
+				sentOnce(t, h, opSync, before)
+				assert.Equal(t, 1, applied(h, clk))
+			})
+
+			t.Run("sync: a 503 is EUNKNOWN, not resent", func(t *testing.T) {
+				h, clk, r := setup(t)
+				before := totalCalls(h.sb.Stats())
+				h.sb.InjectFault(sandbox.Fault{Operation: opSync, Kind: sandbox.Fault503})
+				_, err := h.client.Reassign(ctx, r)
+				requireUnknown(t, r, err, "SailPoint answered 503 Service Unavailable")
+				assert.Equal(t, 503, certs.UpstreamOf(err).Status)
+				sentOnce(t, h, opSync, before)
+				assert.Zero(t, applied(h, clk))
+			})
+
+			t.Run("sync: a 429 is resent", func(t *testing.T) {
+				h, clk, r := setup(t)
+				h.sb.InjectFault(sandbox.Fault{Operation: opSync, Kind: sandbox.Fault429, RetryAfter: 1})
 				cert, err := h.client.Reassign(ctx, r)
 				require.NoError(t, err)
 				assert.Equal(t, r.CertificationID, cert.ID)
-				st := h.sb.Stats()
-				assert.Equal(t, 1, st.Calls(opSync))
-				assert.Equal(t, 1, st.ReassignmentsApplied)
-			})
-
-			t.Run("sync: a 503 before applying is EUNKNOWN, not resent", func(t *testing.T) {
-				h, r := setup(t)
-				h.sb.InjectFault(sandbox.Fault{Operation: opSync, Kind: sandbox.Fault503})
-				_, err := h.client.Reassign(ctx, r)
-				require.Error(t, err)
-				assert.Equal(t, certs.EUNKNOWN, certs.ErrorCode(err))
-				assert.Contains(t, certs.ErrorMessage(err), "2 of its items are still in the certification")
-				st := h.sb.Stats()
-				assert.Equal(t, 1, st.Calls(opSync))
-				assert.Zero(t, st.ReassignmentsApplied)
-			})
-
-			t.Run("sync: a 429 is retried", func(t *testing.T) {
-				h, r := setup(t)
-				h.sb.InjectFault(sandbox.Fault{Operation: opSync, Kind: sandbox.Fault429, RetryAfter: 1})
-				_, err := h.client.Reassign(ctx, r)
-				require.NoError(t, err)
-				st := h.sb.Stats()
-				assert.Equal(t, 2, st.Calls(opSync))
-				assert.Equal(t, 1, st.ReassignmentsApplied)
+				assert.Equal(t, 2, h.sb.Stats().Calls(opSync))
+				assert.Equal(t, 1, applied(h, clk))
 			})
 		})
 	}
@@ -390,7 +378,7 @@ func TestInvalidInputSendsNothing(t *testing.T) {
 			return err
 		}},
 		{"overlong email", func() error { _, err := c.FindIdentityByEmail(ctx, string(long)+"@x"); return err }},
-		{"empty alias", func() error { _, err := c.FindIdentityByAlias(ctx, ""); return err }},
+		{"empty email", func() error { _, err := c.FindIdentityByEmail(ctx, ""); return err }},
 		{"51 refs sync", func() error {
 			_, err := c.Reassign(ctx, certs.Reassignment{CertificationID: good, Refs: refs(51), To: "someone", Reason: "r"})
 			return err
