@@ -182,7 +182,7 @@ func BenchmarkReassign2000Items(b *testing.B) {
 		g, gctx = errgroup.WithContext(ctx)
 		for _, t := range tasks {
 			g.Go(func() error {
-				done, err := c.WaitForTask(gctx, t.ID, poll)
+				done, err := pollTask(gctx, c, t.ID, poll)
 				if err == nil && done.Status != certs.TaskSuccess {
 					b.Errorf("task %s ended %s: %v", done.ID, done.Status, done.Errors)
 				}

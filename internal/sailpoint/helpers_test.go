@@ -171,3 +171,20 @@ func (b *bearerRecorder) tokens() []string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// pollTask reads a task every interval until it has ended, for benchmarks
+// that run against the sandbox's real clock. Tests move the sandbox's clock
+// instead.
+func pollTask(ctx context.Context, c *sailpoint.Client, taskID string, interval time.Duration) (*certs.Task, error) {
+	for {
+		t, err := c.GetTask(ctx, taskID)
+		if err != nil || t.Status.Done() {
+			return t, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(interval):
+		}
+	}
+}

@@ -33,7 +33,11 @@ func (c *Client) GetIdentity(ctx context.Context, id string) (*certs.Identity, e
 
 // FindIdentityByEmail returns the identity with this email (compared
 // case-insensitively), ENOTFOUND when none has it, or ECONFLICT when several
-// do.
+// do and none of them has exactly this spelling.
+//
+// The identities the tenant returns are checked again here, whatever the
+// server's comparison: only equal emails count, and one exact-case match
+// wins over case-insensitive ones.
 //
 // SailPoint: getPublicIdentities (GET /v3/public-identities?filters=email eq "<email>"),
 // getPublicIdentitiesV1 (GET /public-identities/v1?filters=...).
@@ -41,54 +45,32 @@ func (c *Client) FindIdentityByEmail(ctx context.Context, email string) (*certs.
 	if err := checkLiteral("email", email); err != nil {
 		return nil, err
 	}
-	return c.findOne(ctx, "email", email, func(it certs.Identity) string { return it.Email })
-}
-
-// FindIdentityByAlias returns the identity with this alias (user name), or
-// ENOTFOUND. An alias matching several identities only case-insensitively
-// is ECONFLICT.
-//
-// SailPoint: getPublicIdentities (GET /v3/public-identities?filters=alias eq "<alias>"),
-// getPublicIdentitiesV1 (GET /public-identities/v1?filters=...).
-func (c *Client) FindIdentityByAlias(ctx context.Context, alias string) (*certs.Identity, error) {
-	if err := checkLiteral("alias", alias); err != nil {
-		return nil, err
-	}
-	return c.findOne(ctx, "alias", alias, func(it certs.Identity) string { return it.Alias })
-}
-
-// findOne looks up the identities whose field equals value and keeps those
-// that really do (case-insensitively), whatever the server's comparison.
-// An exact-case match wins over case-insensitive ones.
-func (c *Client) findOne(ctx context.Context, field, value string, get func(certs.Identity) string) (*certs.Identity, error) {
-	found, err := c.findIdentities(ctx, Eq(field, value), certs.MaxPageLimit)
+	found, err := c.findIdentities(ctx, Eq("email", email), certs.MaxPageLimit)
 	if err != nil {
 		return nil, err
 	}
-	var matches []certs.Identity
+	var matches, exact []certs.Identity
 	for _, it := range found {
-		if strings.EqualFold(get(it), value) {
+		if strings.EqualFold(it.Email, email) {
 			matches = append(matches, it)
+			if it.Email == email {
+				exact = append(exact, it)
+			}
 		}
 	}
-	switch len(matches) {
-	case 0:
-		return nil, certs.Errorf(certs.ENOTFOUND, "no identity has the %s %q", field, value)
-	case 1:
+	switch {
+	case len(matches) == 0:
+		return nil, certs.Errorf(certs.ENOTFOUND, "no identity has the email %q", email)
+	case len(matches) == 1:
 		return &matches[0], nil
+	case len(exact) == 1:
+		return &exact[0], nil
 	}
-	var exact []certs.Identity
 	ids := make([]string, len(matches))
 	for i, m := range matches {
 		ids[i] = m.ID
-		if get(m) == value {
-			exact = append(exact, m)
-		}
 	}
-	if len(exact) == 1 {
-		return &exact[0], nil
-	}
-	return nil, certs.Errorf(certs.ECONFLICT, "%d identities have the %s %q (%s); use an identity id", len(matches), field, value, strings.Join(ids, ", "))
+	return nil, certs.Errorf(certs.ECONFLICT, "%d identities have the email %q (%s); use an identity id", len(matches), email, strings.Join(ids, ", "))
 }
 
 func (c *Client) findIdentities(ctx context.Context, f Filter, limit int) ([]certs.Identity, error) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/certops/certops/internal/certs"
 )
@@ -55,25 +54,4 @@ func (c *Client) ListPendingTasks(ctx context.Context, certID string) ([]certs.T
 		tasks = append(tasks, t)
 	}
 	return tasks, nil
-}
-
-// WaitForTask polls a task every interval until it is SUCCESS or ERROR and
-// returns it then, or the context's error. A task that ended in ERROR is
-// returned as is (not as an error): its Errors say why.
-func (c *Client) WaitForTask(ctx context.Context, taskID string, interval time.Duration) (*certs.Task, error) {
-	if interval <= 0 {
-		interval = 2 * time.Second
-	}
-	for {
-		t, err := c.GetTask(ctx, taskID)
-		if err != nil {
-			return nil, err
-		}
-		if t.Status.Done() {
-			return t, nil
-		}
-		if err := sleep(ctx, interval); err != nil {
-			return nil, canceled(c.opID(opGetTask), err)
-		}
-	}
 }
