@@ -22,9 +22,6 @@ import (
 // request, a plan of MaxPlanRefs item ids, is well under 1 MiB.
 const DefaultMaxBodyBytes = 1 << 20
 
-// MCPPath is where the MCP endpoint is served.
-const MCPPath = "/mcp"
-
 // HTTPOptions configures the HTTP handler.
 type HTTPOptions struct {
 	// Auth maps bearer tokens to actors. Required.
@@ -80,8 +77,8 @@ func isLoopback(host string) bool {
 
 // NewHTTPHandler serves the MCP server over streamable HTTP at /mcp behind
 // the Host and Origin checks, bearer authentication and a body cap, plus
-// /healthz (the process is up), /readyz (Ready succeeds) and, with
-// MetricsHandler, /metrics.
+// the probes and, with MetricsHandler, /metrics: every path is listed in
+// routes.go.
 func NewHTTPHandler(s *server.MCPServer, o HTTPOptions) (*HTTPHandler, error) {
 	if o.Auth == nil || o.Auth.Len() == 0 {
 		return nil, errors.New("HTTP needs at least one bearer token (CERTOPS_MCP_TOKENS_FILE)")
@@ -121,35 +118,8 @@ func NewHTTPHandler(s *server.MCPServer, o HTTPOptions) (*HTTPHandler, error) {
 		))
 	}
 	streamable := server.NewStreamableHTTPServer(s, opts...)
-	instrument := func(_ string, h http.Handler) http.Handler { return h }
-	if o.Metrics != nil {
-		instrument = o.Metrics.InstrumentHandler
-	}
 	h := &HTTPHandler{ServeMux: http.NewServeMux(), streamsEnd: make(chan struct{})}
-	mux := h.ServeMux
-	mux.Handle(MCPPath, instrument("mcp", guard(o, h.endable(streamable))))
-	mux.Handle("GET /healthz", instrument("healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "ok")
-	})))
-	mux.Handle("GET /readyz", instrument("readyz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		if o.Ready != nil {
-			ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-			defer cancel()
-			if err := o.Ready(ctx); err != nil {
-				// The reason goes to the log, not to whoever asks.
-				o.Logger.Warn("not ready", "err", err)
-				w.WriteHeader(http.StatusServiceUnavailable)
-				fmt.Fprintln(w, "not ready")
-				return
-			}
-		}
-		fmt.Fprintln(w, "ready")
-	})))
-	if o.MetricsHandler != nil {
-		mux.Handle("GET /metrics", instrument("metrics", o.MetricsHandler))
-	}
+	h.routes(o, streamable)
 	return h, nil
 }
 
