@@ -13,30 +13,10 @@ import (
 	"github.com/certops/certops/internal/secret"
 )
 
-// Handler returns the HTTP transport: Slack's slash command and
-// interactivity request URLs. Every request is verified with the signing
-// secret before anything in it is parsed.
-//
-//	POST /slack/commands      slash commands
-//	POST /slack/interactions  buttons and the deny modal
-func (b *Bot) Handler(signingSecret string) http.Handler {
-	return b.HandlerFrom(secret.Static(signingSecret))
-}
-
 // SigningOverlap is how long, after the signing secret was rotated, requests
 // signed with the previous one are still accepted: Slack's app settings
 // and the mounted secret are not updated at the same instant.
 const SigningOverlap = 5 * time.Minute
-
-// HandlerFrom is Handler with the signing secret read from src at each
-// request, so a rotated secret (a *secret.File) is used without a restart;
-// for SigningOverlap after a rotation the previous secret is accepted too.
-func (b *Bot) HandlerFrom(src secret.Source) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("POST /slack/commands", b.verified(src, http.HandlerFunc(b.serveCommand)))
-	mux.Handle("POST /slack/interactions", b.verified(src, http.HandlerFunc(b.serveInteraction)))
-	return mux
-}
 
 // previousSecret is a secret.Source that remembers the value a rotation
 // replaced (*secret.File).
