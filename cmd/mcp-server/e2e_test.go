@@ -296,7 +296,7 @@ func TestHTTPToolSelectionFromEnvironment(t *testing.T) {
 func TestUnknownToolNameFailsStartUp(t *testing.T) {
 	testEnv(t)
 	t.Setenv("CERTOPS_MCP_TOOLS", "list_certifications,list_certs")
-	err := run(context.Background(), []string{"mcp-server", "--sandbox", "--http", "127.0.0.1:0"}, os.Getenv, strings.NewReader(""), &syncBuffer{}, &syncBuffer{})
+	err := run(context.Background(), []string{"mcp-server", "--sandbox", "--http", "127.0.0.1:0"}, strings.NewReader(""), &syncBuffer{}, &syncBuffer{})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "list_certs")
 }
@@ -544,7 +544,7 @@ func TestStartUpErrorsNameTheSetting(t *testing.T) {
 			for k, v := range c.env {
 				t.Setenv(k, v)
 			}
-			err := run(context.Background(), append([]string{"mcp-server"}, c.args...), os.Getenv, strings.NewReader(""), &syncBuffer{}, &syncBuffer{})
+			err := run(context.Background(), append([]string{"mcp-server"}, c.args...), strings.NewReader(""), &syncBuffer{}, &syncBuffer{})
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.want)
 		})

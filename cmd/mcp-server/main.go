@@ -32,7 +32,7 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+	if err := run(context.Background(), os.Args, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "mcp-server:", err)
 		os.Exit(1)
 	}
@@ -60,10 +60,10 @@ type mcpConfig struct {
 }
 
 // run is the whole program. Configuration comes from args and, through
-// envconfig, from the process environment (getenv is used for what
-// envconfig does not read). Over stdio, stdout carries nothing but MCP
+// envconfig, from the process environment (which envconfig reads itself:
+// tests set it with t.Setenv). Over stdio, stdout carries nothing but MCP
 // messages; logs go to stderr.
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 

@@ -93,7 +93,7 @@ func startHTTP(t *testing.T, extra ...string) *httpServer {
 	done := make(chan error, 1)
 	args := append([]string{"mcp-server", "--sandbox", "--http", "127.0.0.1:0"}, extra...)
 	go func() {
-		err := run(ctx, args, os.Getenv, strings.NewReader(""), pw, logs)
+		err := run(ctx, args, strings.NewReader(""), pw, logs)
 		pw.CloseWithError(fmt.Errorf("run returned: %v", err))
 		done <- err
 	}()

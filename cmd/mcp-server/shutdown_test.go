@@ -61,7 +61,7 @@ func TestShutdownFinishesInFlightToolCalls(t *testing.T) {
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"mcp-server", "--http", "127.0.0.1:0"}, os.Getenv, strings.NewReader(""), pw, logs)
+		done <- run(ctx, []string{"mcp-server", "--http", "127.0.0.1:0"}, strings.NewReader(""), pw, logs)
 		pw.Close()
 	}()
 	sc := bufio.NewScanner(pr)

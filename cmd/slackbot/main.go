@@ -31,7 +31,7 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+	if err := run(context.Background(), os.Args, os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(2) // usage already printed
 		}
@@ -67,7 +67,7 @@ type slackConfig struct {
 	botToken, signingSecret, appToken secret.Source
 }
 
-func loadSlackConfig(getenv func(string) string, logger *slog.Logger) (slackConfig, error) {
+func loadSlackConfig(logger *slog.Logger) (slackConfig, error) {
 	var c slackConfig
 	if err := envconfig.Process("", &c); err != nil {
 		return c, fmt.Errorf("configuration: %w", err)
@@ -78,7 +78,7 @@ func loadSlackConfig(getenv func(string) string, logger *slog.Logger) (slackConf
 		name string
 		dst  *secret.Source
 	}{{"SLACK_BOT_TOKEN", &c.botToken}, {"SLACK_SIGNING_SECRET", &c.signingSecret}, {"SLACK_APP_TOKEN", &c.appToken}} {
-		if *s.dst, err = secret.FromEnv(s.name, getenv, opts); err != nil {
+		if *s.dst, err = secret.FromEnv(s.name, os.Getenv, opts); err != nil {
 			return c, fmt.Errorf("configuration: %w", err)
 		}
 	}
@@ -122,10 +122,10 @@ func slackAPIOptions(apiURL string, timeout time.Duration) []slack.Option {
 	return opts
 }
 
-// run is the whole program. getenv and stdin are part of the project's
-// common signature; configuration is read with envconfig, which reads the
-// process environment (tests use t.Setenv).
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+// run is the whole program. Configuration comes from args and the process
+// environment, which envconfig reads itself (tests set it with t.Setenv);
+// the bot reads no standard input.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -138,7 +138,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 
-	sc, err := loadSlackConfig(getenv, logger)
+	sc, err := loadSlackConfig(logger)
 	if err != nil {
 		return err
 	}
@@ -175,34 +175,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	bot.Start(ctx)
 
 	// The probes and /metrics are served in both modes: in Socket Mode the
-	// bot still listens on --addr for them.
-	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", met.InstrumentHandler("healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ok\n") })))
-	mux.Handle("GET /readyz", met.InstrumentHandler("readyz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		defer cancel()
-		if err := a.Ready(rctx); err != nil {
-			logger.Warn("not ready", "err", err)
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = io.WriteString(w, "ready\n")
-	})))
-	mux.Handle("GET /metrics", met.InstrumentHandler("metrics", metrics.Handler(reg)))
+	// bot still listens on --addr for them. Every path: slackbot/routes.go.
+	httpOpts := slackbot.HTTPOptions{Ready: a.Ready, Logger: logger, Metrics: met, MetricsHandler: metrics.Handler(reg)}
 	mode := "socket"
 	if sc.appToken == nil {
 		mode = "http"
-		h := bot.HandlerFrom(sc.signingSecret)
-		mux.Handle("/slack/commands", met.InstrumentHandler("slack_commands", h))
-		mux.Handle("/slack/interactions", met.InstrumentHandler("slack_interactions", h))
-		mux.Handle("/slack/", met.InstrumentHandler("slack_other", h))
+		httpOpts.SigningSecret = sc.signingSecret
 	}
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: bot.HTTPHandler(httpOpts), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "slackbot listening on http://%s (%s mode)\n", ln.Addr(), mode)
 	logger.Info("slackbot started", "addr", ln.Addr().String(), "mode", mode, "command", sc.Command, "sandbox", *useSandbox)
 

@@ -47,7 +47,7 @@ func startRunLogging(t *testing.T, stderr io.Writer, args ...string) (string, fu
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"slackbot", "--addr", "127.0.0.1:0"}, args...), os.Getenv, strings.NewReader(""), pw, stderr)
+		done <- run(ctx, append([]string{"slackbot", "--addr", "127.0.0.1:0"}, args...), pw, stderr)
 		pw.Close()
 	}()
 	addr := make(chan string, 1)
@@ -187,7 +187,7 @@ func TestRunRefusesIncompleteConfiguration(t *testing.T) {
 			for k, v := range tc.set {
 				t.Setenv(k, v)
 			}
-			err := run(context.Background(), []string{"slackbot", "--sandbox", "--addr", "127.0.0.1:0"}, os.Getenv, nil, io.Discard, io.Discard)
+			err := run(context.Background(), []string{"slackbot", "--sandbox", "--addr", "127.0.0.1:0"}, io.Discard, io.Discard)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 		})

@@ -118,7 +118,7 @@ func TestSecretFileProblemsFailStartUp(t *testing.T) {
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			err := run(context.Background(), []string{"slackbot", "--sandbox", "--addr", "127.0.0.1:0"}, os.Getenv, nil, io.Discard, io.Discard)
+			err := run(context.Background(), []string{"slackbot", "--sandbox", "--addr", "127.0.0.1:0"}, io.Discard, io.Discard)
 			require.Error(t, err)
 			for _, w := range tc.want {
 				assert.Contains(t, err.Error(), w)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -83,7 +82,7 @@ func TestShutdownFinishesInFlightWork(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"slackbot", "--addr", "127.0.0.1:0"}, os.Getenv, strings.NewReader(""), pw, logs)
+		done <- run(ctx, []string{"slackbot", "--addr", "127.0.0.1:0"}, pw, logs)
 		pw.Close()
 	}()
 	buf := make([]byte, 4096)

@@ -31,8 +31,9 @@ func Handler(g prometheus.Gatherer) http.Handler {
 
 // InstrumentHandler counts the requests next serves in
 // certops_http_requests_total{handler,code}. handler names the route
-// ("mcp", "slack_commands", "healthz"); never pass the request's URL path,
-// which clients choose. A nil m returns next unchanged.
+// ("mcp", "slack_commands", "healthz"), as each HTTP surface's routes.go
+// (internal/tools, internal/slackbot) does; never pass the request's URL
+// path, which clients choose. A nil m returns next unchanged.
 func (m *Metrics) InstrumentHandler(handler string, next http.Handler) http.Handler {
 	if m == nil || m.httpRequests == nil {
 		return next
