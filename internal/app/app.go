@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
@@ -27,7 +29,9 @@ import (
 
 // Config is the environment shared by every certops front end.
 type Config struct {
-	// Sail is SailPoint's connection (SAIL_*); unused with --sandbox.
+	// Sail is SailPoint's connection (SAIL_*). With --sandbox only its
+	// APIVersion (SAIL_API_VERSION) is read and used: the in-process
+	// tenant provides the rest.
 	Sail sailpoint.Config `ignored:"true"`
 
 	DatabaseURL string `envconfig:"DATABASE_URL"`
@@ -51,7 +55,9 @@ type Config struct {
 }
 
 // LoadConfig reads Config from the environment. With sandbox set the SAIL_*
-// settings are not required: the in-process tenant provides them.
+// settings are not required: the in-process tenant provides them, and only
+// SAIL_API_VERSION is read, so that the per-service v1 paths can be tried
+// against it.
 func LoadConfig(sandbox bool) (Config, error) {
 	var cfg Config
 	if err := envconfig.Process("", &cfg); err != nil {
@@ -80,7 +86,13 @@ func LoadConfig(sandbox bool) (Config, error) {
 			return Config{}, fmt.Errorf("configuration: %s must be positive, got %s", name, d)
 		}
 	}
-	if !sandbox {
+	if sandbox {
+		version, err := loadSandboxAPIVersion()
+		if err != nil {
+			return Config{}, err
+		}
+		cfg.Sail.APIVersion = version
+	} else {
 		sail, err := sailpoint.LoadConfig()
 		if err != nil {
 			return Config{}, fmt.Errorf("configuration: %w", err)
@@ -90,6 +102,22 @@ func LoadConfig(sandbox bool) (Config, error) {
 	return cfg, nil
 }
 
+// loadSandboxAPIVersion reads the one SAIL_* setting --sandbox honours; set
+// to blanks it is as good as unset (v3).
+func loadSandboxAPIVersion() (string, error) {
+	var c struct {
+		APIVersion string `envconfig:"SAIL_API_VERSION"`
+	}
+	if err := envconfig.Process("", &c); err != nil {
+		return "", fmt.Errorf("configuration: %w", err)
+	}
+	c.APIVersion = cmp.Or(strings.TrimSpace(c.APIVersion), sailpoint.APIv3)
+	if c.APIVersion != sailpoint.APIv3 && c.APIVersion != sailpoint.APIv1 {
+		return "", fmt.Errorf("configuration: SAIL_API_VERSION must be %s or %s, got %q", sailpoint.APIv3, sailpoint.APIv1, c.APIVersion)
+	}
+	return c.APIVersion, nil
+}
+
 // DefaultSQLitePath is the store's file when neither DATABASE_URL nor
 // CERTOPS_SQLITE_PATH is set (and not running with --sandbox).
 const DefaultSQLitePath = "certops.db"
@@ -97,7 +125,8 @@ const DefaultSQLitePath = "certops.db"
 // Options are what a binary decides beyond the environment.
 type Options struct {
 	// Sandbox starts an emulated ISC tenant in-process on a loopback port
-	// and points the client at it with its admin credentials.
+	// and points the client at it with its admin credentials, on the API
+	// version of Config.Sail.APIVersion (v3 when empty).
 	Sandbox       bool
 	SandboxConfig sandbox.Config
 	Logger        *slog.Logger
@@ -152,7 +181,7 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 			BaseURL:      a.SandboxURL,
 			ClientID:     sandbox.AdminClientID,
 			ClientSecret: sandbox.AdminClientSecret,
-			APIVersion:   "v3",
+			APIVersion:   cmp.Or(cfg.Sail.APIVersion, sailpoint.APIv3), // the sandbox serves both
 			RateLimit:    100,
 			RateWindow:   10 * time.Second,
 			Timeout:      30 * time.Second,
@@ -241,16 +270,18 @@ func (a *App) Ready(ctx context.Context) error {
 	return nil
 }
 
-// RunWorker runs the service's background work (expiry, reconciliation,
-// task following) until ctx ends. Work is claimed per request in the store,
-// so every replica may run it.
+// RunWorker is certops's one background loop: every WorkerInterval it runs
+// one pass of the service's work (certs.Service.Tick: expiry,
+// reconciliation, task following) until ctx ends. Work is claimed per
+// request in the store, so every replica may run it.
 //
 // A pass under way when ctx ends is not cut short but given
 // ShutdownGrace to finish: it may be submitting a request taken over from a
 // crashed replica, and stopping between two ISC calls would leave the
 // request for reconciliation instead of done. Each pass releases its claims
-// as it ends, so another replica takes over at once. (certs.Service's own
-// RunWorker stops mid-pass; this loop is the same with that difference.)
+// as it ends, so another replica takes over at once. The loop lives here,
+// not in certs, because that grace is the process's shutdown policy
+// (CERTOPS_SHUTDOWN_GRACE), not a rule of the domain.
 func (a *App) RunWorker(ctx context.Context) error {
 	for ctx.Err() == nil {
 		pass, cancel := context.WithCancel(context.WithoutCancel(ctx))
