@@ -309,7 +309,12 @@ func TestPlanAndReassignWithDigest(t *testing.T) {
 		assert.True(t, out.Request.Final)
 		require.Len(t, b.tenant.Reassignments(), 1, "exactly one ISC call")
 		assert.Equal(t, "id-carol", b.tenant.Reassignments()[0].To)
+		assert.Equal(t, 1, b.tenant.Calls("Reassign"), "at most certs.MaxSyncReassign items: one synchronous call")
+		assert.Zero(t, b.tenant.Calls("ReassignAsync")+b.tenant.Calls("GetTask"), "no task to follow")
+		require.Len(t, out.Request.Tasks, 1)
+		assert.Equal(t, RequestTaskOut{Call: 0, Status: "SUCCESS"}, out.Request.Tasks[0])
 		assert.Contains(t, resultText(res), "is completed: 2 items of \"Q4 Manager Review: Alice\" from Alice Admin to Carol Chen.")
+		assert.Contains(t, resultText(res), "ISC calls: 1 done, 0 running, 0 queued, 0 failed of 1; 2 items moved.")
 	})
 	t.Run("a plan is carried out once", func(t *testing.T) {
 		res := callTool(t, s, "reassign", map[string]any{"plan_id": p.PlanID, "confirm": p.Digest})
