@@ -79,6 +79,13 @@ func (s *Service) advance(ctx context.Context, r *Request) (*Request, error) {
 		return s.startSubmission(ctx, SystemActor, r, "")
 	}
 	quiet := s.now().Sub(r.Updated) >= s.opts.SubmitLease
+	if r.CallLog {
+		// Calls already accepted are followed meanwhile, so that what
+		// people see of them stays true while another call is settled.
+		if cur, _, err := s.followOnce(ctx, r); err == nil && cur != nil && cur.State == StateSubmitting {
+			r = cur
+		}
+	}
 	tasks := append([]RequestTask(nil), r.Tasks...)
 	if !r.CallLog {
 		// Stored before the call log: calls were made in order, each

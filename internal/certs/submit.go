@@ -387,7 +387,10 @@ func (s *Service) conclude(ctx context.Context, a Actor, r *Request, tasks []Req
 			ev.Detail = fmt.Sprintf("%s moved to %s", plural(next.Progress().ItemsMoved, "review item", "review items"), r.Plan.To.Name)
 		case StateFailed:
 			p := next.Progress()
-			msg = fmt.Sprintf("%s of %s moved to %s. %s", plural(p.ItemsMoved, "review item", "review items"), plural(r.Plan.ItemCount, "review item", "review items"), r.Plan.To.Name, describeCalls(&next, true))
+			msg = fmt.Sprintf("%d of %s moved to %s. %s", p.ItemsMoved, plural(r.Plan.ItemCount, "review item", "review items"), r.Plan.To.Name, describeCalls(&next, true))
+			if p.ItemsMoved == 0 {
+				msg = "Nothing was moved. " + describeCalls(&next, true)
+			}
 			ev.Detail = msg
 		}
 		events = append(events, ev)

@@ -12,7 +12,7 @@ import (
 )
 
 const requestColumns = `id, plan, requester, approvers, state, decided_by, decision_reason,
-	tasks, error, refs, created, updated, expires_at, version`
+	tasks, error, refs, created, updated, expires_at, version, call_log, waiting_for`
 
 // requestRow is a request as its columns hold it.
 type requestRow struct {
@@ -62,7 +62,7 @@ func checkRequestText(r *certs.Request, row requestRow) error {
 	if err := checkTexts("request id", r.ID, "request state", string(r.State),
 		"request certification id", r.Plan.CertificationID, "request plan id", r.Plan.ID,
 		"requester", row.requesterKey, "requester identity", row.requesterIdentityKey,
-		"request decision reason", r.DecisionReason, "request error", r.Error); err != nil {
+		"request decision reason", r.DecisionReason, "request error", r.Error, "request waiting for", r.WaitingFor); err != nil {
 		return err
 	}
 	for _, c := range []struct {
@@ -94,7 +94,7 @@ func scanRequest(rs rows) (*certs.Request, error) {
 	var state string
 	if err := rs.Scan(&r.ID, &row.plan, &row.requester, &row.approvers, &state, &row.decidedBy,
 		&r.DecisionReason, &row.tasks, &r.Error, &row.refs,
-		dbTime{&r.Created}, dbTime{&r.Updated}, dbTime{&r.ExpiresAt}, &r.Version); err != nil {
+		dbTime{&r.Created}, dbTime{&r.Updated}, dbTime{&r.ExpiresAt}, &r.Version, &r.CallLog, &r.WaitingFor); err != nil {
 		return nil, err
 	}
 	r.State = certs.RequestState(state)
@@ -158,13 +158,13 @@ func (c *core) CreateRequest(ctx context.Context, r *certs.Request, events ...ce
 	return c.withTx(ctx, "create request", func(t tx) error {
 		n, err := t.exec(ctx, `INSERT INTO requests (id, state, certification_id, plan_id,
 			requester_key, requester_identity_key, plan, requester, approvers, decided_by,
-			decision_reason, tasks, error, refs, created, updated, expires_at, version)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+			decision_reason, tasks, error, refs, created, updated, expires_at, version, call_log, waiting_for)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 			ON CONFLICT (id) DO NOTHING`,
 			r.ID, string(r.State), r.Plan.CertificationID, r.Plan.ID,
 			row.requesterKey, row.requesterIdentityKey, row.plan, row.requester, row.approvers, row.decidedBy,
 			r.DecisionReason, row.tasks, r.Error, row.refs,
-			c.eng.timeArg(r.Created), c.eng.timeArg(r.Updated), c.eng.timeArg(r.ExpiresAt), r.Version)
+			c.eng.timeArg(r.Created), c.eng.timeArg(r.Updated), c.eng.timeArg(r.ExpiresAt), r.Version, r.CallLog, r.WaitingFor)
 		if err != nil {
 			return err
 		}
@@ -253,12 +253,12 @@ func (c *core) UpdateRequest(ctx context.Context, id string, from []certs.Reques
 		n, err := t.exec(ctx, `UPDATE requests SET state = $3, certification_id = $4, plan_id = $5,
 			requester_key = $6, requester_identity_key = $7, plan = $8, requester = $9,
 			approvers = $10, decided_by = $11, decision_reason = $12, tasks = $13, error = $14,
-			refs = $15, updated = $16, expires_at = $17, version = $18
+			refs = $15, updated = $16, expires_at = $17, version = $18, call_log = $19, waiting_for = $20
 			WHERE id = $1 AND version = $2`,
 			id, cur.Version, string(next.State), next.Plan.CertificationID, next.Plan.ID,
 			row.requesterKey, row.requesterIdentityKey, row.plan, row.requester,
 			row.approvers, row.decidedBy, next.DecisionReason, row.tasks, next.Error,
-			row.refs, c.eng.timeArg(next.Updated), c.eng.timeArg(next.ExpiresAt), next.Version)
+			row.refs, c.eng.timeArg(next.Updated), c.eng.timeArg(next.ExpiresAt), next.Version, next.CallLog, next.WaitingFor)
 		if err != nil {
 			return err
 		}

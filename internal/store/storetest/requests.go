@@ -148,6 +148,27 @@ func testUpdateRequest(t *testing.T, newDB NewDatabase) {
 	ctx := ctxT(t)
 	pending := []certs.RequestState{certs.StatePending}
 
+	t.Run("the call log and what a request waits for are kept", func(t *testing.T) {
+		r := newRequest("r-log", "cert-1", alice, e.clock.Now())
+		r.CallLog = true
+		create(t, e.s, r)
+		stored, err := e.s.GetRequest(ctx, "r-log")
+		require.NoError(t, err)
+		assert.True(t, stored.CallLog)
+		assert.Empty(t, stored.WaitingFor)
+		got, err := e.s.UpdateRequest(ctx, "r-log", pending, func(r *certs.Request) error {
+			r.WaitingFor = "r-other"
+			r.CallLog = false
+			return nil
+		})
+		require.NoError(t, err)
+		stored, err = e.s.GetRequest(ctx, "r-log")
+		require.NoError(t, err)
+		assert.Equal(t, "r-other", stored.WaitingFor)
+		assert.False(t, stored.CallLog)
+		assertRequest(t, got, stored)
+	})
+
 	t.Run("success bumps version, sets updated and appends events", func(t *testing.T) {
 		create(t, e.s, newRequest("r-ok", "cert-1", alice, e.clock.Now()))
 		e.clock.Advance(time.Minute)
