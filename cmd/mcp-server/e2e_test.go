@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certops/certops/internal/metrics/metricstest"
+	"github.com/certops/certops/internal/sandbox"
 	"github.com/certops/certops/internal/tools"
 )
 
@@ -126,6 +127,18 @@ func requestIDs(t *testing.T, cs *mcp.ClientSession, certID string) []string {
 	return ids
 }
 
+// sandboxStats reads the sandbox's counters.
+func sandboxStats(t *testing.T, sandboxURL string) sandbox.Stats {
+	t.Helper()
+	resp, err := http.Get(sandboxURL + "/_sandbox/stats")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var st sandbox.Stats
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
+	return st
+}
+
 func TestHTTPEndToEnd(t *testing.T) {
 	testEnv(t)
 	s := startHTTP(t)
@@ -145,7 +158,7 @@ func TestHTTPEndToEnd(t *testing.T) {
 
 	fx := readTour(t, cs, rs)
 
-	t.Run("plan then reassign, confirmed through elicitation, to completion", func(t *testing.T) {
+	t.Run("plan then reassign, confirmed through elicitation, in one synchronous call", func(t *testing.T) {
 		p := planMove(t, cs, rs, fx, fx.openItems[:1])
 		before := requestIDs(t, cs, fx.certID)
 		out := validated(t, cs, rs, "reassign", map[string]any{"plan_id": str(p, "planId"), "wait_seconds": 60})
@@ -157,10 +170,16 @@ func TestHTTPEndToEnd(t *testing.T) {
 
 		st := validated(t, cs, rs, "get_reassignment_status", map[string]any{"request_id": reqID})
 		assert.Equal(t, "completed", str(st, "request", "state"))
-		tasks := list(st["request"].(map[string]any), "tasks")
-		require.NotEmpty(t, tasks)
-		task := validated(t, cs, rs, "get_reassignment_status", map[string]any{"task_id": str(tasks[0], "taskId")})
-		assert.Equal(t, "SUCCESS", str(task, "task", "status"))
+		calls := list(st["request"].(map[string]any), "tasks")
+		require.Len(t, calls, 1, "one ISC call")
+		assert.Empty(t, str(calls[0], "taskId"), "a synchronous call leaves no task to follow")
+		assert.Equal(t, "SUCCESS", str(calls[0], "status"))
+		// The first reassignment of this tenant: the sandbox saw one
+		// synchronous reassign, no asynchronous one and no task polling.
+		stats := sandboxStats(t, s.SandboxURL)
+		assert.Equal(t, 1, stats.Calls("reassignIdentityCertifications"))
+		assert.Zero(t, stats.Calls("submitReassignCertsAsync"))
+		assert.Zero(t, stats.Calls("getCertificationTask"))
 
 		after := requestIDs(t, cs, fx.certID)
 		assert.Contains(t, after, reqID, "the certification's history shows the request")

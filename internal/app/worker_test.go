@@ -39,14 +39,17 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // A worker pass under way at shutdown is finished, not cut between calls.
 func TestRunWorkerFinishesThePassUnderWayAtShutdown(t *testing.T) {
-	sb := sandbox.New(sandbox.Config{RateLimit: -1, TaskQueuedFor: time.Millisecond, TaskRunningFor: time.Millisecond})
+	// More items than one synchronous call takes, so that the plan is an
+	// ISC task for the worker to follow.
+	size := certs.MaxSyncReassign + 1
+	sb := sandbox.New(sandbox.Config{RateLimit: -1, TaskQueuedFor: time.Millisecond, TaskRunningFor: time.Millisecond, ItemsPerCertification: 2 * size})
 	g := &gate{next: sb, entered: make(chan struct{}, 1), release: make(chan struct{})}
 	tenant := httptest.NewServer(g)
 	t.Cleanup(tenant.Close)
 	cfg, err := app.LoadConfig(true)
 	require.NoError(t, err)
 	cfg.Sail = sailpoint.Config{BaseURL: tenant.URL, ClientID: sandbox.AdminClientID, ClientSecret: sandbox.AdminClientSecret,
-		APIVersion: "v3", Timeout: 10 * time.Second, MaxRetries: 1, Concurrency: 2}
+		APIVersion: sailpoint.APIv3, Timeout: 10 * time.Second, MaxRetries: 1, Concurrency: 2}
 	cfg.SQLitePath = filepath.Join(t.TempDir(), "certops.db")
 	cfg.WorkerInterval = time.Hour // one pass, then wait
 	ctx := context.Background()
@@ -62,22 +65,30 @@ func TestRunWorkerFinishesThePassUnderWayAtShutdown(t *testing.T) {
 	var cert certs.Certification
 	var items certs.Page[certs.ReviewItem]
 	for _, c := range page.Items {
-		if items, err = a.Service.ListReviewItems(ctx, admin, c.ID, certs.ReviewItemFilter{Page: certs.PageOptions{Limit: 1}}); err == nil && len(items.Items) > 0 {
+		if items, err = a.Service.ListReviewItems(ctx, admin, c.ID, certs.ReviewItemFilter{Completed: &open, Page: certs.PageOptions{Limit: 250}}); err == nil && len(items.Items) >= size {
 			cert = c
 			break
 		}
 	}
-	require.NotEmpty(t, items.Items, "no open certification with items (%d certifications, last error %v)", len(page.Items), err)
+	require.GreaterOrEqual(t, len(items.Items), size, "no open certification with %d items (%d certifications, last error %v)", size, len(page.Items), err)
 	var target string
 	for _, c := range sb.Clients() {
-		if c.Role == sandbox.RoleReviewer && c.IdentityID != cert.Reviewer.ID && c.IdentityID != items.Items[0].IdentitySummary.IdentityID {
+		if c.Role == sandbox.RoleReviewer && c.IdentityID != cert.Reviewer.ID {
 			target = c.IdentityID
 			break
 		}
 	}
 	require.NotEmpty(t, target)
-	plan, err := a.Service.PlanReassignment(ctx, admin, certs.PlanInput{CertificationID: cert.ID, ItemIDs: []string{items.Items[0].ID}, Target: target, Reason: "on leave"})
+	var ids []string // the target's own access is not theirs to review
+	for _, it := range items.Items {
+		if len(ids) < size && it.IdentitySummary.IdentityID != target {
+			ids = append(ids, it.ID)
+		}
+	}
+	require.Len(t, ids, size)
+	plan, err := a.Service.PlanReassignment(ctx, admin, certs.PlanInput{CertificationID: cert.ID, ItemIDs: ids, Target: target, Reason: "on leave"})
 	require.NoError(t, err)
+	require.False(t, plan.Sync, "an asynchronous plan")
 	req, err := a.Service.SubmitPlan(ctx, admin, plan.ID, plan.Digest)
 	require.NoError(t, err)
 	require.Equal(t, certs.StateSubmitted, req.State)
