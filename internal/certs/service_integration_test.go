@@ -44,6 +44,9 @@ func startTenant(t testing.TB, cfg sandbox.Config) (*sandbox.Sandbox, *sailpoint
 	if cfg.RateLimit == 0 {
 		cfg.RateLimit = -1
 	}
+	if cfg.ItemsPerCertification == 0 {
+		cfg.ItemsPerCertification = 80 // enough for plans of asyncItems
+	}
 	if cfg.TaskQueuedFor == 0 {
 		cfg.TaskQueuedFor = 5 * time.Millisecond
 	}
@@ -98,6 +101,10 @@ func newService(tenant certs.Tenant, st certs.Store, clk func() time.Time, owner
 		TaskPoll: 5 * time.Millisecond, TaskPollMax: 20 * time.Millisecond,
 	})
 }
+
+// asyncItems is the smallest plan sent in asynchronous calls (a plan of at
+// most certs.MaxSyncReassign items is one synchronous call).
+const asyncItems = certs.MaxSyncReassign + 1
 
 // work is a reassignment the sandbox accepts: open items of an ACTIVE
 // certification and an active target who neither reviews it nor is the
@@ -174,7 +181,7 @@ func TestIntegration_planApproveSubmitComplete(t *testing.T) {
 			ctx := context.Background()
 			sb, tn := startTenant(t, sandbox.Config{})
 			svc := newService(tn, st.open(t, time.Now), time.Now, "replica-1")
-			w := findWork(t, tn, 2)
+			w := findWork(t, tn, asyncItems)
 			r := fileRequest(t, svc, w, nil)
 			assert.Zero(t, asyncSubmissions(sb), "nothing sent before approval")
 
@@ -267,11 +274,11 @@ func raceApprovers(n int) ([]certs.Actor, []string) {
 
 func TestIntegration_concurrentApprovalsTwoReplicasPostgres(t *testing.T) {
 	dbURL := storetest.SchemaURL(t)
-	sb, base := sandboxtest.Start(t, sandbox.Config{RateLimit: -1, TaskQueuedFor: 5 * time.Millisecond, TaskRunningFor: 5 * time.Millisecond})
+	sb, base := sandboxtest.Start(t, sandbox.Config{RateLimit: -1, ItemsPerCertification: 80, TaskQueuedFor: 5 * time.Millisecond, TaskRunningFor: 5 * time.Millisecond})
 	// Two replicas: each its own ISC client, store pool and Service.
 	svcA := newService(newClient(t, base), openPostgres(t, dbURL, time.Now), time.Now, "replica-a")
 	svcB := newService(newClient(t, base), openPostgres(t, dbURL, time.Now), time.Now, "replica-b")
-	w := findWork(t, newClient(t, base), 1)
+	w := findWork(t, newClient(t, base), asyncItems)
 	approvers, keys := raceApprovers(20)
 	r := fileRequest(t, svcA, w, keys)
 
@@ -295,7 +302,7 @@ func TestIntegration_concurrentApprovalsSQLite(t *testing.T) {
 	sb, tn := startTenant(t, sandbox.Config{})
 	st := openSQLite(t, time.Now)
 	svc := newService(tn, st, time.Now, "only")
-	w := findWork(t, tn, 1)
+	w := findWork(t, tn, asyncItems)
 	approvers, keys := raceApprovers(20)
 	r := fileRequest(t, svc, w, keys)
 	approveRace(t, sb, []*certs.Service{svc}, r, approvers)
@@ -365,33 +372,32 @@ func TestIntegration_crashWhileSubmittingIsReconciledWithoutDuplicate(t *testing
 			clk := &offsetClock{}
 			// Tasks stay queued for a while, so the reconciler finds the
 			// call's task pending; the sandbox runs on real time.
-			sb, base := sandboxtest.Start(t, sandbox.Config{RateLimit: -1, TaskQueuedFor: time.Hour})
+			sb, base := sandboxtest.Start(t, sandbox.Config{RateLimit: -1, ItemsPerCertification: 80, TaskQueuedFor: time.Hour})
 			shared := st.open(t, clk.Now)
 			crashing := &lostResponse{Tenant: newClient(t, base)}
 			crashing.armed.Store(true)
 			replicaA := newService(crashing, shared, clk.Now, "replica-a")
 			replicaB := newService(newClient(t, base), shared, clk.Now, "replica-b")
-			w := findWork(t, newClient(t, base), 2)
+			w := findWork(t, newClient(t, base), asyncItems)
 			r := fileRequest(t, replicaA, w, nil)
 
 			got, err := replicaA.Approve(ctx, slackAlice, r.ID)
 			requireCode(t, certs.EUNKNOWN, err)
 			assert.Equal(t, certs.StateSubmitting, got.State)
-			assert.Empty(t, got.Tasks, "the task id never reached certops")
+			require.Len(t, got.Tasks, 1)
+			assert.Equal(t, certs.CallUnknown, got.Tasks[0].State)
+			assert.Empty(t, got.Tasks[0].TaskID, "the task id never reached certops")
 
-			// Within the submitter's lease the other replica leaves it alone.
+			// The submitter let go of the call when it recorded the unknown
+			// outcome, so the other replica settles it at once, by reading
+			// the tenant.
 			require.NoError(t, replicaB.Tick(ctx))
 			cur, err := replicaB.GetRequest(ctx, mcpAdmin, r.ID)
-			require.NoError(t, err)
-			assert.Equal(t, certs.StateSubmitting, cur.State)
-
-			clk.Advance(6 * time.Minute)
-			require.NoError(t, replicaB.Tick(ctx))
-			cur, err = replicaB.GetRequest(ctx, mcpAdmin, r.ID)
 			require.NoError(t, err)
 			require.Equal(t, certs.StateSubmitted, cur.State, cur.Error)
 			require.Len(t, cur.Tasks, 1)
 			assert.NotEmpty(t, cur.Tasks[0].TaskID, "the pending task was found and recorded")
+			assert.True(t, cur.Tasks[0].Found)
 			assert.Equal(t, 1, asyncSubmissions(sb), "nothing resubmitted")
 
 			evs, err := replicaB.ListAudit(ctx, mcpAdmin, certs.EventFilter{RequestID: r.ID})
@@ -409,13 +415,13 @@ func TestIntegration_crashWhileSubmittingIsReconciledWithoutDuplicate(t *testing
 func TestIntegration_crashAfterTheTaskRanIsReconciledAsApplied(t *testing.T) {
 	ctx := context.Background()
 	clk := &offsetClock{}
-	sb, base := sandboxtest.Start(t, sandbox.Config{RateLimit: -1, TaskQueuedFor: time.Millisecond, TaskRunningFor: time.Millisecond})
+	sb, base := sandboxtest.Start(t, sandbox.Config{RateLimit: -1, ItemsPerCertification: 80, TaskQueuedFor: time.Millisecond, TaskRunningFor: time.Millisecond})
 	shared := openSQLite(t, clk.Now)
 	crashing := &lostResponse{Tenant: newClient(t, base)}
 	crashing.armed.Store(true)
 	replicaA := newService(crashing, shared, clk.Now, "replica-a")
 	replicaB := newService(newClient(t, base), shared, clk.Now, "replica-b")
-	w := findWork(t, newClient(t, base), 2)
+	w := findWork(t, newClient(t, base), asyncItems)
 	r := fileRequest(t, replicaA, w, nil)
 	_, err := replicaA.Approve(ctx, slackAlice, r.ID)
 	requireCode(t, certs.EUNKNOWN, err)
@@ -440,6 +446,7 @@ func TestIntegration_syncSubmitWithoutApproval(t *testing.T) {
 	sb, tn := startTenant(t, sandbox.Config{})
 	svc := certs.NewService(certs.Options{Tenant: tn, Store: openSQLite(t, time.Now), Logger: quiet(), Owner: "only"})
 	w := findWork(t, tn, 1)
+	w.items = w.items[:1]
 	p, err := svc.PlanReassignment(ctx, mcpAdmin, certs.PlanInput{CertificationID: w.cert.ID, ItemIDs: w.items, Target: w.target.ID, Reason: "sync move"})
 	require.NoError(t, err)
 	r, err := svc.SubmitPlan(ctx, mcpAdmin, p.ID, strings.ToUpper(p.Digest))
