@@ -88,9 +88,10 @@ type CertificationDetail struct {
 // are random, so saying "not yours" leaks nothing and tells the person why).
 //
 // The methods are spread over files by concept: service_certifications.go
-// (reads), service_plan.go (planning), service_requests.go (the approval
-// state machine), service_submit.go (calling ISC), service_worker.go
-// (expiry, reconciliation, task tracking) and service_audit.go.
+// (reads), service_plan.go (planning), service_requests.go (filing and
+// deciding), service_audit.go; the life of a request after that is
+// described once in lifecycle.go and carried out by submit.go, settle.go and
+// service_worker.go, with the rules of each kind of change in change_*.go.
 type Service struct {
 	opts Options
 	log  *slog.Logger

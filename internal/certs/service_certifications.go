@@ -116,6 +116,9 @@ func (s *Service) ListReviewers(ctx context.Context, a Actor, certID string, f R
 	if err := validateIDs("reviewer id", f.IDs); err != nil {
 		return Page[IdentityRef]{}, err
 	}
+	if err := validateNames("name", f.Name, "name prefix", f.NameSW, "email", f.Email, "email prefix", f.EmailSW); err != nil {
+		return Page[IdentityRef]{}, err
+	}
 	page, err := s.opts.Tenant.ListReviewers(ctx, certID, f)
 	if err != nil {
 		return Page[IdentityRef]{}, fmt.Errorf("reviewers of certification %s: %w", certID, err)
@@ -156,6 +159,14 @@ func (s *Service) ListItemPermissions(ctx context.Context, a Actor, certID, item
 	}
 	if err := validatePage(f.Page); err != nil {
 		return Page[Permission]{}, err
+	}
+	if err := validateNames("target", f.Target); err != nil {
+		return Page[Permission]{}, err
+	}
+	for _, r := range f.Rights {
+		if err := validateNames("right", r); err != nil {
+			return Page[Permission]{}, err
+		}
 	}
 	page, err := s.opts.Tenant.ListItemPermissions(ctx, certID, itemID, f)
 	if err != nil {
@@ -338,6 +349,9 @@ func validateItemFilter(f ReviewItemFilter) error {
 	if err := validatePage(f.Page); err != nil {
 		return err
 	}
+	if err := validateNames("identity name", f.IdentityName, "access name", f.AccessName); err != nil {
+		return err
+	}
 	for what, ids := range map[string][]string{
 		"review item id": f.IDs, "identity summary id": f.IdentitySummaryIDs, "access id": f.AccessIDs,
 		"entitlement id": f.Entitlements, "access profile id": f.AccessProfiles, "role id": f.Roles,
@@ -378,6 +392,17 @@ func (s *Service) auditExport(ctx context.Context, a Actor, certID string, rows 
 	ev.Detail = detail
 	if err := s.opts.Store.AppendEvents(ctx, ev); err != nil {
 		return &Error{Code: EUNAVAILABLE, Message: fmt.Sprintf("could not record the audit event of this bulk read (%d rows), so nothing is returned", rows), Err: err}
+	}
+	return nil
+}
+
+// validateNames checks filter texts (field, value pairs) against the text
+// policy for single-line names (text.go).
+func validateNames(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if err := ValidateName(pairs[i], pairs[i+1]); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -21,18 +21,18 @@ const (
 
 // SubmitPlan carries out a plan the actor has confirmed (digest must equal
 // the plan's Digest, else EINVALID). Under a policy that requires approval it
-// files a pending request instead (as RequestApproval). Otherwise it records
-// an approved request, submits it exactly once and returns it in state
-// submitted (async) or completed/failed (sync).
-//
-// When SailPoint cannot be reached (EUNAVAILABLE, retried within the call's
-// budget first), the request fails and the error says which calls were sent
-// and which were not; nothing unsent is ever sent later.
+// files a pending request instead (as RequestApproval). Otherwise it files
+// the request and starts its submission at once on the requester's own
+// decision (startSubmission, lifecycle.go), and returns it completed (a
+// synchronous plan), submitted (tasks to follow), or submitting (waiting for
+// another request on the certification).
 //
 // When submission fails, the request is returned together with the error:
-// a rejected call leaves it failed (the error carries SailPoint's code and
-// tracking id); an unknown outcome leaves it submitting (EUNKNOWN), for the
-// worker to reconcile without resubmitting.
+// a call SailPoint refused or could not be reached for (its code, with
+// SailPoint's status, detail code and tracking id) ends the submission and
+// the message says what was applied and what was not sent; an unknown
+// outcome (EUNKNOWN) leaves the request submitting while certops reads the
+// tenant to settle it, never sending the call again.
 func (s *Service) SubmitPlan(ctx context.Context, a Actor, planID, digest string) (*Request, error) {
 	p, err := s.confirmedPlan(ctx, a, planID, digest)
 	if err != nil {
