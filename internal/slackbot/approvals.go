@@ -138,39 +138,29 @@ func (b *Bot) enqueue(resp *responder, name string, run func(ctx context.Context
 
 // confirm files the request for a plan the requester confirmed. The
 // notifier posts it to the approvals channel (from the outbox, so a crash
-// here loses nothing).
+// here loses nothing). A plan is filed at most once: a second click, here or
+// through another replica, is told the request the first one filed.
 func (b *Bot) confirm(ctx context.Context, ic slack.InteractionCallback, value string) (message, bool, error) {
 	planID, digest, ok := parsePlanButtonValue(value)
 	if !ok {
 		return message{}, false, certs.Errorf(certs.EINVALID, "this button does not name a plan; run the reassign command again")
 	}
-	// A double click must not file two requests.
-	if !b.filed.addIfAbsent(planID, "") {
-		if reqID, _ := b.filed.get(planID); reqID != "" {
-			return b.render.notice(fmt.Sprintf("This plan is already filed as request `%s`.", reqID)), false, nil
-		}
-		return message{}, false, nil // the first click is still filing it
-	}
 	a, err := b.identities.actor(ctx, ic.User.ID, ic.User.Name)
 	if err != nil {
-		b.filed.delete(planID)
 		return message{}, false, err
 	}
 	approvers, err := b.approverKeys(ctx)
 	if err != nil {
-		b.filed.delete(planID)
 		return message{}, false, err
 	}
 	req, err := b.svc.RequestApproval(ctx, a, planID, digest, approvers, map[string]string{refRequestedIn: ic.Channel.ID})
 	if err != nil {
-		b.filed.delete(planID)
 		if certs.ErrorCode(err) == certs.ECONFLICT && req != nil {
-			// Filed already, e.g. through another replica.
-			return b.render.notice(fmt.Sprintf("This plan is already filed as request `%s`.", req.ID)), true, nil
+			// Filed already. The answer to the first click stays.
+			return b.render.notice(fmt.Sprintf("This plan is already filed as request `%s`.", req.ID)), false, nil
 		}
 		return message{}, false, err
 	}
-	b.filed.set(planID, req.ID)
 	return b.render.requestFiled(req, b.cfg.ApprovalsChannel), true, nil
 }
 
@@ -182,7 +172,7 @@ func (b *Bot) approverKeys(ctx context.Context) ([]string, error) {
 	add := func(id string) {
 		if id != "" && !seen[id] {
 			seen[id] = true
-			keys = append(keys, string(certs.FrontendSlack)+":"+id)
+			keys = append(keys, certs.ApproverKey(certs.FrontendSlack, id))
 		}
 	}
 	for _, id := range b.cfg.Approvers {

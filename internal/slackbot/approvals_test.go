@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -39,48 +38,84 @@ func buttonValue(t *testing.T, raw, actionID string) string {
 }
 
 func (b *bundle) notifier() *Notifier {
-	return b.bot.NewNotifier(b.svc, NotifierConfig{Owner: "test", MaxAttempts: 2})
+	return b.bot.NewNotifier(NotifierConfig{Owner: "test", MaxAttempts: 2})
 }
 
-func countCalls(calls []string, prefix string) int {
-	n := 0
-	for _, c := range calls {
-		if strings.HasPrefix(c, prefix) {
-			n++
+// tell runs one notifier pass that must succeed.
+func (b *bundle) tell(t *testing.T, n *Notifier) int {
+	t.Helper()
+	count, err := n.Once(context.Background())
+	require.NoError(t, err)
+	return count
+}
+
+// approvalPosts are the messages posted to the approvals channel (that
+// Slack accepted).
+func (b *bundle) approvalPosts() []slackCall {
+	var out []slackCall
+	for _, c := range b.slack.Calls("chat.postMessage") {
+		if c.Form.Get("channel") == approvals && c.TS != "" {
+			out = append(out, c)
 		}
 	}
-	return n
+	return out
 }
 
-// fileRequest runs reassign → plan → Confirm → notifier, and returns the
+// dms are the texts of the messages posted to a Slack user.
+func (b *bundle) dms(user string) []string {
+	var out []string
+	for _, c := range b.slack.Calls("chat.postMessage") {
+		if c.Form.Get("channel") == user {
+			out = append(out, c.Form.Get("text"))
+		}
+	}
+	return out
+}
+
+// lastUpdate is the blocks of the last chat.update.
+func (b *bundle) lastUpdate(t *testing.T) string {
+	t.Helper()
+	updates := b.slack.Calls("chat.update")
+	require.NotEmpty(t, updates)
+	return updates[len(updates)-1].Form.Get("blocks")
+}
+
+// fileRequest runs reassign → plan → Confirm → notifier for all 60 of Bob's
+// items in cert-2 (one asynchronous call: a task to follow), and returns the
 // request id and the approval message's ts.
 func fileRequest(t *testing.T, b *bundle) (reqID, ts string) {
 	t.Helper()
-	_, _ = b.command(t, alice, "reassign cert-1 item-1 to <@"+carol+"|carol> because Carol owns payroll")
+	_, _ = b.command(t, alice, "reassign cert-2 all-of <@"+bob+"> to <@"+carol+"|carol> because Carol owns payroll")
 	plan := b.reply(t, 1)
 	assert.Contains(t, plan.Raw, "Carol owns payroll")
+	assert.Contains(t, plan.Raw, "60 review items")
 	confirm := buttonValue(t, plan.Raw, actionConfirm)
 
 	require.Equal(t, http.StatusOK, b.click(t, alice, here, actionConfirm, confirm))
 	filed := b.reply(t, 2)
 	assert.True(t, filed.Body.ReplaceOriginal, "the plan's buttons are replaced")
 	assert.Contains(t, filed.Raw, "waiting for approval in <#"+approvals+">")
-	assert.Contains(t, b.svc.Calls(), "RequestApproval(plan-1,digest-1,[slack:UDAVE0004 slack:UERIN0005])")
 	require.Len(t, b.slack.Calls("usergroups.users.list"), 1)
 	assert.Equal(t, "S0APPROVERS", b.slack.Calls("usergroups.users.list")[0].Form.Get("usergroup"))
 
-	n, err := b.notifier().Once(context.Background())
+	reqs, err := b.store.ListRequests(context.Background(), certs.RequestFilter{})
 	require.NoError(t, err)
-	require.Equal(t, 1, n)
-	posts := b.slack.Calls("chat.postMessage")
+	require.Len(t, reqs, 1)
+	r := reqs[0]
+	assert.Contains(t, filed.Raw, "Request `"+r.ID+"`")
+	assert.Equal(t, certs.StatePending, r.State)
+	assert.Equal(t, []string{"slack:" + dave, "slack:" + erin}, r.Approvers, "the configured approver and the group's member")
+	assert.True(t, r.FiledBy(b.actor(alice)))
+	assert.Equal(t, here, r.FrontendRefs[refRequestedIn])
+
+	b.tell(t, b.notifier())
+	posts := b.approvalPosts()
 	require.Len(t, posts, 1)
-	assert.Equal(t, approvals, posts[0].Form.Get("channel"))
 	blocks := posts[0].Form.Get("blocks")
 	assert.Contains(t, blocks, actionApprove)
 	assert.Contains(t, blocks, actionDeny)
 	assert.Contains(t, blocks, "Carol owns payroll")
-	r, err := b.svc.GetRequest(context.Background(), notifierActor, "req-plan-1")
-	require.NoError(t, err)
+	r = b.request(t, r.ID)
 	require.NotEmpty(t, r.FrontendRefs[refTS])
 	assert.Equal(t, approvals, r.FrontendRefs[refChannel])
 	return r.ID, r.FrontendRefs[refTS]
@@ -90,14 +125,19 @@ func TestApprovalFlow(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	reqID, ts := fileRequest(t, b)
-	ctx := context.Background()
+	n := b.notifier()
 
 	t.Run("a second Confirm files nothing", func(t *testing.T) {
 		plan := b.hooks.Posts()[0]
 		require.Equal(t, http.StatusOK, b.click(t, alice, here, actionConfirm, buttonValue(t, plan.Raw, actionConfirm)))
 		again := b.reply(t, 3)
-		assert.Contains(t, again.Raw, "already filed as request `req-plan-1`")
-		assert.Equal(t, 1, countCalls(b.svc.Calls(), "RequestApproval("))
+		assert.Contains(t, again.Raw, "This plan is already filed as request `"+reqID+"`.")
+		assert.False(t, again.Body.ReplaceOriginal, "the answer to the first click stays")
+		reqs, err := b.store.ListRequests(context.Background(), certs.RequestFilter{})
+		require.NoError(t, err)
+		assert.Len(t, reqs, 1)
+		assert.Zero(t, b.tell(t, n), "no event")
+		assert.Len(t, b.approvalPosts(), 1)
 	})
 
 	t.Run("a non-approver is refused", func(t *testing.T) {
@@ -105,33 +145,25 @@ func TestApprovalFlow(t *testing.T) {
 		refusal := b.reply(t, 4)
 		assert.Equal(t, "ephemeral", refusal.Body.ResponseType)
 		assert.False(t, refusal.Body.ReplaceOriginal, "the shared message stays")
-		assert.Contains(t, refusal.Raw, "not an approver")
+		assert.Contains(t, refusal.Body.Text, ":no_entry: you are not an approver of request "+reqID)
 	})
 
 	t.Run("the requester is refused", func(t *testing.T) {
 		require.Equal(t, http.StatusOK, b.click(t, alice, approvals, actionApprove, reqID))
 		refusal := b.reply(t, 5)
-		assert.Contains(t, refusal.Raw, "someone else must decide")
-		r, err := b.svc.GetRequest(ctx, notifierActor, reqID)
-		require.NoError(t, err)
-		assert.Equal(t, certs.StatePending, r.State)
-		n, err := b.notifier().Once(ctx)
-		require.NoError(t, err)
-		assert.Zero(t, n, "refusals write no events")
+		assert.Contains(t, refusal.Body.Text, ":no_entry: you filed request "+reqID)
+		assert.Equal(t, certs.StatePending, b.request(t, reqID).State)
+		assert.Zero(t, b.tell(t, n), "refusals write no events")
 		assert.Empty(t, b.slack.Calls("chat.update"))
 	})
 
 	t.Run("an approver approves; the message and the requester are told", func(t *testing.T) {
 		require.Equal(t, http.StatusOK, b.click(t, dave, approvals, actionApprove, reqID))
-		waitFor(t, "Approve", func() bool { return countCalls(b.svc.Calls(), "Approve(UDAVE0004") == 1 })
-		waitFor(t, "approved", func() bool {
-			r, _ := b.svc.GetRequest(ctx, notifierActor, reqID)
-			return r.State == certs.StateApproved
-		})
-		_, err := b.notifier().Once(ctx)
-		require.NoError(t, err)
+		b.waitSubmitted(t, reqID)
+		assert.Equal(t, 1, b.tenant.Calls("ReassignAsync"), "submitted to SailPoint")
+		b.tell(t, n)
 		updates := b.slack.Calls("chat.update")
-		require.Len(t, updates, 1)
+		require.Len(t, updates, 1, "one update for the batch")
 		assert.Equal(t, approvals, updates[0].Form.Get("channel"))
 		assert.Equal(t, ts, updates[0].Form.Get("ts"))
 		assert.Contains(t, updates[0].Form.Get("blocks"), "Approved by \\u003c@UDAVE0004\\u003e")
@@ -144,25 +176,32 @@ func TestApprovalFlow(t *testing.T) {
 	})
 
 	t.Run("the task runs and completes", func(t *testing.T) {
-		b.svc.setState(reqID, certs.StateSubmitted, certs.ActionSubmitted, []certs.RequestTask{{Call: 0, TaskID: "task-1", Status: certs.TaskInProgress}}, "")
-		_, err := b.notifier().Once(ctx)
-		require.NoError(t, err)
-		b.svc.setState(reqID, certs.StateCompleted, certs.ActionCompleted, []certs.RequestTask{{Call: 0, TaskID: "task-1", Status: certs.TaskSuccess}}, "")
-		_, err = b.notifier().Once(ctx)
-		require.NoError(t, err)
-		updates := b.slack.Calls("chat.update")
-		require.Len(t, updates, 3)
-		assert.Contains(t, updates[1].Form.Get("blocks"), "1 running")
-		assert.Contains(t, updates[2].Form.Get("blocks"), ":white_check_mark: done")
-		dms := b.slack.Calls("chat.postMessage")
-		require.Len(t, dms, 3)
-		assert.Contains(t, dms[2].Form.Get("text"), "is done")
+		r := b.request(t, reqID)
+		require.Len(t, r.Tasks, 1)
+		task := r.Tasks[0].TaskID
+		require.NotEmpty(t, task)
+		b.tenant.SetTaskStatus(task, certs.TaskInProgress)
+		b.work(t)
+		b.tell(t, n)
+		assert.Contains(t, b.lastUpdate(t), "1 running")
+		b.tenant.SetTaskStatus(task, certs.TaskSuccess)
+		b.work(t)
+		b.tell(t, n)
+		assert.Equal(t, certs.StateCompleted, b.request(t, reqID).State)
+		assert.Len(t, b.slack.Calls("chat.update"), 3)
+		assert.Contains(t, b.lastUpdate(t), ":white_check_mark: done")
+		assert.Contains(t, b.lastUpdate(t), "60 items moved")
+		dms := b.dms(alice)
+		require.Len(t, dms, 2)
+		assert.Contains(t, dms[1], "is done: 60 items moved")
 	})
 
 	t.Run("a late click changes nothing", func(t *testing.T) {
 		require.Equal(t, http.StatusOK, b.click(t, erin, approvals, actionApprove, reqID))
 		refusal := b.reply(t, 6)
-		assert.Contains(t, refusal.Raw, "already completed")
+		assert.Contains(t, refusal.Body.Text, ":information_source: request "+reqID+" was already approved by")
+		assert.Contains(t, refusal.Body.Text, "(now completed)")
+		assert.Equal(t, 1, b.tenant.Calls("ReassignAsync"), "submitted once")
 	})
 }
 
@@ -183,7 +222,11 @@ func TestSameActionPayloadTwiceActsOnce(t *testing.T) {
 		require.Equal(t, http.StatusOK, code)
 	}
 	require.NoError(t, b.bot.Shutdown(context.Background())) // the pool has done all it was given
-	assert.Equal(t, 1, countCalls(b.svc.Calls(), "Approve("))
+	assert.NotEqual(t, certs.StatePending, b.request(t, reqID).State, "approved")
+	for _, post := range b.hooks.Posts() {
+		assert.NotEqual(t, "/actions/dup", post.Path, "the second delivery was not acted on (it would have been told the request is already approved): %s", post.Raw)
+	}
+	assert.Equal(t, 1, b.tenant.Calls("ReassignAsync"))
 }
 
 func TestFailedRequestIsShownWithItsReason(t *testing.T) {
@@ -191,17 +234,21 @@ func TestFailedRequestIsShownWithItsReason(t *testing.T) {
 	b := setup(t)
 	reqID, _ := fileRequest(t, b)
 	require.Equal(t, http.StatusOK, b.click(t, erin, approvals, actionApprove, reqID)) // erin: via the user group
-	waitFor(t, "Approve", func() bool { return countCalls(b.svc.Calls(), "Approve(UERIN0005") == 1 })
-	b.svc.setState(reqID, certs.StateFailed, certs.ActionFailed, []certs.RequestTask{{Call: 0, TaskID: "task-1", Status: certs.TaskError, Errors: []string{"reviewer is inactive"}}}, "SailPoint task task-1 ended in ERROR")
-	_, err := b.notifier().Once(context.Background())
-	require.NoError(t, err)
-	updates := b.slack.Calls("chat.update")
-	require.NotEmpty(t, updates)
-	last := updates[len(updates)-1].Form.Get("blocks")
+	b.waitSubmitted(t, reqID)
+	r := b.request(t, reqID)
+	require.Len(t, r.Tasks, 1)
+	b.tenant.SetTaskStatus(r.Tasks[0].TaskID, certs.TaskError, "reviewer is inactive")
+	b.work(t)
+	require.Equal(t, certs.StateFailed, b.request(t, reqID).State)
+	b.tell(t, b.notifier())
+	last := b.lastUpdate(t)
+	assert.Contains(t, last, "Approved by \\u003c@UERIN0005\\u003e")
 	assert.Contains(t, last, ":x: failed")
 	assert.Contains(t, last, "reviewer is inactive")
-	dms := b.slack.Calls("chat.postMessage")
-	assert.Contains(t, dms[len(dms)-1].Form.Get("text"), "failed: SailPoint task task-1 ended in ERROR")
+	dms := b.dms(alice)
+	require.NotEmpty(t, dms)
+	assert.Contains(t, dms[len(dms)-1], "failed: ")
+	assert.Contains(t, dms[len(dms)-1], "reviewer is inactive")
 }
 
 // viewSubmission builds the deny modal's submission from the documented
@@ -237,12 +284,13 @@ func TestDenyWithReason(t *testing.T) {
 	code, a := b.post(t, "/slack/interactions", viewSubmission(t, dave, open.View.PrivateMetadata, "Carol is on leave until March"))
 	require.Equal(t, http.StatusOK, code)
 	assert.Empty(t, a.Text, "an empty 200 closes the modal")
-	waitFor(t, "Deny", func() bool {
-		return countCalls(b.svc.Calls(), "Deny(UDAVE0004,"+reqID+",Carol is on leave until March)") == 1
-	})
+	waitFor(t, "denied", func() bool { return b.request(t, reqID).State == certs.StateDenied })
+	denied := b.request(t, reqID)
+	assert.Equal(t, "Carol is on leave until March", denied.DecisionReason)
+	require.NotNil(t, denied.DecidedBy)
+	assert.Equal(t, dave, denied.DecidedBy.ID)
 
-	_, err := b.notifier().Once(context.Background())
-	require.NoError(t, err)
+	b.tell(t, b.notifier())
 	updates := b.slack.Calls("chat.update")
 	require.Len(t, updates, 1)
 	assert.Contains(t, updates[0].Form.Get("blocks"), "Denied by \\u003c@UDAVE0004\\u003e: “Carol is on leave until March”")
@@ -259,9 +307,8 @@ func TestDenyFormThatCannotOpenIsReported(t *testing.T) {
 	b.slack.fail("views.open", failure{status: 200, body: `{"ok":false,"error":"trigger_expired"}`})
 	require.Equal(t, http.StatusOK, b.click(t, dave, approvals, actionDeny, reqID))
 	notice := b.reply(t, 3)
-	assert.Contains(t, notice.Raw, "could not open the deny form")
-	r, _ := b.svc.GetRequest(context.Background(), notifierActor, reqID)
-	assert.Equal(t, certs.StatePending, r.State)
+	assert.Contains(t, notice.Body.Text, ":warning: Slack could not open the deny form; please click Deny again.")
+	assert.Equal(t, certs.StatePending, b.request(t, reqID).State)
 }
 
 func TestDenyByNonApproverIsRefusedEphemerally(t *testing.T) {
@@ -275,18 +322,18 @@ func TestDenyByNonApproverIsRefusedEphemerally(t *testing.T) {
 	e := b.slack.Calls("chat.postEphemeral")[0]
 	assert.Equal(t, approvals, e.Form.Get("channel"))
 	assert.Equal(t, mallory, e.Form.Get("user"))
-	assert.Contains(t, e.Form.Get("text"), "not an approver")
-	r, _ := b.svc.GetRequest(context.Background(), notifierActor, reqID)
-	assert.Equal(t, certs.StatePending, r.State)
+	assert.Contains(t, e.Form.Get("text"), ":no_entry: you are not an approver of request "+reqID)
+	assert.Equal(t, certs.StatePending, b.request(t, reqID).State)
 }
 
 func TestExpiredRequest(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	reqID, _ := fileRequest(t, b)
-	b.svc.setState(reqID, certs.StateExpired, certs.ActionRequestExpired, nil, "")
-	_, err := b.notifier().Once(context.Background())
-	require.NoError(t, err)
+	b.clock.Advance(certs.DefaultRequestTTL)
+	b.work(t)
+	require.Equal(t, certs.StateExpired, b.request(t, reqID).State)
+	b.tell(t, b.notifier())
 	updates := b.slack.Calls("chat.update")
 	require.Len(t, updates, 1)
 	assert.Contains(t, updates[0].Form.Get("blocks"), ":alarm_clock: expired")
@@ -296,41 +343,44 @@ func TestExpiredRequest(t *testing.T) {
 
 	require.Equal(t, http.StatusOK, b.click(t, dave, approvals, actionApprove, reqID))
 	refusal := b.reply(t, 3)
-	assert.Contains(t, refusal.Raw, "already expired")
+	assert.Contains(t, refusal.Body.Text, ":information_source: request "+reqID+" expired at")
+	assert.Zero(t, b.tenant.Calls("ReassignAsync"))
 }
 
 func TestNotifierSurvivesSlackErrors(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
+	// confirmed files a request for two of cert-1's items without running
+	// the notifier, and returns its id.
+	confirmed := func(t *testing.T, b *bundle) string {
+		_, _ = b.command(t, alice, "reassign cert-1 item-1,item-2 to <@"+carol+"> because x")
+		require.Equal(t, http.StatusOK, b.click(t, alice, here, actionConfirm, buttonValue(t, b.reply(t, 1).Raw, actionConfirm)))
+		require.Contains(t, b.reply(t, 2).Raw, "waiting for approval")
+		return "plan-1"
+	}
 
 	t.Run("channel_not_found, then fixed", func(t *testing.T) {
 		b := setup(t)
 		b.slack.fail("chat.postMessage", failure{status: 200, body: testdata(t, "error-channel_not_found.json")})
-		_, _ = b.command(t, alice, "reassign cert-1 item-1 to <@"+carol+"> because x")
-		require.Equal(t, http.StatusOK, b.click(t, alice, here, actionConfirm, buttonValue(t, b.reply(t, 1).Raw, actionConfirm)))
-		b.reply(t, 2)
+		reqID := confirmed(t, b)
 		n := b.notifier()
 		_, err := n.Once(ctx)
 		var se slack.SlackErrorResponse
 		require.ErrorAs(t, err, &se)
 		assert.Equal(t, "channel_not_found", se.Err)
-		r, err := b.svc.GetRequest(ctx, notifierActor, "req-plan-1")
-		require.NoError(t, err)
+		r := b.request(t, reqID)
 		assert.Equal(t, certs.StatePending, r.State, "the request stays intact")
 		assert.Empty(t, r.FrontendRefs[refTS])
 
-		_, err = n.Once(ctx)
-		require.NoError(t, err)
-		r, _ = b.svc.GetRequest(ctx, notifierActor, "req-plan-1")
-		assert.NotEmpty(t, r.FrontendRefs[refTS], "posted on the retry")
+		b.tell(t, n)
+		assert.NotEmpty(t, b.request(t, reqID).FrontendRefs[refTS], "posted on the retry")
+		assert.Len(t, b.approvalPosts(), 1)
 	})
 
 	t.Run("ratelimited with Retry-After", func(t *testing.T) {
 		b := setup(t)
 		b.slack.fail("chat.postMessage", failure{status: http.StatusTooManyRequests, body: testdata(t, "error-ratelimited.json"), headers: map[string]string{"Retry-After": "30"}})
-		_, _ = b.command(t, alice, "reassign cert-1 item-1 to <@"+carol+"> because x")
-		require.Equal(t, http.StatusOK, b.click(t, alice, here, actionConfirm, buttonValue(t, b.reply(t, 1).Raw, actionConfirm)))
-		b.reply(t, 2)
+		reqID := confirmed(t, b)
 		n := b.notifier()
 		_, err := n.Once(ctx)
 		var rl *slack.RateLimitedError
@@ -342,11 +392,11 @@ func TestNotifierSurvivesSlackErrors(t *testing.T) {
 			_, err = n.Once(ctx)
 			require.Error(t, err)
 		}
-		_, err = n.Once(ctx)
-		require.NoError(t, err)
-		r, _ := b.svc.GetRequest(ctx, notifierActor, "req-plan-1")
+		b.tell(t, n)
+		r := b.request(t, reqID)
 		assert.NotEmpty(t, r.FrontendRefs[refTS])
 		assert.Equal(t, certs.StatePending, r.State)
+		assert.Len(t, b.approvalPosts(), 1)
 	})
 
 	t.Run("a message Slack keeps refusing is skipped after MaxAttempts; later events still flow", func(t *testing.T) {
@@ -356,40 +406,43 @@ func TestNotifierSurvivesSlackErrors(t *testing.T) {
 			b.slack.fail("chat.update", failure{status: 200, body: testdata(t, "error-cant_update_message.json")})
 		}
 		require.Equal(t, http.StatusOK, b.click(t, dave, approvals, actionApprove, reqID))
-		waitFor(t, "approve", func() bool { return countCalls(b.svc.Calls(), "Approve(") == 1 })
-		waitFor(t, "approved", func() bool {
-			r, _ := b.svc.GetRequest(ctx, notifierActor, reqID)
-			return r.State == certs.StateApproved
-		})
+		b.waitSubmitted(t, reqID)
 		n := b.notifier()
 		_, err := n.Once(ctx)
-		require.Error(t, err)
+		var se slack.SlackErrorResponse
+		require.ErrorAs(t, err, &se)
+		assert.Equal(t, "cant_update_message", se.Err)
 		_, err = n.Once(ctx)
 		require.NoError(t, err, "second refusal: skipped")
-		b.svc.setState(reqID, certs.StateCompleted, certs.ActionCompleted, nil, "")
-		_, err = n.Once(ctx)
-		require.NoError(t, err)
-		updates := b.slack.Calls("chat.update")
-		assert.Contains(t, updates[len(updates)-1].Form.Get("blocks"), ":white_check_mark: done")
+		r := b.request(t, reqID)
+		require.Len(t, r.Tasks, 1)
+		b.tenant.SetTaskStatus(r.Tasks[0].TaskID, certs.TaskSuccess)
+		b.work(t)
+		b.tell(t, n)
+		assert.Contains(t, b.lastUpdate(t), ":white_check_mark: done")
 	})
 }
 
 // A request submitted without approval (MCP, under a policy that requires
-// none) is not posted for approvers.
+// none) is not posted for approvers, and its MCP requester gets no DM.
 func TestNotifierSkipsSelfSubmittedRequests(t *testing.T) {
 	t.Parallel()
+	ctx := context.Background()
 	b := setup(t)
-	mcp := certs.Actor{ID: "tok-ops", Name: "Ops", Frontend: certs.FrontendMCP, Role: certs.RoleAdmin, IdentityID: "id-ops"}
-	r := &certs.Request{ID: "req-mcp", Plan: certs.Plan{ID: "req-mcp", ItemCount: 1}, Requester: mcp, DecidedBy: &mcp, State: certs.StateSubmitted}
-	b.svc.mu.Lock()
-	b.svc.requests[r.ID] = r
-	b.svc.emit(certs.ActionRequestCreated, r, mcp)
-	b.svc.emit(certs.ActionRequestApproved, r, mcp)
-	b.svc.mu.Unlock()
-	n, err := b.notifier().Once(context.Background())
+	noApproval := certs.NewService(certs.Options{Tenant: b.tenant, Store: b.store, Logger: quiet(), Now: b.clock.Now, Owner: "mcp",
+		NewID: func() string { return "plan-mcp" }})
+	ops := certs.Actor{ID: "tok-ops", Name: "Ops", Frontend: certs.FrontendMCP, Role: certs.RoleAdmin, IdentityID: people[admin].ID}
+	p, err := noApproval.PlanReassignment(ctx, ops, certs.PlanInput{CertificationID: "cert-1", ItemIDs: []string{"item-1"}, Target: people[carol].ID, Reason: "Carol owns payroll"})
 	require.NoError(t, err)
-	assert.Equal(t, 2, n)
+	r, err := noApproval.SubmitPlan(ctx, ops, p.ID, p.Digest)
+	require.NoError(t, err)
+	require.True(t, r.SelfSubmitted())
+
+	count := b.tell(t, b.notifier())
+	assert.Equal(t, len(b.store.Events()), count, "every event handled")
 	assert.Empty(t, b.slack.Calls("chat.postMessage"))
+	assert.Empty(t, b.slack.Calls("chat.update"))
+	assert.Empty(t, b.request(t, r.ID).FrontendRefs[refTS])
 }
 
 func TestTransient(t *testing.T) {

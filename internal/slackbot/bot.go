@@ -26,8 +26,9 @@ import (
 	"github.com/certops/certops/internal/certs"
 )
 
-// Service is what the bot needs of certs.Service (which satisfies it); unit
-// tests substitute a fake.
+// Service is what the bot needs of certs.Service, which satisfies it: the
+// bot's every read and change, and the outbox its notifier tells Slack
+// about. Tests wrap the real Service to hold or count calls.
 type Service interface {
 	ListCertifications(ctx context.Context, a certs.Actor, q certs.CertificationQuery) (certs.Page[certs.Certification], error)
 	GetCertification(ctx context.Context, a certs.Actor, id string) (*certs.CertificationDetail, error)
@@ -43,6 +44,8 @@ type Service interface {
 	Deny(ctx context.Context, a certs.Actor, requestID, reason string) (*certs.Request, error)
 	GetRequest(ctx context.Context, a certs.Actor, id string) (*certs.Request, error)
 	SetFrontendRefs(ctx context.Context, a certs.Actor, id string, refs map[string]string) (*certs.Request, error)
+	ClaimNotifications(ctx context.Context, consumer, owner string, lease time.Duration, limit int) ([]certs.Notification, error)
+	AckNotifications(ctx context.Context, consumer, owner string, seq int64) error
 }
 
 var _ Service = (*certs.Service)(nil)
@@ -181,7 +184,6 @@ type Bot struct {
 	commands   []*command
 	identities *identityResolver
 	seen       *ttlCache[string, struct{}] // deliveries already handled
-	filed      *ttlCache[string, string]   // plan id → request id, so a double Confirm files once
 	pool       *pool
 	render     *renderer
 	// side tracks the few Slack calls made beside an ack (views.open), so
@@ -198,7 +200,6 @@ func New(cfg Config, svc Service, api SlackAPI) *Bot {
 		api:    api,
 		log:    cfg.Logger,
 		seen:   newTTLCache[string, struct{}](50000, 30*time.Minute, cfg.Now),
-		filed:  newTTLCache[string, string](10000, 24*time.Hour, cfg.Now),
 		render: &renderer{now: cfg.Now, command: cfg.Command, certURL: cfg.CertificationURL},
 	}
 	b.identities = newIdentityResolver(svc, api, cfg)

@@ -3,133 +3,21 @@ package slackbot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/certops/certops/internal/certs"
 )
-
-// Slack users of the unit tests.
-const (
-	alice   = "UALICE001" // a reviewer: files requests
-	bob     = "UBOB00002" // someone whose items move
-	carol   = "UCAROL003" // takes the items
-	dave    = "UDAVE0004" // an approver (configured)
-	erin    = "UERIN0005" // an approver (user group member)
-	mallory = "UMALL0006" // in Slack and ISC, but no approver
-	nobody  = "UNOBODY07" // in Slack, not in ISC
-	admin   = "UADMIN008"
-
-	approvals = "CAPPROVALS"
-	here      = "CHERE0001"
-)
-
-type bundle struct {
-	svc    *fakeService
-	slack  *fakeSlack
-	hooks  *hooks
-	server *httptest.Server
-	bot    *Bot
-	trig   atomic.Int64
-}
-
-func setup(t *testing.T) *bundle { t.Helper(); return setupWith(t, nil) }
-
-// setupWith is setup with the bot's Config changed by tweak (if not nil).
-func setupWith(t *testing.T, tweak func(*Config)) *bundle {
-	t.Helper()
-	now := time.Now
-	b := &bundle{svc: newFakeService(now), slack: newFakeSlack(t), hooks: newHooks(t)}
-	for id, email := range map[string]string{alice: "alice@example.com", bob: "bob@example.com", carol: "carol@example.com",
-		dave: "dave@example.com", erin: "erin@example.com", mallory: "mallory@example.com", nobody: "nobody@example.com", admin: "admin@example.com"} {
-		b.slack.users[id] = email
-		if id != nobody {
-			name := strings.Split(email, "@")[0]
-			b.svc.identities[email] = certs.Identity{ID: "id-" + name, Name: strings.ToUpper(name[:1]) + name[1:], Email: email}
-		}
-	}
-	b.slack.group = []string{erin}
-	due := now().Add(72 * time.Hour)
-	b.svc.certs = []certs.Certification{{ID: "cert-1", Name: "Alice's Q4 review", Campaign: certs.Campaign{ID: "camp-1", Name: "Q4 2026", CampaignType: certs.CampaignManager},
-		Reviewer: certs.Reviewer{ID: "id-alice", Name: "Alice"}, Phase: certs.PhaseActive, Due: &due, DecisionsMade: 3, DecisionsTotal: 10, IdentitiesTotal: 2}}
-	b.svc.items = []certs.ReviewItem{{ID: "item-1", Access: certs.Access{Type: certs.AccessEntitlement, Name: "payroll_admin", SourceName: "Payroll"},
-		IdentitySummary: certs.IdentitySummary{ID: "sum-1", Name: "Bob", IdentityID: "id-bob"}}}
-	cfg := Config{ApprovalsChannel: approvals, Approvers: []string{dave}, ApproverGroup: "S0APPROVERS", Admins: []string{admin}, Workers: 4}
-	if tweak != nil {
-		tweak(&cfg)
-	}
-	b.bot = New(cfg, b.svc, b.slack.api())
-	b.bot.Start(context.Background())
-	t.Cleanup(func() { _ = b.bot.Shutdown(context.Background()) })
-	b.server = httptest.NewServer(b.bot.Handler(testSecret))
-	t.Cleanup(b.server.Close)
-	return b
-}
-
-func (b *bundle) trigger() string { return fmt.Sprintf("trigger-%d", b.trig.Add(1)) }
-
-// command posts a signed /certs command and returns the ack.
-func (b *bundle) command(t *testing.T, user, text string) (int, ack) {
-	t.Helper()
-	body := commandBody(t, user, text, b.hooks.URL+"/commands/"+b.trigger(), b.trigger())
-	return b.post(t, "/slack/commands", body)
-}
-
-// ack is an acknowledgement as the tests read it.
-type ack struct {
-	ResponseType string       `json:"response_type"`
-	Text         string       `json:"text"`
-	Blocks       slack.Blocks `json:"blocks"`
-}
-
-func (b *bundle) post(t *testing.T, path, body string) (int, ack) {
-	t.Helper()
-	resp, err := http.DefaultClient.Do(signedRequest(t, b.server.URL+path, body))
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var a ack
-	if len(raw) > 0 && resp.StatusCode == http.StatusOK {
-		require.NoError(t, json.Unmarshal(raw, &a), string(raw))
-	}
-	return resp.StatusCode, a
-}
-
-// click posts a signed block_actions payload (the documented example, with
-// this user, action and value).
-func (b *bundle) click(t *testing.T, user, channel, actionID, value string) int {
-	t.Helper()
-	var p map[string]any
-	require.NoError(t, json.Unmarshal([]byte(testdata(t, "block-actions.json")), &p))
-	p["user"].(map[string]any)["id"] = user
-	p["channel"].(map[string]any)["id"] = channel
-	p["response_url"] = b.hooks.URL + "/actions/" + b.trigger()
-	p["trigger_id"] = b.trigger()
-	act := p["actions"].([]any)[0].(map[string]any)
-	act["action_id"], act["value"], act["action_ts"] = actionID, value, fmt.Sprintf("%d.%06d", time.Now().Unix(), b.trig.Add(1))
-	raw, _ := json.Marshal(p)
-	code, _ := b.post(t, "/slack/interactions", url.Values{"payload": {string(raw)}}.Encode())
-	return code
-}
-
-// reply waits for the n-th post to a response_url and returns it.
-func (b *bundle) reply(t *testing.T, n int) hookPost {
-	t.Helper()
-	waitFor(t, fmt.Sprintf("response_url post #%d", n), func() bool { return len(b.hooks.Posts()) >= n })
-	return b.hooks.Posts()[n-1]
-}
 
 func TestSignatureVerification(t *testing.T) {
 	t.Parallel()
@@ -183,7 +71,7 @@ func TestSignatureVerification(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	})
 	// Only the "signature ok" help command got through, and help calls nothing.
-	assert.Empty(t, b.svc.Calls())
+	b.assertUntouched(t)
 	assert.Empty(t, b.slack.Calls())
 }
 
@@ -201,7 +89,7 @@ func TestSignatureDocumentedExample(t *testing.T) {
 	require.Equal(t, ex.Body, testdata(t, "slash-command.signed.form"))
 	assert.Equal(t, ex.Headers["X-Slack-Signature"], sign(ex.Secret, ex.Headers["X-Slack-Request-Timestamp"], ex.Body))
 
-	bot := New(Config{}, newFakeService(time.Now), newFakeSlack(t).api())
+	bot := New(Config{}, setup(t).svc, newFakeSlack(t).api())
 	srv := httptest.NewServer(bot.Handler(ex.Secret))
 	defer srv.Close()
 	send := func(ts, sig string) int {
@@ -225,27 +113,34 @@ func TestSubcommands(t *testing.T) {
 		name      string
 		user      string
 		text      string
-		wantCall  string // Service call made, "" for none
-		wantReply string // text in the answer
+		called    string   // the tenant method the Service reached, "" for none
+		wantReply []string // what the answer says
+		notReply  []string // and what it does not
 	}{
-		{"list mine", alice, "list", "ListCertifications(id-alice,reviewer=me,campaign=,completed=false)", "Alice's Q4 review"},
-		{"list done", alice, "list mine done", "ListCertifications(id-alice,reviewer=me,campaign=,completed=true)", "completed"},
-		{"list of a person", admin, "list <@" + bob + "|bob>", "ListCertifications(id-admin,reviewer=id-bob,campaign=,completed=false)", "reviewed by <@" + bob + ">"},
-		{"list of a campaign", admin, "list campaign camp-1 open", "ListCertifications(id-admin,reviewer=,campaign=camp-1,completed=false)", "campaign camp-1"},
-		{"show", alice, "show cert-1", "GetCertification(cert-1)", "3/10 decisions"},
-		{"show unknown", alice, "show cert-9", "GetCertification(cert-9)", "certification cert-9 not found"},
-		{"reviewers", alice, "reviewers cert-1", "ListReviewers(cert-1)", "alice@example.com"},
-		{"items", alice, "items cert-1", "ListReviewItems(cert-1,name=)", "payroll_admin"},
-		{"items of a person", alice, "items cert-1 <@" + bob + ">", "ListReviewItems(cert-1,name=Bob)", "payroll_admin"},
-		{"items by name", alice, "items cert-1 Bob W", "ListReviewItems(cert-1,name=Bob W)", "payroll_admin"},
-		{"permissions", alice, "permissions cert-1 item-1", "ListItemPermissions(cert-1,item-1)", "payroll_db"},
-		{"status of a task", alice, "status task-1", "GetTask(task-1)", "success"},
-		{"status of nothing", alice, "status zzz", "GetTask(zzz)", "no reassignment request or SailPoint task"},
-		{"pending", alice, "pending cert-1", "ListPendingTasks(cert-1)", "task-1"},
-		{"reassign items", alice, "reassign cert-1 item-1,item-2 to <@" + carol + "|carol> because Carol owns payroll", "PlanReassignment(cert-1,items=[item-1 item-2],identities=[],to=id-carol,reason=Carol owns payroll)", "Ask for approval"},
-		{"reassign identity", alice, "reassign cert-1 identity id-bob to carol@example.com because moved teams", "PlanReassignment(cert-1,items=[],identities=[id-bob],to=carol@example.com,reason=moved teams)", "Ask for approval"},
-		{"reassign all of a person", alice, "reassign cert-1 all-of <@" + bob + "> to <mailto:carol@example.com|carol@example.com> because moved teams", "PlanReassignment(cert-1,items=[],identities=[id-bob],to=carol@example.com,reason=moved teams)", "Ask for approval"},
-		{"no identity for the user", nobody, "list", "", "no SailPoint identity has your email address nobody@example.com"},
+		{"list mine", alice, "list", "ListCertifications", []string{"Your certifications", "(open)", "Alice's Q4 review", "Alice's payroll review"}, []string{"Q3", "Bob's"}},
+		{"list done", alice, "list mine done", "ListCertifications", []string{"(completed)", "Alice's Q3 review"}, []string{"Q4"}},
+		{"list of a person", admin, "list <@" + bob + "|bob>", "ListCertifications", []string{"reviewed by <@" + bob + ">", "Bob's Q4 review"}, []string{"Alice's"}},
+		{"list of a campaign", admin, "list campaign camp-1 open", "ListCertifications", []string{"campaign camp-1", "Alice's Q4 review", "Bob's Q4 review"}, []string{"Q3"}},
+		{"list of a person, by a reviewer", alice, "list <@" + bob + ">", "", []string{"reviewers may list only their own certifications"}, nil},
+		{"show", alice, "show cert-1", "GetCertification", []string{"Alice's Q4 review", "3/10 decisions", "task-queued"}, nil},
+		{"show unknown", alice, "show cert-9", "GetCertification", []string{"certification cert-9 not found"}, nil},
+		{"show another's", alice, "show cert-b", "GetCertification", []string{"you do not review certification", "Bob's Q4 review"}, nil},
+		{"reviewers", alice, "reviewers cert-1", "ListReviewers", []string{"alice@example.com"}, nil},
+		{"items", alice, "items cert-1", "ListReviewItems", []string{"payroll_admin", "app_3"}, nil},
+		{"items of a person", alice, "items cert-1 <@" + bob + ">", "ListReviewItems", []string{"payroll_admin", "payroll_viewer"}, []string{"app_3"}},
+		{"items by name", alice, "items cert-1 Dan T", "ListReviewItems", []string{"app_3"}, []string{"payroll_admin"}},
+		{"permissions", alice, "permissions cert-1 item-1", "ListItemPermissions", []string{"payroll_db", "SELECT"}, nil},
+		{"status of a task", alice, "status task-old", "GetTask", []string{"task-old", "success"}, nil},
+		{"status of nothing", alice, "status zzz", "GetTask", []string{"no reassignment request or SailPoint task has the id zzz"}, nil},
+		{"pending", alice, "pending cert-1", "ListPendingTasks", []string{"task-queued"}, []string{"task-old"}},
+		{"reassign items", alice, "reassign cert-1 item-1,item-2 to <@" + carol + "|carol> because Carol owns payroll", "GetCertification",
+			[]string{"Ask for approval", "2 review items", "Carol Owner", "Carol owns payroll"}, nil},
+		{"reassign identity", alice, "reassign cert-1 identity id-bob to carol@example.com because moved teams", "ListReviewItems",
+			[]string{"Ask for approval", "2 review items", "Carol Owner", "moved teams"}, nil},
+		{"reassign all of a person", alice, "reassign cert-2 all-of <@" + bob + "> to <mailto:carol@example.com|carol@example.com> because moved teams", "ListReviewItems",
+			[]string{"Ask for approval", "60 review items", "Carol Owner"}, nil},
+		{"reassign decided items", alice, "reassign cert-1 item-8 to <@" + carol + "> because x", "ListReviewItems", []string{"item-8"}, []string{"Ask for approval"}},
+		{"no identity for the user", nobody, "list", "", []string{"no SailPoint identity has your email address nobody@example.com"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -255,14 +150,18 @@ func TestSubcommands(t *testing.T) {
 			assert.Equal(t, "ephemeral", ack.ResponseType)
 			assert.Contains(t, ack.Text, "Working on")
 			reply := b.reply(t, 1)
-			assert.Contains(t, reply.Raw, tc.wantReply)
 			assert.Equal(t, "ephemeral", reply.Body.ResponseType)
-			if tc.wantCall != "" {
-				assert.Contains(t, b.svc.Calls(), tc.wantCall)
+			text := html.UnescapeString(reply.Raw)
+			for _, want := range tc.wantReply {
+				assert.Contains(t, text, want)
+			}
+			for _, not := range tc.notReply {
+				assert.NotContains(t, text, not)
+			}
+			if tc.called != "" {
+				assert.Positive(t, b.tenant.Calls(tc.called), "the Service called %s: %v", tc.called, b.tenantCalls())
 			} else {
-				for _, c := range b.svc.Calls() {
-					assert.True(t, strings.HasPrefix(c, "ResolveIdentity("), "only identity lookups for a user without identity, got %s", c)
-				}
+				assert.Zero(t, b.tenant.Calls("ListCertifications"), "refused before SailPoint was asked: %v", b.tenantCalls())
 			}
 			// The Slack user was mapped with users.info.
 			assert.NotEmpty(t, b.slack.Calls("users.info"))
@@ -300,7 +199,8 @@ func TestMalformedCommands(t *testing.T) {
 			assert.Contains(t, html.UnescapeString(ack.Text), tc.want)
 		})
 	}
-	assert.Empty(t, b.svc.Calls(), "malformed commands call nothing")
+	b.assertUntouched(t) // malformed commands call nothing
+	assert.Empty(t, b.slack.Calls("users.info"))
 	assert.Empty(t, b.hooks.Posts(), "and are answered in the ack alone")
 }
 
@@ -316,7 +216,7 @@ func TestHelpIsGeneratedFromTheTable(t *testing.T) {
 			assert.Contains(t, string(raw), jsonEscape(esc(c.Summary)), "help explains %s", c.Name)
 		}
 	}
-	assert.Empty(t, b.svc.Calls())
+	b.assertUntouched(t)
 }
 
 func jsonEscape(s string) string {
@@ -342,27 +242,33 @@ func TestDuplicateDeliveryDoesNothingTwice(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Empty(t, string(raw))
 
-	b.reply(t, 1)
+	assert.Contains(t, b.reply(t, 1).Raw, "3/10 decisions")
 	require.NoError(t, b.bot.Shutdown(context.Background())) // drain the pool
 	assert.Len(t, b.hooks.Posts(), 1)
-	n := 0
-	for _, c := range b.svc.Calls() {
-		if c == "GetCertification(cert-1)" {
-			n++
-		}
-	}
-	assert.Equal(t, 1, n)
+	assert.Equal(t, 1, b.tenant.Calls("GetCertification"), "the certification was read once")
 }
 
 func TestUpstreamFailureShowsSailPointTrackingID(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.svc.failWith["GetCertification"] = &certs.Error{Code: certs.EUNAVAILABLE, Message: "SailPoint did not answer",
+	b.tenant.Fail["GetCertification"] = &certs.Error{Code: certs.EUNAVAILABLE, Message: "SailPoint did not answer",
 		Upstream: &certs.Upstream{Operation: "getIdentityCertification", Status: 503, DetailCode: "503 Service Unavailable", TrackingID: "b3f0c0ffee"}}
 	_, _ = b.command(t, alice, "show cert-1")
 	reply := b.reply(t, 1)
-	assert.Contains(t, reply.Body.Text, "tracking id b3f0c0ffee")
-	assert.Contains(t, reply.Body.Text, "SailPoint 503")
+	assert.Contains(t, reply.Body.Text, ":cloud: SailPoint did not answer (SailPoint 503 Service Unavailable, tracking id b3f0c0ffee) Try again in a moment.")
+	assert.NotContains(t, reply.Body.Text, "Nothing was changed")
+}
+
+// A failure that is not a domain error says only what is known, never the
+// cause (it stays in the logs) and never that nothing changed.
+func TestInternalFailureSaysOnlyWhatIsKnown(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.tenant.Fail["GetCertification"] = errors.New("pq: connection refused to 10.0.0.7")
+	_, _ = b.command(t, alice, "show cert-1")
+	reply := b.reply(t, 1)
+	assert.Equal(t, ":boom: Something went wrong inside certops; the details are in its logs.", reply.Body.Text)
+	assert.NotContains(t, reply.Raw, "10.0.0.7")
 }
 
 func TestIdentityCacheBoundsLookups(t *testing.T) {

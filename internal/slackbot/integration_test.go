@@ -174,7 +174,7 @@ func newReplica(t *testing.T, svc *certs.Service, st certs.Store, fs *fakeSlack,
 	t.Cleanup(func() { _ = r.bot.Shutdown(context.Background()) })
 	r.server = httptest.NewServer(r.bot.Handler(testSecret))
 	t.Cleanup(r.server.Close)
-	r.notifier = r.bot.NewNotifier(st, NotifierConfig{Owner: name, Lease: 5 * time.Second})
+	r.notifier = r.bot.NewNotifier(NotifierConfig{Owner: name, Lease: 5 * time.Second})
 	return r
 }
 
@@ -305,9 +305,12 @@ func TestIntegrationRequestConfirmApproveComplete(t *testing.T) {
 			require.NotNil(t, done.DecidedBy)
 			assert.Equal(t, dave, done.DecidedBy.ID)
 
-			// The sandbox moved exactly these items, once.
+			// The sandbox moved exactly these items, once: two items are one
+			// synchronous call, with no task to follow.
 			stats := w.tn.sb.Stats()
 			assert.Equal(t, 1, reassignCalls(w.tn.sb))
+			assert.Equal(t, 1, stats.Calls("reassignIdentityCertifications"), "at most certs.MaxSyncReassign items: one synchronous call")
+			assert.Zero(t, stats.Calls("submitReassignCertsAsync")+stats.Calls("getCertificationTask"), "no task to follow")
 			assert.Equal(t, 2, stats.ItemsMoved)
 
 			// Slack was told: the message updated in place (approved by
@@ -350,9 +353,10 @@ func TestIntegrationRequestConfirmApproveComplete(t *testing.T) {
 			assert.Equal(t, 1.0, f.Value(decisions, map[string]string{"outcome": "approved"}), f.Series(decisions))
 			assert.Equal(t, 2.0, f.Value(decisions, map[string]string{"outcome": "forbidden"}), "the bystander and the requester: %v", f.Series(decisions))
 			ages := "certops_request_age_seconds"
-			for _, state := range []string{"pending", "submitting", "submitted", "completed"} {
+			for _, state := range []string{"pending", "submitting", "completed"} {
 				assert.Equal(t, 1.0, f.Value(ages, map[string]string{"state": state}), "%s: %v", state, f.Series(ages))
 			}
+			assert.Zero(t, f.Value(ages, map[string]string{"state": "submitted"}), "a synchronous call leaves no task running: %v", f.Series(ages))
 		})
 	}
 }

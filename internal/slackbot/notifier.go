@@ -13,17 +13,11 @@ import (
 	"github.com/certops/certops/internal/certs"
 )
 
-// EventSource is the outbox the notifier reads: the audit events the
-// Service writes with every change. certs.Store satisfies it.
-type EventSource interface {
-	ClaimEvents(ctx context.Context, consumer, owner string, lease time.Duration, limit int) ([]certs.Event, error)
-	AckEvents(ctx context.Context, consumer, owner string, seq int64) error
-}
-
 // NotifierConfig configures RunNotifier. Zero values get the defaults noted.
 type NotifierConfig struct {
-	// Consumer names the cursor in the Store ("slack"); every replica of
-	// the bot uses the same one, so each event is told once.
+	// Consumer names the bot's cursor in the Service's outbox ("slack");
+	// every replica of the bot uses the same one, so each event is told
+	// once.
 	Consumer string
 	// Owner names this replica in the lease (hostname:pid).
 	Owner string
@@ -68,16 +62,12 @@ func (c *NotifierConfig) setDefaults() {
 	}
 }
 
-// notifierActor is who the notifier reads requests as.
-var notifierActor = certs.Actor{ID: "certops-slackbot", Name: "certops Slack notifier", Frontend: certs.FrontendSystem, Role: certs.RoleAdmin}
-
-// Notifier turns outbox events into Slack messages: it posts each new
-// request to the approvals channel, updates that message as the request
-// moves (approved, task running, completed, failed, denied, expired) and
-// DMs the requester the outcome.
+// Notifier turns the Service's outbox (certs.Service.ClaimNotifications)
+// into Slack messages: it posts each new request to the approvals channel,
+// updates that message as the request moves (approved, task running,
+// completed, failed, denied, expired) and DMs the requester the outcome.
 type Notifier struct {
 	bot      *Bot
-	src      EventSource
 	cfg      NotifierConfig
 	attempts map[int64]int // failed passes per event seq
 
@@ -92,10 +82,10 @@ type Notifier struct {
 // messageRef is where a Slack message is.
 type messageRef struct{ channel, ts string }
 
-// NewNotifier returns a notifier reading src.
-func (b *Bot) NewNotifier(src EventSource, cfg NotifierConfig) *Notifier {
+// NewNotifier returns a notifier reading the outbox of the bot's Service.
+func (b *Bot) NewNotifier(cfg NotifierConfig) *Notifier {
 	cfg.setDefaults()
-	return &Notifier{bot: b, src: src, cfg: cfg, attempts: map[int64]int{}, posted: map[string]messageRef{}}
+	return &Notifier{bot: b, cfg: cfg, attempts: map[int64]int{}, posted: map[string]messageRef{}}
 }
 
 // Run notifies until ctx ends.
@@ -153,7 +143,7 @@ func (n *Notifier) Once(ctx context.Context) (int, error) {
 	stopAt := start.Add(n.cfg.Lease / 2)
 	bctx, cancel := context.WithDeadline(ctx, start.Add(n.cfg.Lease*3/4))
 	defer cancel()
-	events, err := n.src.ClaimEvents(bctx, n.cfg.Consumer, n.cfg.Owner, n.cfg.Lease, n.cfg.Batch)
+	events, err := n.bot.svc.ClaimNotifications(bctx, n.cfg.Consumer, n.cfg.Owner, n.cfg.Lease, n.cfg.Batch)
 	if err != nil {
 		return 0, fmt.Errorf("claim events: %w", err)
 	}
@@ -168,6 +158,9 @@ func (n *Notifier) Once(ctx context.Context) (int, error) {
 			last[e.RequestID] = i
 		}
 	}
+	// current holds each request as this batch last saw it: as claimed, or
+	// as saving its approval message's place left it.
+	current := map[string]*certs.Request{}
 	done := events[0].Seq - 1 // no event lies between the cursor and the first claimed
 	var failure error
 	handled := 0
@@ -176,11 +169,19 @@ func (n *Notifier) Once(ctx context.Context) (int, error) {
 			break
 		}
 		if e.RequestID != "" && notified[e.Action] {
-			if err := n.tell(bctx, e, last[e.RequestID] == i); err != nil {
+			req, ok := current[e.RequestID]
+			if !ok {
+				req = e.Request
+			}
+			req, err := n.tell(bctx, e.Event, req, last[e.RequestID] == i)
+			if req != nil {
+				current[e.RequestID] = req
+			}
+			if err != nil {
 				if bctx.Err() != nil && ctx.Err() == nil {
 					err = fmt.Errorf("not done within %s of the %s lease on the events (is Slack answering?): %w", n.cfg.Lease*3/4, n.cfg.Lease, err)
 				}
-				if !n.giveUp(e, err) {
+				if !n.giveUp(e.Event, err) {
 					failure = err
 					break
 				}
@@ -192,7 +193,7 @@ func (n *Notifier) Once(ctx context.Context) (int, error) {
 	}
 	// Acknowledge what is done (and release the lease, so a retry need not
 	// wait for it to expire).
-	if err := n.src.AckEvents(context.WithoutCancel(ctx), n.cfg.Consumer, n.cfg.Owner, done); err != nil {
+	if err := n.bot.svc.AckNotifications(context.WithoutCancel(ctx), n.cfg.Consumer, n.cfg.Owner, done); err != nil {
 		return 0, fmt.Errorf("ack events up to %d: %w", done, err)
 	}
 	return handled, failure
@@ -236,23 +237,22 @@ func transient(err error) bool {
 	return false
 }
 
-// tell brings Slack up to date with one event.
-func (n *Notifier) tell(ctx context.Context, e certs.Event, render bool) error {
+// tell brings Slack up to date with one event about req (the request as the
+// batch last saw it; nil when it no longer exists). It returns the request
+// as it last saw it, for the batch's later events.
+func (n *Notifier) tell(ctx context.Context, e certs.Event, req *certs.Request, render bool) (*certs.Request, error) {
 	b := n.bot
-	req, err := b.svc.GetRequest(ctx, notifierActor, e.RequestID)
-	if err != nil {
-		if certs.ErrorCode(err) == certs.ENOTFOUND {
-			b.log.Warn("slackbot: event for an unknown request", "seq", e.Seq, "request", e.RequestID)
-			return nil
-		}
-		return fmt.Errorf("get request %s: %w", e.RequestID, err)
+	if req == nil {
+		b.log.Warn("slackbot: event for an unknown request", "seq", e.Seq, "request", e.RequestID)
+		return nil, nil
 	}
 	ch, ts := req.FrontendRefs[refChannel], req.FrontendRefs[refTS]
 	if ts != "" {
 		delete(n.posted, req.ID) // saved, by this replica or another
 	}
+	var err error
 	switch {
-	case ts == "" && b.cfg.ApprovalsChannel != "" && selfSubmitted(req):
+	case ts == "" && b.cfg.ApprovalsChannel != "" && req.SelfSubmitted():
 		// Submitted without approval (an MCP policy that requires none):
 		// nothing for the approvers.
 	case ts == "" && b.cfg.ApprovalsChannel != "":
@@ -269,32 +269,35 @@ func (n *Notifier) tell(ctx context.Context, e certs.Event, render bool) error {
 			m := b.render.approval(req)
 			ref.channel, ref.ts, err = b.api.PostMessageContext(ctx, b.cfg.ApprovalsChannel, msgOptions(m)...)
 			if err != nil {
-				return fmt.Errorf("post request %s to %s: %w", req.ID, b.cfg.ApprovalsChannel, err)
+				return req, fmt.Errorf("post request %s to %s: %w", req.ID, b.cfg.ApprovalsChannel, err)
 			}
 			n.posted[req.ID] = ref
 		}
-		if _, err := b.svc.SetFrontendRefs(ctx, notifierActor, req.ID, map[string]string{refChannel: ref.channel, refTS: ref.ts}); err != nil {
-			return fmt.Errorf("remember the approval message of %s (%s in %s; it will not be posted again): %w", req.ID, ref.ts, ref.channel, err)
+		// The notifier is certops' own background work, not a person.
+		saved, err := b.svc.SetFrontendRefs(ctx, certs.SystemActor, req.ID, map[string]string{refChannel: ref.channel, refTS: ref.ts})
+		if err != nil {
+			return req, fmt.Errorf("remember the approval message of %s (%s in %s; it will not be posted again): %w", req.ID, ref.ts, ref.channel, err)
 		}
 		delete(n.posted, req.ID)
+		req = saved
 		ch, ts = ref.channel, ref.ts
 		if ok && render {
 			// The message shows the request as it was when posted.
 			if _, _, _, err := b.api.UpdateMessageContext(ctx, ch, ts, msgOptions(b.render.approval(req))...); err != nil {
-				return fmt.Errorf("update the approval message of %s: %w", req.ID, err)
+				return req, fmt.Errorf("update the approval message of %s: %w", req.ID, err)
 			}
 		}
 	case ts != "" && render:
 		m := b.render.approval(req)
 		if _, _, _, err := b.api.UpdateMessageContext(ctx, ch, ts, msgOptions(m)...); err != nil {
-			return fmt.Errorf("update the approval message of %s: %w", req.ID, err)
+			return req, fmt.Errorf("update the approval message of %s: %w", req.ID, err)
 		}
 	}
 	if req.Requester.Frontend != certs.FrontendSlack || req.Requester.ID == "" {
-		return nil
+		return req, nil
 	}
 	if _, ok := b.render.requesterNotice(req, e, ""); !ok {
-		return nil
+		return req, nil
 	}
 	link := ""
 	if ch != "" && ts != "" {
@@ -308,15 +311,8 @@ func (n *Notifier) tell(ctx context.Context, e certs.Event, render bool) error {
 	if dm, ok := b.render.requesterNotice(req, e, link); ok {
 		// Posting to a user id reaches the app's DM with them.
 		if _, _, err := b.api.PostMessageContext(ctx, req.Requester.ID, msgOptions(dm)...); err != nil {
-			return fmt.Errorf("tell requester %s about %s: %w", req.Requester.ID, req.ID, err)
+			return req, fmt.Errorf("tell requester %s about %s: %w", req.Requester.ID, req.ID, err)
 		}
 	}
-	return nil
-}
-
-// selfSubmitted reports whether the request never waited for an approver:
-// its requester decided it, as SubmitPlan does when the policy requires no
-// approval.
-func selfSubmitted(r *certs.Request) bool {
-	return r.DecidedBy != nil && r.State != certs.StateDenied && r.State != certs.StateCancelled && r.DecidedBy.Same(r.Requester)
+	return req, nil
 }

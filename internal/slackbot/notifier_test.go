@@ -26,19 +26,29 @@ func (h *hungSlack) PostMessageContext(ctx context.Context, _ string, _ ...slack
 	return "", "", ctx.Err()
 }
 
+// fileDirect files a request for Bob's two items in cert-1 through the
+// Service itself (as a confirmed plan would), without Slack, approvers Dave
+// and Erin.
+func (b *bundle) fileDirect(t *testing.T) *certs.Request {
+	t.Helper()
+	ctx := context.Background()
+	p, err := b.svc.PlanReassignment(ctx, b.actor(alice), certs.PlanInput{CertificationID: "cert-1", ItemIDs: []string{"item-1", "item-2"}, Target: people[carol].ID, Reason: "Carol owns payroll"})
+	require.NoError(t, err)
+	r, err := b.svc.RequestApproval(ctx, b.actor(alice), p.ID, p.Digest, []string{certs.ApproverKey(certs.FrontendSlack, dave), certs.ApproverKey(certs.FrontendSlack, erin)}, nil)
+	require.NoError(t, err)
+	return r
+}
+
 // A hung Slack call must not hold a batch past its lease: past it another
 // replica claims the same events and posts the approval message again, and
 // with one replica every later message waits behind it.
 func TestNotifierSlackCallsEndInsideTheLease(t *testing.T) {
 	t.Parallel()
-	svc := newFakeService(time.Now)
-	r := &certs.Request{ID: "req-1", State: certs.StatePending, Plan: certs.Plan{ID: "req-1", ItemCount: 1, CertificationID: "cert-1"},
-		Requester: certs.Actor{ID: alice, Frontend: certs.FrontendSlack, Role: certs.RoleReviewer}}
-	svc.requests[r.ID] = r
-	svc.emit(certs.ActionRequestCreated, r, r.Requester)
+	b := setup(t)
+	r := b.fileDirect(t)
 	api := &hungSlack{deadline: make(chan time.Time, 1)}
-	n := New(Config{ApprovalsChannel: approvals, Approvers: []string{dave}}, svc, api).
-		NewNotifier(svc, NotifierConfig{Owner: "test", Lease: time.Second})
+	n := New(Config{ApprovalsChannel: approvals, Approvers: []string{dave}, Logger: quiet()}, b.svc, api).
+		NewNotifier(NotifierConfig{Owner: "test", Lease: time.Second})
 
 	// The test's own deadline only keeps a regression from hanging the run.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -58,24 +68,19 @@ func TestNotifierSlackCallsEndInsideTheLease(t *testing.T) {
 	assert.True(t, dl.Before(start.Add(time.Second)), "chat.postMessage's deadline is %s after the claim, past the 1s lease", dl.Sub(start))
 	res := <-done
 	require.NoError(t, ctx.Err(), "Once returned only because the test's context ended")
-	assert.Zero(t, res.n)
 	require.ErrorIs(t, res.err, context.DeadlineExceeded)
 	assert.True(t, transient(res.err), "retried without limit: the event is not skipped")
 	assert.Contains(t, res.err.Error(), "lease")
-	assert.Zero(t, svc.cursor, "the event is not acknowledged: the next pass tells it")
-}
 
-// failing makes the fake's method fail with err while passes run.
-func (f *fakeService) failing(method string, err error, passes func()) {
-	f.mu.Lock()
-	f.failWith[method] = err
-	f.mu.Unlock()
-	defer func() {
-		f.mu.Lock()
-		delete(f.failWith, method)
-		f.mu.Unlock()
-	}()
-	passes()
+	// The event is not acknowledged, and the lease is released: the next
+	// pass, of any replica, tells it at once.
+	ns, err := b.svc.ClaimNotifications(ctx, "slack", "another-replica", time.Minute, 10)
+	require.NoError(t, err)
+	var created bool
+	for _, e := range ns {
+		created = created || (e.Action == certs.ActionRequestCreated && e.RequestID == r.ID)
+	}
+	assert.True(t, created, "request.created is claimed again: %v", ns)
 }
 
 // When the approval message is posted but saving where it is fails, the
@@ -84,78 +89,56 @@ func (f *fakeService) failing(method string, err error, passes func()) {
 func TestNotifierPostsTheApprovalMessageOnceWhenSavingItFails(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	file := func(b *bundle) *certs.Request {
-		r := &certs.Request{ID: "req-1", State: certs.StatePending, Plan: certs.Plan{ID: "req-1", ItemCount: 1, CertificationID: "cert-1", Reason: "Carol owns payroll"},
-			Requester: certs.Actor{ID: alice, Frontend: certs.FrontendSlack, Role: certs.RoleReviewer}, Approvers: []string{"slack:" + dave}}
-		b.svc.mu.Lock()
-		defer b.svc.mu.Unlock()
-		b.svc.requests[r.ID] = r
-		b.svc.emit(certs.ActionRequestCreated, r, r.Requester)
-		return r
-	}
-	approvalPosts := func(b *bundle) []slackCall {
-		var out []slackCall
-		for _, c := range b.slack.Calls("chat.postMessage") {
-			if c.Form.Get("channel") == approvals {
-				out = append(out, c)
-			}
-		}
-		return out
-	}
 
 	t.Run("a database outage: the next pass saves the first message", func(t *testing.T) {
 		b := setup(t)
-		r := file(b)
+		r := b.fileDirect(t)
 		n := b.notifier()
-		b.svc.failing("SetFrontendRefs", certs.Errorf(certs.EUNAVAILABLE, "database is down"), func() {
+		b.failWrites(certs.Errorf(certs.EUNAVAILABLE, "database is down"), func() {
 			_, err := n.Once(ctx)
 			require.Error(t, err)
 			assert.Equal(t, certs.EUNAVAILABLE, certs.ErrorCode(err))
+			assert.Contains(t, err.Error(), "it will not be posted again")
 		})
-		posts := approvalPosts(b)
-		require.Len(t, posts, 1)
+		require.Len(t, b.approvalPosts(), 1)
+		assert.Empty(t, b.request(t, r.ID).FrontendRefs[refTS])
 
-		count, err := n.Once(ctx)
-		require.NoError(t, err)
-		assert.Equal(t, 1, count)
-		assert.Len(t, approvalPosts(b), 1, "no second approval message")
-		got, err := b.svc.GetRequest(ctx, notifierActor, r.ID)
-		require.NoError(t, err)
+		assert.Positive(t, b.tell(t, n))
+		assert.Len(t, b.approvalPosts(), 1, "no second approval message")
+		got := b.request(t, r.ID)
 		assert.Equal(t, approvals, got.FrontendRefs[refChannel])
 		require.NotEmpty(t, got.FrontendRefs[refTS])
-		assert.Equal(t, 2, countCalls(b.svc.Calls(), "SetFrontendRefs(req-1)"))
 
 		// Later events update that message.
-		b.svc.setState(r.ID, certs.StateApproved, certs.ActionRequestApproved, nil, "")
-		_, err = n.Once(ctx)
+		_, err := b.svc.Approve(ctx, b.actor(dave), r.ID)
 		require.NoError(t, err)
+		b.tell(t, n)
 		updates := b.slack.Calls("chat.update")
 		require.NotEmpty(t, updates)
 		for _, u := range updates {
 			assert.Equal(t, got.FrontendRefs[refTS], u.Form.Get("ts"))
 		}
-		assert.Contains(t, updates[len(updates)-1].Form.Get("text"), "approved")
-		assert.Len(t, approvalPosts(b), 1)
+		assert.Contains(t, b.lastUpdate(t), "Approved by \\u003c@"+dave+"\\u003e")
+		assert.Len(t, b.approvalPosts(), 1)
 	})
 
 	t.Run("a refusal until the event is skipped: a later event saves and updates the first message", func(t *testing.T) {
 		b := setup(t)
-		r := file(b)
+		r := b.fileDirect(t)
 		n := b.notifier() // MaxAttempts 2
-		b.svc.failing("SetFrontendRefs", certs.Errorf(certs.EINTERNAL, "constraint violated"), func() {
+		b.failWrites(certs.Errorf(certs.EINTERNAL, "constraint violated"), func() {
 			_, err := n.Once(ctx)
 			require.Error(t, err)
 			_, err = n.Once(ctx)
 			require.NoError(t, err, "skipped after MaxAttempts")
 		})
-		require.Len(t, approvalPosts(b), 1)
+		require.Len(t, b.approvalPosts(), 1)
 
-		b.svc.setState(r.ID, certs.StateApproved, certs.ActionRequestApproved, nil, "")
-		_, err := n.Once(ctx)
+		_, err := b.svc.Approve(ctx, b.actor(dave), r.ID)
 		require.NoError(t, err)
-		assert.Len(t, approvalPosts(b), 1, "no second approval message")
-		got, err := b.svc.GetRequest(ctx, notifierActor, r.ID)
-		require.NoError(t, err)
+		b.tell(t, n)
+		assert.Len(t, b.approvalPosts(), 1, "no second approval message")
+		got := b.request(t, r.ID)
 		require.NotEmpty(t, got.FrontendRefs[refTS])
 		updates := b.slack.Calls("chat.update")
 		require.Len(t, updates, 1, "the message, posted while pending, shows the approval")
@@ -165,21 +148,18 @@ func TestNotifierPostsTheApprovalMessageOnceWhenSavingItFails(t *testing.T) {
 
 	t.Run("another replica saved a message meanwhile: this one's is not saved over it", func(t *testing.T) {
 		b := setup(t)
-		r := file(b)
+		r := b.fileDirect(t)
 		n := b.notifier()
-		b.svc.failing("SetFrontendRefs", certs.Errorf(certs.EUNAVAILABLE, "database is down"), func() {
+		b.failWrites(certs.Errorf(certs.EUNAVAILABLE, "database is down"), func() {
 			_, err := n.Once(ctx)
 			require.Error(t, err)
 		})
-		_, err := b.svc.SetFrontendRefs(ctx, notifierActor, r.ID, map[string]string{refChannel: approvals, refTS: "1700000000.000099"})
+		_, err := b.svc.SetFrontendRefs(ctx, certs.SystemActor, r.ID, map[string]string{refChannel: approvals, refTS: "1700000000.000099"})
 		require.NoError(t, err)
 
-		_, err = n.Once(ctx)
-		require.NoError(t, err)
-		assert.Len(t, approvalPosts(b), 1)
-		got, err := b.svc.GetRequest(ctx, notifierActor, r.ID)
-		require.NoError(t, err)
-		assert.Equal(t, "1700000000.000099", got.FrontendRefs[refTS])
+		b.tell(t, n)
+		assert.Len(t, b.approvalPosts(), 1)
+		assert.Equal(t, "1700000000.000099", b.request(t, r.ID).FrontendRefs[refTS])
 		assert.Empty(t, n.posted, "the unsaved message is forgotten")
 	})
 }

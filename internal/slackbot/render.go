@@ -274,7 +274,10 @@ func (r *renderer) failure(err error) message {
 	case certs.EUNKNOWN:
 		text = ":question: " + msg + fmt.Sprintf(" Check with `%s status` before trying again.", r.command)
 	default:
-		text = ":boom: Something went wrong inside certops; the details are in its logs. Nothing was changed."
+		// Only what is known: not "nothing was changed", since certops
+		// cannot tell how far the failed operation got. Trying again is
+		// safe (a plan is filed once, a request submitted once).
+		text = ":boom: Something went wrong inside certops; the details are in its logs."
 	}
 	return r.notice(text)
 }

@@ -3,7 +3,6 @@ package slackbot
 import (
 	"context"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,12 +16,8 @@ import (
 // the bot answers with chat.postEphemeral.
 func TestResponderFallsBackAfterFiveUsesOr30Minutes(t *testing.T) {
 	t.Parallel()
-	var mu sync.Mutex
-	now := time.Now()
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	fs := newFakeSlack(t)
-	hk := newHooks(t)
-	b := New(Config{Now: clock}, newFakeService(clock), fs.api())
+	tb := setup(t)
+	fs, hk, b := tb.slack, tb.hooks, tb.bot
 	ctx := context.Background()
 
 	r := b.newResponder(hk.URL+"/r", here, alice)
@@ -36,9 +31,7 @@ func TestResponderFallsBackAfterFiveUsesOr30Minutes(t *testing.T) {
 	assert.Equal(t, alice, eph[0].Form.Get("user"))
 
 	r2 := b.newResponder(hk.URL+"/r2", here, alice)
-	mu.Lock()
-	now = now.Add(30 * time.Minute)
-	mu.Unlock()
+	tb.clock.Advance(30 * time.Minute)
 	require.NoError(t, r2.send(ctx, b.render.notice("late"), false))
 	assert.Len(t, hk.Posts(), 5, "an expired response_url is not used")
 	assert.Len(t, fs.Calls("chat.postEphemeral"), 2)
@@ -47,19 +40,19 @@ func TestResponderFallsBackAfterFiveUsesOr30Minutes(t *testing.T) {
 // blockingService holds GetCertification until released, as a slow
 // SailPoint would.
 type blockingService struct {
-	*fakeService
+	Service
 	release chan struct{}
 }
 
 func (s *blockingService) GetCertification(ctx context.Context, a certs.Actor, id string) (*certs.CertificationDetail, error) {
 	<-s.release
-	return s.fakeService.GetCertification(ctx, a, id)
+	return s.Service.GetCertification(ctx, a, id)
 }
 
 func TestAckDoesNotWaitForSailPoint(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	slow := &blockingService{fakeService: b.svc, release: make(chan struct{})}
+	slow := &blockingService{Service: b.svc, release: make(chan struct{})}
 	b.bot.svc = slow
 	b.bot.identities.svc = slow
 	code, a := b.command(t, alice, "show cert-1")
@@ -78,5 +71,7 @@ func TestDocumentedBlockActionsPayloadIsAcknowledged(t *testing.T) {
 	code, a := b.post(t, "/slack/interactions", testdata(t, "block-actions.form"))
 	assert.Equal(t, http.StatusOK, code)
 	assert.Empty(t, a.Text)
-	assert.Empty(t, b.svc.Calls())
+	require.NoError(t, b.bot.Shutdown(context.Background()))
+	b.assertUntouched(t)
+	assert.Empty(t, b.hooks.Posts())
 }
