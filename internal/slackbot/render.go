@@ -569,14 +569,17 @@ func (r *renderer) outcome(q *certs.Request) string {
 	}
 	switch q.State {
 	case certs.StateApproved, certs.StateSubmitting, certs.StateSubmitted, certs.StateCompleted, certs.StateFailed:
+		// Calls, not tasks: a synchronous call has none.
 		p := q.Progress()
 		if p.Calls > 0 {
-			fmt.Fprintf(&sb, "\nSailPoint tasks: %s %d/%d done", bar(float64(p.Done)/float64(p.Calls)), p.Done, p.Calls)
-			if p.Running > 0 {
-				fmt.Fprintf(&sb, ", %d running", p.Running)
-			}
-			if p.Failed > 0 {
-				fmt.Fprintf(&sb, ", %d failed", p.Failed)
+			fmt.Fprintf(&sb, "\nSailPoint calls: %s %d/%d done", bar(float64(p.Done)/float64(p.Calls)), p.Done, p.Calls)
+			for _, n := range []struct {
+				calls int
+				what  string
+			}{{p.Running, "running"}, {p.Failed, "failed"}, {p.Unknown, "outcome unknown"}, {p.NotSent, "not sent"}} {
+				if n.calls > 0 {
+					fmt.Fprintf(&sb, ", %d %s", n.calls, n.what)
+				}
 			}
 			fmt.Fprintf(&sb, " · %s moved", count(p.ItemsMoved, "item"))
 		}
@@ -589,9 +592,14 @@ func (r *renderer) outcome(q *certs.Request) string {
 		sb.WriteString("\n:warning: " + esc(q.Error))
 	}
 	for _, t := range q.Tasks {
-		if len(t.Errors) > 0 {
-			fmt.Fprintf(&sb, "\n:x: task `%s`: %s", t.TaskID, esc(strings.Join(t.Errors, "; ")))
+		if len(t.Errors) == 0 {
+			continue
 		}
+		what := fmt.Sprintf("call %d", t.Call+1)
+		if t.TaskID != "" {
+			what = fmt.Sprintf("task `%s`", t.TaskID)
+		}
+		fmt.Fprintf(&sb, "\n:x: %s: %s", what, esc(strings.Join(t.Errors, "; ")))
 	}
 	return sb.String()
 }

@@ -72,6 +72,17 @@ func TestRenderGolden(t *testing.T) {
 			q.Error = "SailPoint task task-1 ended in ERROR"
 			q.Tasks = []certs.RequestTask{{Call: 0, TaskID: "task-1", Status: certs.TaskError, Errors: []string{"reviewer is inactive"}}}
 		})),
+		"approval-partial": r.approval(req(certs.StateFailed, func(q *certs.Request) {
+			approved(q)
+			q.Plan.Calls = []certs.Reassignment{{CertificationID: cert.ID, To: "id-carol", Refs: make([]certs.Ref, 500)}, {CertificationID: cert.ID, To: "id-carol", Refs: make([]certs.Ref, 300)}, {CertificationID: cert.ID, To: "id-carol", Refs: make([]certs.Ref, 1)}}
+			q.Plan.ItemCount = 801
+			q.Error = "1 of 3 calls applied (500 items moved); call 2's outcome is unknown, nothing was resubmitted: check certification " + cert.ID + "; call 3 was not sent"
+			q.Tasks = []certs.RequestTask{
+				{Call: 0, State: certs.CallAccepted, TaskID: "task-1", Status: certs.TaskSuccess},
+				{Call: 1, State: certs.CallUnconfirmed},
+				{Call: 2, State: certs.CallNotSent, Errors: []string{"not sent: the outcome of call 2 is unknown"}},
+			}
+		})),
 		"approval-denied":  r.approval(req(certs.StateDenied, func(q *certs.Request) { q.DecidedBy, q.DecisionReason = &dave, "Carol is on leave" })),
 		"approval-expired": r.approval(req(certs.StateExpired, nil)),
 		"status":           r.requestStatus(req(certs.StatePending, nil)),
