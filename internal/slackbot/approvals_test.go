@@ -205,6 +205,36 @@ func TestApprovalFlow(t *testing.T) {
 	})
 }
 
+// At most certs.MaxSyncReassign items are one synchronous SailPoint call:
+// the approval completes the request, with no task to follow.
+func TestSmallPlanIsDoneWithOneSynchronousCall(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, _ = b.command(t, alice, "reassign cert-1 item-1 to <@"+carol+"> because Carol owns payroll")
+	plan := b.reply(t, 1)
+	require.Contains(t, plan.Raw, "1 review item")
+	require.Equal(t, http.StatusOK, b.click(t, alice, here, actionConfirm, buttonValue(t, plan.Raw, actionConfirm)))
+	require.Contains(t, b.reply(t, 2).Raw, "waiting for approval")
+	n := b.notifier()
+	b.tell(t, n)
+	require.Len(t, b.approvalPosts(), 1)
+
+	require.Equal(t, http.StatusOK, b.click(t, dave, approvals, actionApprove, "plan-1"))
+	b.waitSubmitted(t, "plan-1")
+	assert.Equal(t, certs.StateCompleted, b.request(t, "plan-1").State, "done when the call answers")
+	assert.Equal(t, 1, b.tenant.Calls("Reassign"))
+	assert.Zero(t, b.tenant.Calls("ReassignAsync")+b.tenant.Calls("GetTask"), "no task to follow")
+
+	b.tell(t, n)
+	last := b.lastUpdate(t)
+	assert.Contains(t, last, ":white_check_mark: done")
+	assert.Contains(t, last, "SailPoint calls: ▰▰▰▰▰▰▰▰▰▰ 1/1 done · 1 item moved")
+	dms := b.dms(alice)
+	require.Len(t, dms, 2)
+	assert.Contains(t, dms[0], "was approved by <@"+dave+">")
+	assert.Contains(t, dms[1], "is done: 1 item moved")
+}
+
 func TestSameActionPayloadTwiceActsOnce(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
