@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certops/certops/internal/secret"
+	"github.com/certops/certops/internal/store/storetest"
 )
 
 // lockedBuffer collects logs from any goroutine.
@@ -39,32 +40,15 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // secretFile writes value to a file and opens it as a secret.File that
 // looks at the file on every read.
-func secretFile(t *testing.T, name, value string, clk *testClock, logs *lockedBuffer) (*secret.File, string) {
+func secretFile(t *testing.T, name, value string, clk *storetest.Clock, logs *lockedBuffer) (*secret.File, string) {
 	t.Helper()
 	return secretFileChecked(t, name, value, -1, clk, logs)
 }
 
 // secretFileChecked is secretFile looking at the file every checkEvery.
-func secretFileChecked(t *testing.T, name, value string, checkEvery time.Duration, clk *testClock, logs *lockedBuffer) (*secret.File, string) {
+func secretFileChecked(t *testing.T, name, value string, checkEvery time.Duration, clk *storetest.Clock, logs *lockedBuffer) (*secret.File, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), name)
 	require.NoError(t, os.WriteFile(path, []byte(value+"\n"), 0o600))
@@ -75,7 +59,7 @@ func secretFileChecked(t *testing.T, name, value string, checkEvery time.Duratio
 
 func TestSigningSecretRotation(t *testing.T) {
 	t.Parallel()
-	clk := &testClock{now: time.Now()}
+	clk := storetest.NewClock(time.Now())
 	logs := &lockedBuffer{}
 	src, path := secretFile(t, "SLACK_SIGNING_SECRET_FILE", "first-signing-secret", clk, logs)
 	b := setupWith(t, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(logs, nil)) })
@@ -116,7 +100,7 @@ func TestSigningSecretRotation(t *testing.T) {
 
 func TestBotTokenRotation(t *testing.T) {
 	t.Parallel()
-	clk := &testClock{now: time.Now()}
+	clk := storetest.NewClock(time.Now())
 	logs := &lockedBuffer{}
 	src, path := secretFile(t, "SLACK_BOT_TOKEN_FILE", "xoxb-first", clk, logs)
 	fs := newFakeSlack(t)
@@ -146,7 +130,7 @@ func TestBotTokenRotation(t *testing.T) {
 
 func TestBotTokenRefusedReadsTheFileAgain(t *testing.T) {
 	t.Parallel()
-	clk := &testClock{now: time.Now()}
+	clk := storetest.NewClock(time.Now())
 	logs := &lockedBuffer{}
 	src, path := secretFileChecked(t, "SLACK_BOT_TOKEN_FILE", "xoxb-revoked", time.Hour, clk, logs)
 	fs := newFakeSlack(t)
