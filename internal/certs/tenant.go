@@ -80,7 +80,7 @@ type Tenant interface {
 	GetIdentity(ctx context.Context, id string) (*Identity, error)
 
 	// FindIdentityByEmail returns the identity with this email (compared
-	// case-insensitively; one exact-case match wins over others),
-	// ENOTFOUND when none has it, or ECONFLICT when several do.
+	// case-insensitively), ENOTFOUND when none has it, or ECONFLICT when
+	// several do, whatever their spelling.
 	FindIdentityByEmail(ctx context.Context, email string) (*Identity, error)
 }

@@ -33,11 +33,11 @@ func (c *Client) GetIdentity(ctx context.Context, id string) (*certs.Identity, e
 
 // FindIdentityByEmail returns the identity with this email (compared
 // case-insensitively), ENOTFOUND when none has it, or ECONFLICT when several
-// do and none of them has exactly this spelling.
+// do, whatever their spelling: which of them is meant is for a person to
+// say, with an identity id.
 //
 // The identities the tenant returns are checked again here, whatever the
-// server's comparison: only equal emails count, and one exact-case match
-// wins over case-insensitive ones.
+// server's comparison: only equal emails count.
 //
 // SailPoint: getPublicIdentities (GET /v3/public-identities?filters=email eq "<email>"),
 // getPublicIdentitiesV1 (GET /public-identities/v1?filters=...).
@@ -49,26 +49,19 @@ func (c *Client) FindIdentityByEmail(ctx context.Context, email string) (*certs.
 	if err != nil {
 		return nil, err
 	}
-	var matches, exact []certs.Identity
+	var matches []certs.Identity
+	var ids []string
 	for _, it := range found {
 		if strings.EqualFold(it.Email, email) {
 			matches = append(matches, it)
-			if it.Email == email {
-				exact = append(exact, it)
-			}
+			ids = append(ids, it.ID)
 		}
 	}
-	switch {
-	case len(matches) == 0:
+	switch len(matches) {
+	case 0:
 		return nil, certs.Errorf(certs.ENOTFOUND, "no identity has the email %q", email)
-	case len(matches) == 1:
+	case 1:
 		return &matches[0], nil
-	case len(exact) == 1:
-		return &exact[0], nil
-	}
-	ids := make([]string, len(matches))
-	for i, m := range matches {
-		ids[i] = m.ID
 	}
 	return nil, certs.Errorf(certs.ECONFLICT, "%d identities have the email %q (%s); use an identity id", len(matches), email, strings.Join(ids, ", "))
 }

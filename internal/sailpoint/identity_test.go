@@ -37,9 +37,9 @@ func TestFindIdentityMatching(t *testing.T) {
 	}{
 		{"one match, case-insensitive", `[{"id":"a","name":"A","alias":"ada","email":"Ada@x.example"}]`, "ada@X.example", "a", ""},
 		{"server's loose match is filtered", `[{"id":"a","name":"A","alias":"ada","email":"ada@x.example.org"}]`, "ada@x.example", "", certs.ENOTFOUND},
-		{"two identities share an email", `[{"id":"a","email":"ada@x.example"},{"id":"b","email":"ADA@x.example"}]`, "ada@x.example", "a", ""},
-		{"two identities, neither exact", `[{"id":"a","email":"Ada@x.example"},{"id":"b","email":"ADA@x.example"}]`, "ada@x.example", "", certs.ECONFLICT},
-		{"two identities, both exact", `[{"id":"a","email":"ada@x.example"},{"id":"b","email":"ada@x.example"}]`, "ada@x.example", "", certs.ECONFLICT},
+		{"two identities share an email", `[{"id":"a","email":"ada@x.example"},{"id":"b","email":"ada@x.example"}]`, "ada@x.example", "", certs.ECONFLICT},
+		{"two identities share an email up to case", `[{"id":"a","email":"ada@x.example"},{"id":"b","email":"ADA@x.example"}]`, "ada@x.example", "", certs.ECONFLICT},
+		{"one of two is the email", `[{"id":"a","email":"ada@x.example"},{"id":"b","email":"ada@x.example.org"}]`, "ada@x.example", "a", ""},
 		{"no identity", `[]`, "ada@x.example", "", certs.ENOTFOUND},
 	}
 	for _, tt := range tests {
