@@ -200,7 +200,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	})
 	g.Go(func() error { return a.RunWorker(gctx) })
 	g.Go(func() error {
-		return bot.NewNotifier(a.Store, slackbot.NotifierConfig{Lease: sc.NotifierLease}).Run(gctx)
+		return bot.NewNotifier(slackbot.NotifierConfig{Lease: sc.NotifierLease}).Run(gctx)
 	})
 	if sc.appToken != nil {
 		g.Go(func() error {
