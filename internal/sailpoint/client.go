@@ -331,6 +331,11 @@ func (c *Client) send(ctx context.Context, req *request, out any) (http.Header, 
 		}
 
 		if retries >= c.cfg.MaxRetries {
+			var e *certs.Error
+			if errors.As(final, &e) && e.Code == certs.ERATELIMITED {
+				// Its "try again in 1s" was tried, MaxRetries times.
+				e.Message = fmt.Sprintf("SailPoint's rate limit was still reached after %d tries", retries+1)
+			}
 			return nil, final // not retried after all
 		}
 		retries++

@@ -75,6 +75,16 @@ func TestReadFaults(t *testing.T) {
 				assert.Equal(t, 1, st.Operations[opList].RateLimited)
 			})
 
+			t.Run("429s beyond the budget say so, not when to try again", func(t *testing.T) {
+				h := start(t, sandbox.Config{}, version, func(c *sailpoint.Config, _ *sailpoint.Options) { c.MaxRetries = 1 })
+				h.sb.InjectFault(sandbox.Fault{Operation: opList, Kind: sandbox.Fault429, RetryAfter: 1, Count: 2})
+				_, err := h.client.ListCertifications(ctx, certs.CertificationFilter{})
+				require.Error(t, err)
+				assert.Equal(t, certs.ERATELIMITED, certs.ErrorCode(err))
+				assert.Equal(t, "SailPoint's rate limit was still reached after 2 tries", certs.ErrorMessage(err))
+				assert.Equal(t, 2, h.sb.Stats().Calls(opList))
+			})
+
 			t.Run("a 429 longer than the caller's deadline fails at once", func(t *testing.T) {
 				h := start(t, sandbox.Config{}, version)
 				h.sb.InjectFault(sandbox.Fault{Operation: opList, Kind: sandbox.Fault429, RetryAfter: 120})
