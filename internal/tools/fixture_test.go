@@ -41,6 +41,8 @@ type testConfig struct {
 	// Tenant, when set, wraps the fixture's tenant (to make one method
 	// misbehave in a way certstest's hooks cannot).
 	Tenant func(*certstest.Tenant) certs.Tenant
+	// Service, when set, adjusts the Service's options.
+	Service func(*certs.Options)
 }
 
 // setup returns a tool server over a real Service whose tenant holds:
@@ -112,12 +114,16 @@ func setup(t *testing.T, cfg testConfig) (*server.MCPServer, *testBundle) {
 	if cfg.Tenant != nil {
 		tenant = cfg.Tenant(tn)
 	}
-	svc := certs.NewService(certs.Options{
+	so := certs.Options{
 		Tenant: tenant, Store: st, Policy: cfg.Policy, Logger: quietLogger(), Now: testClock,
 		// FollowRequest reads tasks this often: fast, so that reassign's
 		// wait ends as soon as the tenant's task does.
 		TaskPoll: time.Millisecond, TaskPollMax: 4 * time.Millisecond,
-	})
+	}
+	if cfg.Service != nil {
+		cfg.Service(&so)
+	}
+	svc := certs.NewService(so)
 	opts := cfg.Options
 	opts.Now = testClock
 	opts.RequireApproval = cfg.Policy.RequireApproval

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -329,6 +330,58 @@ func TestPlanAndReassignWithDigest(t *testing.T) {
 		assert.Equal(t, "completed", out.Requests[0].State)
 		assert.Equal(t, "mcp:alice-laptop", out.Requests[0].Requester)
 	})
+}
+
+// What the person is told when ISC's answer to a reassignment is lost,
+// when SailPoint cannot be reached, and when it refuses: the kind of
+// failure first, the request, SailPoint's tracking id once.
+func TestReassignFaults(t *testing.T) {
+	upstream := func(code, msg string, status int, trk string) *certs.Error {
+		return &certs.Error{Code: code, Message: msg, Upstream: &certs.Upstream{Operation: "reassignCertifications", Status: status, TrackingID: trk}}
+	}
+	cases := []struct {
+		name string
+		// fault is put on the tenant before reassign is called.
+		fault   func(tn *certstest.Tenant)
+		code    string
+		applied int
+		trk     string
+	}{
+		{"the answer is lost after ISC applied the call", func(tn *certstest.Tenant) {
+			tn.AfterReassign = func(int, certs.Reassignment) error {
+				return upstream(certs.EUNKNOWN, "the connection closed after the reassignment was sent", 503, "trk-lost")
+			}
+		}, certs.EUNKNOWN, 1, "trk-lost"},
+		{"SailPoint cannot be reached", func(tn *certstest.Tenant) {
+			tn.BeforeReassign = func(int, certs.Reassignment) error {
+				return upstream(certs.EUNAVAILABLE, "SailPoint could not be reached", 503, "trk-down")
+			}
+		}, certs.EUNAVAILABLE, 0, "trk-down"},
+		{"SailPoint refuses the call", func(tn *certstest.Tenant) {
+			tn.BeforeReassign = func(int, certs.Reassignment) error {
+				return upstream(certs.EINVALID, "ISC refused the reassignment", 400, "trk-refused")
+			}
+		}, certs.EINVALID, 0, "trk-refused"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s, b := setup(t, testConfig{Service: func(o *certs.Options) {
+				// The Service retries an unreachable SailPoint within half
+				// of this lease; keep that short.
+				o.SubmitLease = 20 * time.Millisecond
+			}})
+			p := planMove(t, s)
+			c.fault(b.tenant)
+			res := callTool(t, s, "reassign", map[string]any{"plan_id": p.PlanID, "confirm": p.Digest})
+			assertError(t, res, c.code, p.PlanID, "tracking id "+c.trk, "operation reassignCertifications")
+			assert.Equal(t, 1, strings.Count(resultText(res), c.trk), "the tracking id is quoted once: %s", resultText(res))
+			assert.Len(t, b.tenant.Reassignments(), c.applied)
+
+			st := callTool(t, s, "get_reassignment_status", map[string]any{"request_id": p.PlanID})
+			require.False(t, st.IsError, resultText(st))
+			assert.Equal(t, p.PlanID, structured[ReassignmentStatus](t, st).Request.ID, "the request is there to follow")
+		})
+	}
 }
 
 func TestReassignWait(t *testing.T) {
