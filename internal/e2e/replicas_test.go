@@ -99,7 +99,11 @@ func TestReplicasActAsOneProduct(t *testing.T) {
 
 	// The tenant.
 	sb := startProcess(t, "sandbox", bin("sandbox"), []string{},
-		"--addr", "127.0.0.1:0", "--task-time", taskTime.String(), "--rate-limit", "-1")
+		"--addr", "127.0.0.1:0", "--task-time", taskTime.String(), "--rate-limit", "-1",
+		// Enough open items for a plan sent in asynchronous calls, whose
+		// task a replica follows (a plan of at most 50 is one synchronous
+		// call).
+		"--items-per-cert", "90")
 	startCtx, cancelStart := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancelStart()
 	var err error
@@ -529,7 +533,7 @@ func findWork(t *testing.T, cs *mcp.ClientSession, people []person) work {
 				subjects[str(it, "identity", "identityId")] = true
 				items = append(items, str(it, "id"))
 			}
-			if len(items) < 2 {
+			if len(items) < certs.MaxSyncReassign+1 {
 				continue
 			}
 			var others []person
@@ -544,7 +548,7 @@ func findWork(t *testing.T, cs *mcp.ClientSession, people []person) work {
 			}
 			to := others[i]
 			rest := slices.Delete(slices.Clone(others), i, i+1)
-			return work{certID: certID, items: items[:2], from: from, to: to, approvers: [2]person{rest[0], rest[1]}}
+			return work{certID: certID, items: items[:certs.MaxSyncReassign+1], from: from, to: to, approvers: [2]person{rest[0], rest[1]}}
 		}
 	}
 	t.Fatal("no active certification with open items to move")
