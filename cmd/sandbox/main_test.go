@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +25,7 @@ func TestRun(t *testing.T) {
 	outR, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--seed", "3"}, os.Getenv, strings.NewReader(""), outW, io.Discard)
+		done <- run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--seed", "3"}, outW, io.Discard)
 		outW.Close()
 	}()
 
@@ -110,6 +109,6 @@ func TestRunConfiguration(t *testing.T) {
 		})
 	}
 
-	err = run(context.Background(), []string{"sandbox", "--size", "huge", "--addr", "127.0.0.1:0"}, os.Getenv, nil, io.Discard, io.Discard)
+	err = run(context.Background(), []string{"sandbox", "--size", "huge", "--addr", "127.0.0.1:0"}, io.Discard, io.Discard)
 	assert.ErrorContains(t, err, "huge")
 }
