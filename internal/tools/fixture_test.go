@@ -10,6 +10,7 @@ import (
 
 	"github.com/certops/certops/internal/certs"
 	"github.com/certops/certops/internal/certs/certstest"
+	"github.com/certops/certops/internal/store/storetest"
 )
 
 // The tools are tested against the real certs.Service over certstest's
@@ -18,17 +19,17 @@ import (
 // submission) rather than a fake's idea of them. Faults are injected
 // through certstest's hooks (Tenant.Fail, BeforeReassign, AfterReassign).
 
-// testNow is the one clock of these tests: the Service's, the Tenant's, the
-// Store's and the tools'. It never moves.
+// testNow is when every test starts, on the module's test clock
+// (storetest.Clock), which is the Service's, the Tenant's, the Store's and
+// the tools' and moves only when a test moves it.
 var testNow = time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)
-
-func testClock() time.Time { return testNow }
 
 // testBundle is what a test needs besides the MCP server.
 type testBundle struct {
 	svc    *certs.Service
 	tenant *certstest.Tenant
 	store  *certstest.Store
+	clock  *storetest.Clock
 }
 
 // testConfig varies the fixture.
@@ -59,8 +60,9 @@ type testConfig struct {
 //   - on cert-1, a queued task task-1 and a finished task task-0.
 func setup(t *testing.T, cfg testConfig) (*server.MCPServer, *testBundle) {
 	t.Helper()
+	clock := storetest.NewClock(testNow)
 	tn := certstest.NewTenant()
-	tn.Now = testClock
+	tn.Now = clock.Now
 	tn.AddIdentity("id-alice", "Alice Admin", "alice@example.com")
 	tn.AddIdentity("id-bob", "Bob Brown", "bob@example.com")
 	tn.AddIdentity("id-carol", "Carol Chen", "carol@example.com")
@@ -109,13 +111,13 @@ func setup(t *testing.T, cfg testConfig) (*server.MCPServer, *testBundle) {
 		Trail: []certs.ReassignmentTrail{{PreviousOwner: "id-alice", NewOwner: "id-carol"}}})
 
 	st := certstest.NewStore()
-	st.Now = testClock
+	st.Now = clock.Now
 	var tenant certs.Tenant = tn
 	if cfg.Tenant != nil {
 		tenant = cfg.Tenant(tn)
 	}
 	so := certs.Options{
-		Tenant: tenant, Store: st, Policy: cfg.Policy, Logger: quietLogger(), Now: testClock,
+		Tenant: tenant, Store: st, Policy: cfg.Policy, Logger: quietLogger(), Now: clock.Now,
 		// FollowRequest reads tasks this often: fast, so that reassign's
 		// wait ends as soon as the tenant's task does.
 		TaskPoll: time.Millisecond, TaskPollMax: 4 * time.Millisecond,
@@ -125,9 +127,9 @@ func setup(t *testing.T, cfg testConfig) (*server.MCPServer, *testBundle) {
 	}
 	svc := certs.NewService(so)
 	opts := cfg.Options
-	opts.Now = testClock
+	opts.Now = clock.Now
 	opts.RequireApproval = cfg.Policy.RequireApproval
-	return newTestServer(t, svc, opts), &testBundle{svc: svc, tenant: tn, store: st}
+	return newTestServer(t, svc, opts), &testBundle{svc: svc, tenant: tn, store: st, clock: clock}
 }
 
 // finishingTenant is a tenant whose ISC finishes a task (SUCCESS) when it is

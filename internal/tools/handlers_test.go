@@ -27,7 +27,7 @@ func certIDs(l CertificationList) []string {
 }
 
 func TestListCertifications(t *testing.T) {
-	s, _ := setup(t, testConfig{})
+	s, b := setup(t, testConfig{})
 
 	t.Run("mine, open, first page with a cursor", func(t *testing.T) {
 		res := callTool(t, s, "list_certifications", map[string]any{"limit": 2})
@@ -78,6 +78,13 @@ func TestListCertifications(t *testing.T) {
 		require.False(t, res.IsError, resultText(res))
 		assert.Equal(t, []string{"cert-1", "cert-2", "cert-carol"}, certIDs(structured[CertificationList](t, res)))
 		assert.Contains(t, resultText(res), "Campaign camp-1's open certifications")
+	})
+	t.Run("work becomes overdue as time passes", func(t *testing.T) {
+		b.clock.Advance(3 * 24 * time.Hour)
+		t.Cleanup(func() { b.clock.Advance(-3 * 24 * time.Hour) })
+		res := callTool(t, s, "list_certifications", map[string]any{})
+		require.False(t, res.IsError, resultText(res))
+		assert.Equal(t, 3, strings.Count(resultText(res), "(OVERDUE)"), resultText(res))
 	})
 }
 
