@@ -1,24 +1,36 @@
 // Package certstest holds in-memory fakes of certs.Tenant and certs.Store
 // for unit tests of code that uses certs.Service. They implement the
 // interfaces' documented semantics (compare-and-set, leases, cursors), not
-// SailPoint's or SQL's details; integration tests use the real adapters.
+// SailPoint's or SQL's internals; integration tests use the real adapters.
+// Store runs the store conformance suite (store_test.go), so it answers as
+// the SQL stores do.
 package certstest
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
-	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/certops/certops/internal/certs"
 )
 
-// Store is an in-memory certs.Store. The zero value is not usable; call
-// NewStore.
+// Store is an in-memory certs.Store. It runs the store conformance suite
+// (internal/store/storetest) as the SQL stores do, so it behaves as they do
+// wherever the suite looks: compare-and-set with the current request on
+// ECONFLICT, leases, event cursors, text only certs.ValidateStorable lets
+// through, times kept in UTC to the microsecond, and copies on every read
+// and write. The zero value is not usable; call NewStore.
+//
+// Each Store is one handle on its data; Handle opens another, as another
+// replica or a restarted process opens the same database.
 type Store struct {
-	// Now is the store's clock for leases (time.Now when nil).
+	// Now is the store's clock for leases and timestamps (time.Now when
+	// nil).
 	Now func() time.Time
 	// FailUpdate, when set, is called inside UpdateRequest after the state
 	// check with the request as it would be written; a non-nil error aborts
@@ -26,7 +38,17 @@ type Store struct {
 	// step).
 	FailUpdate func(r *certs.Request) error
 
-	mu       sync.Mutex
+	db        *database
+	closed    chan struct{} // closed by Close
+	closeOnce sync.Once
+}
+
+// database is what a Store's handles share.
+type database struct {
+	// lock is held (a value sent) by one call at a time, as a database's
+	// write lock would be; waiting for it gives up when the caller's
+	// context ends.
+	lock     chan struct{}
 	plans    map[string]*certs.Plan
 	requests map[string]*certs.Request
 	leases   map[string]lease
@@ -50,17 +72,94 @@ var _ certs.Store = (*Store)(nil)
 
 // NewStore returns an empty Store.
 func NewStore() *Store {
-	return &Store{plans: map[string]*certs.Plan{}, requests: map[string]*certs.Request{}, leases: map[string]lease{}, cursors: map[string]*cursor{}}
-}
-
-func (s *Store) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+	return &Store{
+		db: &database{
+			lock:     make(chan struct{}, 1),
+			plans:    map[string]*certs.Plan{},
+			requests: map[string]*certs.Request{},
+			leases:   map[string]lease{},
+			cursors:  map[string]*cursor{},
+		},
+		closed: make(chan struct{}),
 	}
-	return time.Now()
 }
 
-// clone deep-copies through JSON, as a database round trip would.
+// Handle returns another handle on s's data, as another replica or a
+// restarted process would open the same database: it sees and changes the
+// same plans, requests, leases, events and cursors, and has its own Now
+// (s's to start with), FailUpdate (none) and Close.
+func (s *Store) Handle() *Store {
+	return &Store{Now: s.Now, db: s.db, closed: make(chan struct{})}
+}
+
+// errClosed is the cause of the errors of a closed handle.
+var errClosed = errors.New("store is closed")
+
+// begin takes the database's lock for op, or returns why it cannot: the
+// handle is closed, or ctx ended (before or while waiting). The errors are
+// the SQL stores': EUNAVAILABLE, the cause wrapped. end releases the lock.
+func (s *Store) begin(ctx context.Context, op string) (end func(), err error) {
+	if err := s.usable(ctx, op); err != nil {
+		return nil, err
+	}
+	select {
+	case s.db.lock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, unavailable(op, ctx.Err())
+	}
+	end = func() { <-s.db.lock }
+	if err := s.usable(ctx, op); err != nil {
+		end()
+		return nil, err
+	}
+	return end, nil
+}
+
+// usable says why s cannot serve op now, if it cannot.
+func (s *Store) usable(ctx context.Context, op string) error {
+	select {
+	case <-s.closed:
+		return unavailable(op, errClosed)
+	default:
+	}
+	return unavailable(op, ctx.Err())
+}
+
+// unavailable is the SQL stores' error for a failed call: EUNAVAILABLE with
+// a plain message, the cause in Err.
+func unavailable(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := "database unavailable"
+	switch {
+	case errors.Is(err, context.Canceled):
+		msg = "database call cancelled"
+	case errors.Is(err, context.DeadlineExceeded):
+		msg = "database did not answer in time"
+	}
+	return &certs.Error{Code: certs.EUNAVAILABLE, Message: msg, Err: fmt.Errorf("%s: %w", op, err)}
+}
+
+// clock is now as stored.
+func (s *Store) clock() time.Time {
+	if s.Now != nil {
+		return storedTime(s.Now())
+	}
+	return storedTime(time.Now())
+}
+
+// storedTime is how the SQL stores keep a time: UTC, to the microsecond.
+func storedTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// clone deep-copies through JSON, as a database round trip would (invalid
+// UTF-8 in a string comes back as U+FFFD, as from the SQL stores' JSON
+// columns).
 func clone[T any](v *T) *T {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -73,88 +172,324 @@ func clone[T any](v *T) *T {
 	return out
 }
 
-func (s *Store) SavePlan(ctx context.Context, p *certs.Plan) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.plans[p.ID]; ok {
-		return certs.Errorf(certs.ECONFLICT, "plan %s exists", p.ID)
+// storedRequest is r as the SQL stores keep it: a copy, with an empty
+// approver list rather than none (Tasks and FrontendRefs read back as nil
+// when empty, which the JSON copy already does).
+func storedRequest(r *certs.Request) *certs.Request {
+	out := clone(r)
+	if out.Approvers == nil {
+		out.Approvers = []string{}
 	}
-	s.plans[p.ID] = clone(p)
+	return out
+}
+
+// checkTexts refuses what a SQL text column cannot hold, over pairs of
+// (what, value): certs.ValidateStorable, as the SQL stores do.
+func checkTexts(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if err := certs.ValidateStorable(pairs[i], pairs[i+1]); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
+// checkJSON refuses a value kept as JSON by the SQL stores that holds a NUL
+// in one of its strings (PostgreSQL's jsonb cannot). Invalid UTF-8 passes:
+// JSON turns it into U+FFFD.
+func checkJSON(what string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return &certs.Error{Code: certs.EINTERNAL, Message: what + " cannot be stored", Err: err}
+	}
+	var doc any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return &certs.Error{Code: certs.EINTERNAL, Message: what + " cannot be stored", Err: err}
+	}
+	if hasNUL(doc) {
+		return certs.Errorf(certs.EINVALID, "%s contains U+0000, a NUL character: it cannot be stored; remove it", what)
+	}
+	return nil
+}
+
+func hasNUL(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.IndexByte(v, 0) >= 0
+	case []any:
+		return slices.ContainsFunc(v, hasNUL)
+	case map[string]any:
+		for k, e := range v {
+			if strings.IndexByte(k, 0) >= 0 || hasNUL(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// actorKeys are the keys the SQL stores index an actor by: its front-end
+// key and, when known, its identity key.
+func actorKeys(a certs.Actor) (key, identityKey string) {
+	keys := a.Keys()
+	key = keys[0]
+	if len(keys) > 1 {
+		identityKey = keys[1]
+	}
+	return key, identityKey
+}
+
+// hasKey is the SQL stores' key filter: key equals one of a's keys, exactly.
+func hasKey(a certs.Actor, key string) bool {
+	k, ik := actorKeys(a)
+	return key == k || (ik != "" && key == ik)
+}
+
+func checkRequest(r *certs.Request) error {
+	key, identityKey := actorKeys(r.Requester)
+	if err := checkTexts("request id", r.ID, "request state", string(r.State),
+		"request certification id", r.Plan.CertificationID, "request plan id", r.Plan.ID,
+		"requester", key, "requester identity", identityKey,
+		"request decision reason", r.DecisionReason, "request error", r.Error, "request waiting for", r.WaitingFor); err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		what string
+		v    any
+	}{{"request plan", r.Plan}, {"requester", r.Requester}, {"request approvers", r.Approvers},
+		{"request decided by", r.DecidedBy}, {"request tasks", r.Tasks}, {"request references", r.FrontendRefs}} {
+		if err := checkJSON(c.what, c.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkEvent(e certs.Event) error {
+	key, identityKey := actorKeys(e.Actor)
+	if err := checkTexts("event action", string(e.Action), "event request id", e.RequestID,
+		"event certification id", e.CertificationID, "event detail", e.Detail,
+		"event actor", key, "event actor identity", identityKey); err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		what string
+		v    any
+	}{{"event actor", e.Actor}, {"event task ids", e.TaskIDs}, {"event tracking ids", e.TrackingIDs}} {
+		if err := checkJSON(c.what, c.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// storedEvents checks events and returns them as they are kept: each with a
+// time (now when it has none, UTC to the microsecond) and copies of its
+// lists. Seq is given when they are appended.
+func storedEvents(now time.Time, events []certs.Event) ([]certs.Event, error) {
+	out := make([]certs.Event, 0, len(events))
+	for _, e := range events {
+		if err := checkEvent(e); err != nil {
+			return nil, err
+		}
+		if e.Time.IsZero() {
+			e.Time = now
+		}
+		e.Time = storedTime(e.Time)
+		e.TaskIDs, e.TrackingIDs = copyIDs(e.TaskIDs), copyIDs(e.TrackingIDs)
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// copyIDs copies a list of ids; an empty list is none, as read back from
+// the SQL stores.
+func copyIDs(ids []string) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	return slices.Clone(ids)
+}
+
+// forRequest gives events without a request id the request's id, and
+// without a certification id the request's certification.
+func forRequest(r *certs.Request, events []certs.Event) []certs.Event {
+	out := make([]certs.Event, len(events))
+	for i, e := range events {
+		if e.RequestID == "" {
+			e.RequestID = r.ID
+		}
+		if e.CertificationID == "" {
+			e.CertificationID = r.Plan.CertificationID
+		}
+		out[i] = e
+	}
+	return out
+}
+
+// appendLocked appends stored events, giving each the next seq.
+func (db *database) appendLocked(events []certs.Event) {
+	for _, e := range events {
+		e.Seq = int64(len(db.events) + 1)
+		db.events = append(db.events, e)
+	}
+}
+
+// SavePlan stores a plan; an id already stored is ECONFLICT. It sets p's
+// Created when zero (to now) and keeps it as stored.
+func (s *Store) SavePlan(ctx context.Context, p *certs.Plan) error {
+	if p == nil || p.ID == "" {
+		return certs.Errorf(certs.EINVALID, "a plan needs an id")
+	}
+	if p.Created.IsZero() {
+		p.Created = s.clock()
+	}
+	p.Created = storedTime(p.Created)
+	if err := checkTexts("plan id", p.ID, "plan certification id", p.CertificationID); err != nil {
+		return err
+	}
+	if err := checkJSON("plan "+p.ID, p); err != nil {
+		return err
+	}
+	end, err := s.begin(ctx, "save plan")
+	if err != nil {
+		return err
+	}
+	defer end()
+	if _, ok := s.db.plans[p.ID]; ok {
+		return certs.Errorf(certs.ECONFLICT, "plan %s already exists", p.ID)
+	}
+	s.db.plans[p.ID] = clone(p)
+	return nil
+}
+
+// GetPlan returns a copy of a plan, or ENOTFOUND.
 func (s *Store) GetPlan(ctx context.Context, id string) (*certs.Plan, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p, ok := s.plans[id]
+	end, err := s.begin(ctx, "get plan")
+	if err != nil {
+		return nil, err
+	}
+	defer end()
+	p, ok := s.db.plans[id]
 	if !ok {
 		return nil, certs.Errorf(certs.ENOTFOUND, "plan %s not found", id)
 	}
 	return clone(p), nil
 }
 
+// CreateRequest stores a new request with Version 1 and its events. It sets
+// r's Version, and Created/Updated when zero (to now), and keeps its times
+// as stored (UTC, microseconds). A duplicate id is ECONFLICT.
 func (s *Store) CreateRequest(ctx context.Context, r *certs.Request, events ...certs.Event) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.requests[r.ID]; ok {
-		return certs.Errorf(certs.ECONFLICT, "request %s exists", r.ID)
+	if r == nil || r.ID == "" {
+		return certs.Errorf(certs.EINVALID, "a request needs an id")
 	}
+	now := s.clock()
+	if r.Created.IsZero() {
+		r.Created = now
+	}
+	if r.Updated.IsZero() {
+		r.Updated = r.Created
+	}
+	r.Created, r.Updated, r.ExpiresAt = storedTime(r.Created), storedTime(r.Updated), storedTime(r.ExpiresAt)
 	r.Version = 1
-	s.requests[r.ID] = clone(r)
-	s.appendLocked(r.ID, events)
+	if err := checkRequest(r); err != nil {
+		return err
+	}
+	evs, err := storedEvents(now, forRequest(r, events))
+	if err != nil {
+		return err
+	}
+	end, err := s.begin(ctx, "create request")
+	if err != nil {
+		return err
+	}
+	defer end()
+	if _, ok := s.db.requests[r.ID]; ok {
+		return certs.Errorf(certs.ECONFLICT, "request %s already exists", r.ID)
+	}
+	s.db.requests[r.ID] = storedRequest(r)
+	s.db.appendLocked(evs)
 	return nil
 }
 
+// GetRequest returns a copy of a request, or ENOTFOUND.
 func (s *Store) GetRequest(ctx context.Context, id string) (*certs.Request, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, ok := s.requests[id]
+	end, err := s.begin(ctx, "get request")
+	if err != nil {
+		return nil, err
+	}
+	defer end()
+	r, ok := s.db.requests[id]
 	if !ok {
 		return nil, certs.Errorf(certs.ENOTFOUND, "request %s not found", id)
 	}
 	return clone(r), nil
 }
 
+// ListRequests returns copies of the requests f selects, newest first.
 func (s *Store) ListRequests(ctx context.Context, f certs.RequestFilter) ([]*certs.Request, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	end, err := s.begin(ctx, "list requests")
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	var out []*certs.Request
-	for _, r := range s.requests {
+	for _, r := range s.db.requests {
 		if len(f.States) > 0 && !slices.Contains(f.States, r.State) {
 			continue
 		}
 		if f.CertificationID != "" && r.Plan.CertificationID != f.CertificationID {
 			continue
 		}
-		if f.RequesterKey != "" && !r.Requester.Is(f.RequesterKey) {
+		if f.RequesterKey != "" && !hasKey(r.Requester, f.RequesterKey) {
 			continue
 		}
-		out = append(out, clone(r))
+		out = append(out, r)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Created.Equal(out[j].Created) {
-			return out[i].Created.After(out[j].Created)
+	slices.SortFunc(out, func(a, b *certs.Request) int {
+		if d := b.Created.Compare(a.Created); d != 0 {
+			return d
 		}
-		return out[i].ID > out[j].ID
+		return strings.Compare(b.ID, a.ID)
 	})
 	if f.Limit > 0 && len(out) > f.Limit {
 		out = out[:f.Limit]
 	}
+	for i, r := range out {
+		out[i] = clone(r)
+	}
 	return out, nil
 }
 
+// UpdateRequest is the compare-and-set of certs.Store. update runs on a
+// copy while the database's lock is held, so it must not call the store.
 func (s *Store) UpdateRequest(ctx context.Context, id string, from []certs.RequestState, update func(*certs.Request) error, events ...certs.Event) (*certs.Request, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cur, ok := s.requests[id]
+	end, err := s.begin(ctx, "update request")
+	if err != nil {
+		return nil, err
+	}
+	defer end()
+	cur, ok := s.db.requests[id]
 	if !ok {
 		return nil, certs.Errorf(certs.ENOTFOUND, "request %s not found", id)
 	}
 	if !slices.Contains(from, cur.State) {
-		return clone(cur), certs.Errorf(certs.ECONFLICT, "request %s is %s", id, cur.State)
+		return clone(cur), stateConflict(cur, from)
 	}
 	next := clone(cur)
 	if err := update(next); err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	next.ID, next.Created, next.Version = cur.ID, cur.Created, cur.Version+1
+	next.Updated = now
+	next.ExpiresAt = storedTime(next.ExpiresAt)
+	if err := checkRequest(next); err != nil {
+		return nil, err
+	}
+	evs, err := storedEvents(now, forRequest(next, events))
+	if err != nil {
 		return nil, err
 	}
 	if s.FailUpdate != nil {
@@ -162,125 +497,225 @@ func (s *Store) UpdateRequest(ctx context.Context, id string, from []certs.Reque
 			return nil, err
 		}
 	}
-	next.ID = id
-	next.Version = cur.Version + 1
-	s.requests[id] = next
-	s.updates++
-	s.appendLocked(id, events)
-	return clone(next), nil
-}
-
-// Updates counts successful UpdateRequest calls.
-func (s *Store) Updates() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.updates
-}
-
-func (s *Store) ClaimRequests(ctx context.Context, owner string, states []certs.RequestState, leaseFor time.Duration, limit int) ([]*certs.Request, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	var ids []string
-	for id, r := range s.requests {
-		if slices.Contains(states, r.State) {
-			ids = append(ids, id)
-		}
+	if err := s.usable(ctx, "update request"); err != nil {
+		return nil, err // the commit fails: nothing is written
 	}
-	sort.Slice(ids, func(i, j int) bool { return s.requests[ids[i]].Created.Before(s.requests[ids[j]].Created) })
-	var out []*certs.Request
-	for _, id := range ids {
-		if limit > 0 && len(out) == limit {
-			break
-		}
-		if l, ok := s.leases[id]; ok && now.Before(l.until) {
+	stored := storedRequest(next)
+	s.db.requests[id] = stored
+	s.db.updates++
+	s.db.appendLocked(evs)
+	return clone(stored), nil
+}
+
+// stateConflict is the SQL stores' ECONFLICT, in words the person who
+// clicked can act on: "request r-123 is already approved by Alice".
+func stateConflict(r *certs.Request, from []certs.RequestState) error {
+	var msg string
+	switch {
+	case r.State == certs.StatePending:
+		msg = fmt.Sprintf("request %s is still pending", r.ID)
+	case r.DecidedBy != nil && (r.State == certs.StateApproved || r.State == certs.StateDenied || r.State == certs.StateCancelled):
+		msg = fmt.Sprintf("request %s is already %s by %s", r.ID, r.State, actorName(*r.DecidedBy))
+	case r.DecidedBy != nil:
+		msg = fmt.Sprintf("request %s is already %s (approved by %s)", r.ID, r.State, actorName(*r.DecidedBy))
+	default:
+		msg = fmt.Sprintf("request %s is already %s", r.ID, r.State)
+	}
+	return &certs.Error{Code: certs.ECONFLICT, Message: msg,
+		Err: fmt.Errorf("request %s: state %s, version %d; expected one of %v", r.ID, r.State, r.Version, from)}
+}
+
+func actorName(a certs.Actor) string {
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.ID
+}
+
+// Updates counts successful UpdateRequest calls on the store's data.
+func (s *Store) Updates() int {
+	s.db.lock <- struct{}{}
+	defer func() { <-s.db.lock }()
+	return s.db.updates
+}
+
+// ClaimRequests leases to owner up to limit requests in one of states whose
+// lease is free or lapsed, least recently changed first.
+func (s *Store) ClaimRequests(ctx context.Context, owner string, states []certs.RequestState, leaseFor time.Duration, limit int) ([]*certs.Request, error) {
+	if owner == "" {
+		return nil, certs.Errorf(certs.EINVALID, "a lease owner is required")
+	}
+	if leaseFor <= 0 {
+		return nil, certs.Errorf(certs.EINVALID, "lease must be positive, got %s", leaseFor)
+	}
+	if len(states) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	end, err := s.begin(ctx, "claim requests")
+	if err != nil {
+		return nil, err
+	}
+	defer end()
+	now := s.clock()
+	var free []*certs.Request
+	for id, r := range s.db.requests {
+		if l, ok := s.db.leases[id]; ok && l.until.After(now) {
 			continue
 		}
-		s.leases[id] = lease{owner: owner, until: now.Add(leaseFor)}
-		out = append(out, clone(s.requests[id]))
+		if slices.Contains(states, r.State) {
+			free = append(free, r)
+		}
+	}
+	slices.SortFunc(free, func(a, b *certs.Request) int {
+		if d := a.Updated.Compare(b.Updated); d != 0 {
+			return d
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	if len(free) > limit {
+		free = free[:limit]
+	}
+	out := make([]*certs.Request, len(free))
+	for i, r := range free {
+		s.db.leases[r.ID] = lease{owner: owner, until: now.Add(leaseFor)}
+		out[i] = clone(r)
 	}
 	return out, nil
 }
 
+// ReleaseRequest ends owner's lease on a request; a no-op when owner does
+// not hold it.
 func (s *Store) ReleaseRequest(ctx context.Context, id, owner string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if l, ok := s.leases[id]; ok && l.owner == owner {
-		delete(s.leases, id)
+	end, err := s.begin(ctx, "release request")
+	if err != nil {
+		return err
+	}
+	defer end()
+	if l, ok := s.db.leases[id]; ok && l.owner == owner {
+		delete(s.db.leases, id)
 	}
 	return nil
 }
 
+// AppendEvents appends audit events that accompany no state change.
 func (s *Store) AppendEvents(ctx context.Context, events ...certs.Event) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.appendLocked("", events)
+	if len(events) == 0 {
+		return nil
+	}
+	evs, err := storedEvents(s.clock(), events)
+	if err != nil {
+		return err
+	}
+	end, err := s.begin(ctx, "append events")
+	if err != nil {
+		return err
+	}
+	defer end()
+	s.db.appendLocked(evs)
 	return nil
 }
 
-func (s *Store) appendLocked(requestID string, events []certs.Event) {
-	for _, ev := range events {
-		if ev.RequestID == "" {
-			ev.RequestID = requestID
-		}
-		ev.Seq = int64(len(s.events) + 1)
-		s.events = append(s.events, ev)
+// ListEvents returns the events f selects, oldest first.
+func (s *Store) ListEvents(ctx context.Context, f certs.EventFilter) ([]certs.Event, error) {
+	end, err := s.begin(ctx, "list events")
+	if err != nil {
+		return nil, err
 	}
+	defer end()
+	return s.db.listLocked(f), nil
 }
 
-func (s *Store) ListEvents(ctx context.Context, f certs.EventFilter) ([]certs.Event, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (db *database) listLocked(f certs.EventFilter) []certs.Event {
 	var out []certs.Event
-	for _, ev := range s.events {
-		if ev.Seq <= f.AfterSeq ||
-			(f.RequestID != "" && ev.RequestID != f.RequestID) ||
-			(f.CertificationID != "" && ev.CertificationID != f.CertificationID) ||
-			(f.ActorKey != "" && !ev.Actor.Is(f.ActorKey)) {
+	for _, e := range db.events {
+		if e.Seq <= f.AfterSeq ||
+			(f.RequestID != "" && e.RequestID != f.RequestID) ||
+			(f.CertificationID != "" && e.CertificationID != f.CertificationID) ||
+			(f.ActorKey != "" && !hasKey(e.Actor, f.ActorKey)) {
 			continue
 		}
-		out = append(out, ev)
+		e.TaskIDs, e.TrackingIDs = copyIDs(e.TaskIDs), copyIDs(e.TrackingIDs)
+		out = append(out, e)
 		if f.Limit > 0 && len(out) == f.Limit {
 			break
 		}
 	}
-	return out, nil
+	return out
 }
 
-// Events returns every event, oldest first.
+// Events returns every event, oldest first, whether or not the handle is
+// closed (for tests' assertions).
 func (s *Store) Events() []certs.Event {
-	evs, _ := s.ListEvents(context.Background(), certs.EventFilter{})
-	return evs
+	s.db.lock <- struct{}{}
+	defer func() { <-s.db.lock }()
+	return s.db.listLocked(certs.EventFilter{})
 }
 
+// ClaimEvents leases consumer's cursor to owner and returns up to limit
+// events after it. It returns none, and leaves the cursor alone, when
+// another owner holds an unexpired lease or there is nothing to read; the
+// holder may claim again and gets the same events, its lease extended.
 func (s *Store) ClaimEvents(ctx context.Context, consumer, owner string, leaseFor time.Duration, limit int) ([]certs.Event, error) {
-	s.mu.Lock()
-	c, ok := s.cursors[consumer]
-	if !ok {
-		c = &cursor{}
-		s.cursors[consumer] = c
+	if consumer == "" || owner == "" {
+		return nil, certs.Errorf(certs.EINVALID, "a consumer and a lease owner are required")
 	}
-	now := s.now()
-	if c.owner != "" && c.owner != owner && now.Before(c.until) {
-		s.mu.Unlock()
+	if leaseFor <= 0 {
+		return nil, certs.Errorf(certs.EINVALID, "lease must be positive, got %s", leaseFor)
+	}
+	if limit <= 0 {
 		return nil, nil
 	}
-	c.owner, c.until = owner, now.Add(leaseFor)
-	after := c.seq
-	s.mu.Unlock()
-	return s.ListEvents(ctx, certs.EventFilter{AfterSeq: after, Limit: limit})
+	end, err := s.begin(ctx, "claim events")
+	if err != nil {
+		return nil, err
+	}
+	defer end()
+	now := s.clock()
+	c, ok := s.db.cursors[consumer]
+	if !ok {
+		c = &cursor{}
+		s.db.cursors[consumer] = c
+	}
+	if c.owner != "" && c.owner != owner && c.until.After(now) {
+		return nil, nil
+	}
+	events := s.db.listLocked(certs.EventFilter{AfterSeq: c.seq, Limit: limit})
+	if len(events) > 0 {
+		c.owner, c.until = owner, now.Add(leaseFor)
+	}
+	return events, nil
 }
 
+// AckEvents moves consumer's cursor to seq (never back) and releases the
+// lease, if owner holds it; else ECONFLICT. An owner whose lease lapsed but
+// was not taken over may still ack: nobody else has read those events.
 func (s *Store) AckEvents(ctx context.Context, consumer, owner string, seq int64) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.cursors[consumer]
-	if !ok || c.owner != owner {
-		return certs.Errorf(certs.ECONFLICT, "consumer %s is not leased to %s", consumer, owner)
+	end, err := s.begin(ctx, "ack events")
+	if err != nil {
+		return err
 	}
-	c.seq, c.owner = seq, ""
+	defer end()
+	c, ok := s.db.cursors[consumer]
+	if !ok || owner == "" || c.owner != owner {
+		return certs.Errorf(certs.ECONFLICT, "%s does not hold the lease on the %s events; they may have been handed to another replica", ownerName(owner), consumer)
+	}
+	c.seq, c.owner, c.until = max(c.seq, seq), "", time.Time{}
 	return nil
 }
 
-func (s *Store) Ping(ctx context.Context) error { return nil }
-func (s *Store) Close() error                   { return nil }
+func ownerName(owner string) string {
+	if owner == "" {
+		return "no owner"
+	}
+	return owner
+}
+
+// Ping answers unless the handle is closed or ctx has ended.
+func (s *Store) Ping(ctx context.Context) error { return s.usable(ctx, "ping") }
+
+// Close closes the handle: its calls then fail as a closed database's do
+// (EUNAVAILABLE). The data, and its leases, stay for other handles.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	return nil
+}
