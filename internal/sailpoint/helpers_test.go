@@ -16,6 +16,7 @@ import (
 	"github.com/certops/certops/internal/sailpoint"
 	"github.com/certops/certops/internal/sandbox"
 	"github.com/certops/certops/internal/sandbox/sandboxtest"
+	"github.com/certops/certops/internal/store/storetest"
 )
 
 // versions are the two API flavours every operation is tested in.
@@ -105,25 +106,9 @@ func (h *harness) move(t testing.TB, cert certs.Certification, n int) (target st
 	return "", nil
 }
 
-// clock is a settable clock for the sandbox (and the client, when shared).
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Now()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+// newClock is the module's test clock, showing the time now: the sandbox
+// (and the client, when shared) move only when the test moves it.
+func newClock() *storetest.Clock { return storetest.NewClock(time.Now()) }
 
 // syncBuffer is a bytes.Buffer safe for the client's goroutines.
 type syncBuffer struct {

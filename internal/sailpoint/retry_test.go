@@ -14,6 +14,7 @@ import (
 	"github.com/certops/certops/internal/certs"
 	"github.com/certops/certops/internal/sailpoint"
 	"github.com/certops/certops/internal/sandbox"
+	"github.com/certops/certops/internal/store/storetest"
 )
 
 // Operation names as the sandbox counts them (no V1 suffix).
@@ -188,7 +189,7 @@ func TestReassignFaults(t *testing.T) {
 			// setup: a sandbox whose tasks run when the test moves its
 			// clock, and a reassignment of 2 items of an active
 			// certification.
-			setup := func(t *testing.T, tweak ...func(*sailpoint.Config, *sailpoint.Options)) (*harness, *clock, certs.Reassignment) {
+			setup := func(t *testing.T, tweak ...func(*sailpoint.Config, *sailpoint.Options)) (*harness, *storetest.Clock, certs.Reassignment) {
 				clk := newClock()
 				h := start(t, sandbox.Config{Now: clk.Now, TaskQueuedFor: time.Minute, TaskRunningFor: time.Minute}, version, tweak...)
 				all, err := h.client.ListAllCertifications(ctx, certs.CertificationFilter{Phase: certs.PhaseActive})
@@ -198,7 +199,7 @@ func TestReassignFaults(t *testing.T) {
 			}
 			// applied runs every task and returns how many reassignments
 			// the sandbox applied.
-			applied := func(h *harness, clk *clock) int {
+			applied := func(h *harness, clk *storetest.Clock) int {
 				clk.Advance(time.Hour)
 				return h.sb.Stats().ReassignmentsApplied
 			}

@@ -22,6 +22,7 @@ import (
 	"github.com/certops/certops/internal/metrics/metricstest"
 	"github.com/certops/certops/internal/sailpoint"
 	"github.com/certops/certops/internal/sandbox"
+	"github.com/certops/certops/internal/store/storetest"
 )
 
 // secretRecorder records the client_secret of every token request.
@@ -54,7 +55,7 @@ func (r *secretRecorder) Sent() []string {
 
 // startWithSecretFile starts a harness whose client reads its secret from a
 // file holding initial, on the sandbox's clock.
-func startWithSecretFile(t *testing.T, initial string) (*harness, *secretRecorder, string, *clock) {
+func startWithSecretFile(t *testing.T, initial string) (*harness, *secretRecorder, string, *storetest.Clock) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "client-secret")
 	require.NoError(t, os.WriteFile(path, []byte(initial+"\n"), 0o600))
