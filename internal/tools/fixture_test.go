@@ -57,7 +57,7 @@ type testConfig struct {
 //     of its two items decided) and cert-3 (camp-2, due 2026-12-04), and
 //     her signed-off cert-signed (camp-2);
 //   - Carol's cert-carol (camp-1, due 2026-12-04; one item about Dan);
-//   - on cert-1, a queued task task-1 and a finished task task-0.
+//   - on cert-1, a queued task task-queued and a finished task task-done.
 func setup(t *testing.T, cfg testConfig) (*server.MCPServer, *testBundle) {
 	t.Helper()
 	clock := storetest.NewClock(testNow)
@@ -106,8 +106,8 @@ func setup(t *testing.T, cfg testConfig) (*server.MCPServer, *testBundle) {
 			Access: certs.Access{Type: certs.AccessRole, ID: "role-1", Name: "Finance Analyst"}},
 	)
 	tn.SetPermissions("item-1", certs.Permission{Target: "PAYROLL.SALARIES", Rights: []string{"SELECT", "UPDATE"}})
-	tn.AddTask(certs.Task{ID: "task-1", Type: certs.TaskReassign, TargetType: "CERTIFICATION", TargetID: "cert-1", Status: certs.TaskQueued, Created: due})
-	tn.AddTask(certs.Task{ID: "task-0", Type: certs.TaskReassign, TargetType: "CERTIFICATION", TargetID: "cert-1", Status: certs.TaskSuccess, Created: due,
+	tn.AddTask(certs.Task{ID: "task-queued", Type: certs.TaskReassign, TargetType: "CERTIFICATION", TargetID: "cert-1", Status: certs.TaskQueued, Created: due})
+	tn.AddTask(certs.Task{ID: "task-done", Type: certs.TaskReassign, TargetType: "CERTIFICATION", TargetID: "cert-1", Status: certs.TaskSuccess, Created: due,
 		Trail: []certs.ReassignmentTrail{{PreviousOwner: "id-alice", NewOwner: "id-carol"}}})
 
 	st := certstest.NewStore()

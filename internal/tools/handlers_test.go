@@ -96,13 +96,13 @@ func TestReadTools(t *testing.T) {
 		text string
 	}{
 		{"get_certification", map[string]any{"certification_id": "cert-1"}, "No reassignment requests"},
-		{"get_certification", map[string]any{"certification_id": "cert-1"}, "task task-1 REASSIGN: QUEUED"},
+		{"get_certification", map[string]any{"certification_id": "cert-1"}, "task task-queued REASSIGN: QUEUED"},
 		{"list_reviewers", map[string]any{"certification_id": "cert-1", "name": "Ali"}, "Alice Admin <alice@example.com>"},
 		{"list_review_items", map[string]any{"certification_id": "cert-1", "access_type": "ENTITLEMENT"}, `ENTITLEMENT "db_admin" on Oracle · privileged`},
 		{"list_review_items", map[string]any{"certification_id": "cert-2", "status": "completed"}, `ROLE "Payroll Clerk" · APPROVE`},
 		{"get_item_permissions", map[string]any{"certification_id": "cert-1", "item_id": "item-1", "rights": []string{"SELECT"}}, "PAYROLL.SALARIES: SELECT, UPDATE"},
-		{"list_pending_tasks", map[string]any{"certification_id": "cert-1"}, "1 pending ISC tasks on certification cert-1.\n- task task-1 REASSIGN: QUEUED"},
-		{"get_reassignment_status", map[string]any{"task_id": "task-0"}, "task task-0 REASSIGN: SUCCESS"},
+		{"list_pending_tasks", map[string]any{"certification_id": "cert-1"}, "1 pending ISC tasks on certification cert-1.\n- task task-queued REASSIGN: QUEUED"},
+		{"get_reassignment_status", map[string]any{"task_id": "task-done"}, "task task-done REASSIGN: SUCCESS"},
 	}
 	for _, c := range cases {
 		t.Run(c.tool, func(t *testing.T) {
@@ -203,7 +203,7 @@ func TestNotFoundAndForbidden(t *testing.T) {
 		{"another reviewer's certification", bob, "get_certification", map[string]any{"certification_id": "cert-1"}, certs.EFORBIDDEN, []string{"cert-1"}},
 		{"another reviewer's certifications", bob, "list_certifications", map[string]any{"reviewer": "id-alice"}, certs.EFORBIDDEN, []string{"id-alice"}},
 		{"another reviewer's items", bob, "list_review_items", map[string]any{"certification_id": "cert-1"}, certs.EFORBIDDEN, []string{"cert-1"}},
-		{"another reviewer's tasks", bob, "get_reassignment_status", map[string]any{"task_id": "task-1"}, certs.EFORBIDDEN, []string{"cert-1"}},
+		{"another reviewer's tasks", bob, "get_reassignment_status", map[string]any{"task_id": "task-queued"}, certs.EFORBIDDEN, []string{"cert-1"}},
 		{"another reviewer's work", bob, "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": []string{"item-1"}, "target": "id-carol", "reason": "grab"}, certs.EFORBIDDEN, []string{"cert-1"}},
 	}
 	for _, c := range cases {
@@ -237,7 +237,7 @@ func TestDomainErrorsAreErrorResults(t *testing.T) {
 	assertError(t, res, certs.EINVALID, "ISC refused the filter [operation listReviewItems, HTTP 400, detailCode 400.1 Bad Request Content, SailPoint says: unknown field]")
 
 	fail("GetTask", certs.Errorf(certs.ERATELIMITED, "SailPoint's rate limit was reached; try again in 10s"))
-	res = callTool(t, s, "get_reassignment_status", map[string]any{"task_id": "task-1"})
+	res = callTool(t, s, "get_reassignment_status", map[string]any{"task_id": "task-queued"})
 	assertError(t, res, certs.ERATELIMITED, "try again in 10s")
 
 	fail("GetCertification", assert.AnError) // not a certs.Error: internals must not leak
@@ -323,6 +323,7 @@ func TestPlanAndReassignWithDigest(t *testing.T) {
 		assert.Equal(t, RequestTaskOut{Call: 0, Status: "SUCCESS"}, out.Request.Tasks[0])
 		assert.Contains(t, resultText(res), "is completed: 2 items of \"Q4 Manager Review: Alice\" from Alice Admin to Carol Chen.")
 		assert.Contains(t, resultText(res), "ISC calls: 1 done, 0 running, 0 queued, 0 failed of 1; 2 items moved.")
+		assert.Contains(t, resultText(res), "- call 1: done (a synchronous call; no task)")
 	})
 	t.Run("a plan is carried out once", func(t *testing.T) {
 		res := callTool(t, s, "reassign", map[string]any{"plan_id": p.PlanID, "confirm": p.Digest})
@@ -389,6 +390,44 @@ func TestReassignFaults(t *testing.T) {
 			assert.Equal(t, p.PlanID, structured[ReassignmentStatus](t, st).Request.ID, "the request is there to follow")
 		})
 	}
+}
+
+// What get_reassignment_status and reassign say of calls that have no task:
+// an answer lost, a call not sent yet because another request's outcome on
+// the same certification is being settled. Their words must stay true.
+func TestRequestStatusTellsOfEveryCall(t *testing.T) {
+	s, b := setup(t, testConfig{})
+	// 501 items: two calls; ISC's answer to the second is lost.
+	first := planMove(t, s, addItems(b.tenant, certs.MaxAsyncReassign+1)...)
+	b.tenant.BeforeReassign = func(n int, _ certs.Reassignment) error {
+		if n == 1 {
+			return &certs.Error{Code: certs.EUNKNOWN, Message: "the connection closed after the call was sent",
+				Upstream: &certs.Upstream{Operation: "submitReassignCertsAsync", Status: 503, TrackingID: "trk-lost"}}
+		}
+		return nil
+	}
+	res := callTool(t, s, "reassign", map[string]any{"plan_id": first.PlanID, "confirm": first.Digest})
+	assertError(t, res, certs.EUNKNOWN, "call 2 of 2")
+
+	st := callTool(t, s, "get_reassignment_status", map[string]any{"request_id": first.PlanID})
+	require.False(t, st.IsError, resultText(st))
+	text := resultText(st)
+	assert.Contains(t, text, "ISC calls: 0 done, 0 running, 1 queued, 0 failed, 1 outcome unknown (nothing resubmitted) of 2; 0 items moved.")
+	assert.Contains(t, text, "- call 2: outcome unknown; nothing resubmitted")
+	assert.Equal(t, 1, strings.Count(text, "trk-lost"), "the tracking id is quoted once: %s", text)
+
+	t.Run("another request on the certification waits, and says so", func(t *testing.T) {
+		b.tenant.BeforeReassign = nil
+		second := planMove(t, s, "item-1")
+		res := callTool(t, s, "reassign", map[string]any{"plan_id": second.PlanID, "confirm": second.Digest})
+		require.False(t, res.IsError, resultText(res))
+		out := structured[ReassignOut](t, res)
+		assert.Equal(t, outcomeSubmitted, out.Outcome)
+		assert.Contains(t, out.Message, "Confirmed request "+second.PlanID+", which waits: its next call is not sent until request "+first.PlanID)
+		assert.NotContains(t, out.Message, "Submitted", "nothing was sent")
+		assert.Contains(t, resultText(res), "0 failed, 1 still to send of 1; 0 items moved.\nWaiting: the next call is not sent until request "+first.PlanID)
+		assert.Len(t, b.tenant.Reassignments(), 1, "only the first request's first call reached ISC")
+	})
 }
 
 func TestReassignWait(t *testing.T) {

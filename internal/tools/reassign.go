@@ -280,6 +280,10 @@ func reassign(d deps) server.ServerTool {
 			out.Message = fmt.Sprintf("ISC reported a failure for request %s; see its tasks' errors. Check get_certification before planning again.", r.ID)
 		default:
 			out.Message = fmt.Sprintf("Submitted request %s to ISC; follow it with get_reassignment_status.", r.ID)
+			if st.waitingFor != "" {
+				out.Message = fmt.Sprintf("Confirmed request %s, which waits: its next call is not sent until %s is settled; certops then sends it by itself. Follow it with get_reassignment_status.",
+					r.ID, waitingText(st.waitingFor))
+			}
 		}
 		return result(out, out.Message+"\n"+st.text()), nil
 	})}

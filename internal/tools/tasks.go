@@ -111,6 +111,13 @@ type RequestStatus struct {
 	Created           string           `json:"created"`
 	Updated           string           `json:"updated"`
 	ExpiresAt         string           `json:"expiresAt,omitempty" jsonschema:"when a pending request expires undecided"`
+
+	// unknown, notSent and toSend count the calls the text tells of
+	// beyond Progress's, and waitingFor is what the next call waits for
+	// (certs.Request.WaitingFor); the text tells of them, the output
+	// schema, which predates them, does not.
+	unknown, notSent, toSend int
+	waitingFor               string
 }
 
 // ProgressCalls counts a request's ISC calls by status.
@@ -130,6 +137,10 @@ type RequestTaskOut struct {
 	Status     string   `json:"status,omitempty"`
 	Errors     []string `json:"errors,omitempty"`
 	TrackingID string   `json:"trackingId,omitempty"`
+
+	// state is where the call stands (kept out of the output schema, which
+	// predates it), so the text can tell of calls that have no task.
+	state certs.CallState
 }
 
 func requestStatus(r *certs.Request) RequestStatus {
@@ -147,6 +158,7 @@ func requestStatus(r *certs.Request) RequestStatus {
 		Tasks:   make([]RequestTaskOut, 0, len(r.Tasks)),
 		Error:   r.Error,
 		Created: ts(&r.Created), Updated: ts(&r.Updated),
+		unknown: p.Unknown, notSent: p.NotSent, toSend: p.ToSend, waitingFor: r.WaitingFor,
 	}
 	if r.State == certs.StatePending {
 		out.ExpiresAt = ts(&r.ExpiresAt)
@@ -155,7 +167,7 @@ func requestStatus(r *certs.Request) RequestStatus {
 		out.DecidedBy = actorText(*r.DecidedBy)
 	}
 	for _, t := range r.Tasks {
-		out.Tasks = append(out.Tasks, RequestTaskOut{Call: t.Call, TaskID: t.TaskID, Status: string(t.Status), Errors: t.Errors, TrackingID: t.TrackingID})
+		out.Tasks = append(out.Tasks, RequestTaskOut{Call: t.Call, TaskID: t.TaskID, Status: string(t.Status), Errors: t.Errors, TrackingID: t.TrackingID, state: t.State})
 	}
 	return out
 }
@@ -173,7 +185,19 @@ func (r RequestStatus) text() string {
 		}
 	default:
 		p := r.Progress
-		fmt.Fprintf(&b, "ISC calls: %d done, %d running, %d queued, %d failed of %d; %d items moved.\n", p.Done, p.Running, p.Queued, p.Failed, p.Calls, p.ItemsMoved)
+		fmt.Fprintf(&b, "ISC calls: %d done, %d running, %d queued, %d failed", p.Done, p.Running, p.Queued, p.Failed)
+		for _, c := range []struct {
+			n    int
+			what string
+		}{{r.unknown, "outcome unknown (nothing resubmitted)"}, {r.notSent, "not sent"}, {r.toSend, "still to send"}} {
+			if c.n > 0 {
+				fmt.Fprintf(&b, ", %d %s", c.n, c.what)
+			}
+		}
+		fmt.Fprintf(&b, " of %d; %d items moved.\n", p.Calls, p.ItemsMoved)
+		if r.waitingFor != "" && !r.Final {
+			fmt.Fprintf(&b, "Waiting: the next call is not sent until %s is settled; certops then sends it by itself.\n", waitingText(r.waitingFor))
+		}
 	}
 	if r.DecidedBy != "" {
 		fmt.Fprintf(&b, "Decided by %s.\n", r.DecidedBy)
@@ -182,18 +206,55 @@ func (r RequestStatus) text() string {
 		fmt.Fprintf(&b, "Error: %s\n", r.Error)
 	}
 	for _, t := range r.Tasks {
-		if t.TaskID != "" {
-			fmt.Fprintf(&b, "- call %d: task %s %s", t.Call+1, t.TaskID, t.Status)
-			if t.TrackingID != "" {
-				fmt.Fprintf(&b, " (tracking id %s)", t.TrackingID)
-			}
-			if len(t.Errors) > 0 {
-				b.WriteString(" — " + strings.Join(t.Errors, "; "))
-			}
-			b.WriteByte('\n')
+		what := t.standing()
+		if what == "" {
+			continue
 		}
+		fmt.Fprintf(&b, "- call %d: %s", t.Call+1, what)
+		// The request's error quotes SailPoint's tracking id already when
+		// it is about this call: say it once.
+		if t.TrackingID != "" && !strings.Contains(r.Error, t.TrackingID) {
+			fmt.Fprintf(&b, " (tracking id %s)", t.TrackingID)
+		}
+		if len(t.Errors) > 0 && !strings.Contains(r.Error, strings.Join(t.Errors, "; ")) {
+			b.WriteString(" — " + strings.Join(t.Errors, "; "))
+		}
+		b.WriteByte('\n')
 	}
 	return b.String()
+}
+
+// waitingText names what a request waits for (certs.Request.WaitingFor:
+// another request's id, or "certification <id>").
+func waitingText(w string) string {
+	if strings.HasPrefix(w, "certification ") {
+		return "what another change sent to " + w
+	}
+	return "request " + w + " (a change to the same certification)"
+}
+
+// standing says where a call stands, in words; "" for a call with nothing
+// to tell (recorded by a version before the call log, without a task).
+func (t RequestTaskOut) standing() string {
+	switch {
+	case t.TaskID != "":
+		return fmt.Sprintf("task %s %s", t.TaskID, t.Status)
+	case t.state == certs.CallAccepted && t.Status == string(certs.TaskSuccess):
+		return "done (a synchronous call; no task)"
+	case t.state == certs.CallAccepted:
+		return "accepted by ISC " + t.Status
+	case t.state == certs.CallSending:
+		return "being sent"
+	case t.state == certs.CallUnknown:
+		return "outcome unknown; nothing resubmitted, certops is reading the certification to find out"
+	case t.state == certs.CallUnconfirmed:
+		return "outcome never confirmed; nothing resubmitted: check the certification"
+	case t.state == certs.CallRejected:
+		return "refused by ISC; nothing of it was applied"
+	case t.state == certs.CallNotSent:
+		return "not sent"
+	}
+	return ""
 }
 
 // ReassignmentStatus is get_reassignment_status' result: exactly one of
