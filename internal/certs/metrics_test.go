@@ -52,7 +52,7 @@ func TestMetrics_recordDecisionsAndRequestAges(t *testing.T) {
 	require.NotEmpty(t, met.states)
 	assert.Equal(t, "pending@0s", met.states[0], "a filed request is measured at creation")
 	assert.Contains(t, met.states, "submitting@2h0m0s", "approval two hours after filing")
-	assert.Equal(t, "submitted@2h0m0s", met.states[len(met.states)-1], "its tasks then run in SailPoint")
+	assert.Equal(t, "completed@2h0m0s", met.states[len(met.states)-1], "3 items: one synchronous call, done at once")
 	met.mu.Unlock()
 
 	g := setup(t, approvalPolicy, func(o *certs.Options) { o.Metrics = met })

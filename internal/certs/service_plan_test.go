@@ -32,8 +32,9 @@ func TestPlanReassignment_describesExactlyWhatMoves(t *testing.T) {
 	assert.Equal(t, []string{"Ana Silva", "Dan Ray"}, p.IdentityNames)
 	assert.Equal(t, "Bob is on leave", p.Reason)
 	require.Len(t, p.Calls, 1)
+	assert.True(t, p.Sync, "at most 50 items: one synchronous call")
 	assert.Equal(t, certs.Reassignment{CertificationID: certID, Refs: p.Refs, To: "id-carol", Reason: "Bob is on leave"}, p.Calls[0])
-	assert.Equal(t, `Move 3 review items (2 identities: Ana Silva, Dan Ray) of certification "Q3 Manager Review – Bob" (campaign "Q3 Manager Review") from Bob Smith to Carol Diaz (Carol.Diaz@example.com), in 1 call. Reason: Bob is on leave`, p.Summary)
+	assert.Equal(t, `Move 3 review items (2 identities: Ana Silva, Dan Ray) of certification "Q3 Manager Review – Bob" (campaign "Q3 Manager Review") from Bob Smith to Carol Diaz (Carol.Diaz@example.com), in 1 synchronous call. Reason: Bob is on leave`, p.Summary)
 	assert.Len(t, p.Digest, 16)
 	assert.Contains(t, strings.Join(p.Warnings, "\n"), "Carol Diaz is not a reviewer in campaign \"Q3 Manager Review\" yet")
 
@@ -215,7 +216,7 @@ func TestPlanReassignment_digest(t *testing.T) {
 		_, err := f2.svc.SubmitPlan(ctx, admin, p.ID, "0000000000000000")
 		requireCode(t, certs.EINVALID, err)
 		assert.Contains(t, certs.ErrorMessage(err), "the plan changed; show it again")
-		assert.Zero(t, f2.tenant.Calls("ReassignAsync"))
+		assert.Zero(t, f2.tenant.Calls("Reassign")+f2.tenant.Calls("ReassignAsync"))
 	})
 }
 

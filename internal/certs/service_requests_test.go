@@ -27,7 +27,7 @@ func TestRequestApproval_filesAPendingRequest(t *testing.T) {
 	assert.Equal(t, bob, r.Requester)
 	assert.Equal(t, "C1", r.FrontendRefs["slack.channel"])
 	assert.Equal(t, []certs.Action{certs.ActionRequestCreated}, f.actions(r.ID))
-	assert.Zero(t, f.tenant.Calls("ReassignAsync"))
+	assert.Zero(t, f.reassignCalls())
 
 	t.Run("the same plan cannot be filed twice", func(t *testing.T) {
 		again, err := f.svc.RequestApproval(ctx, bob, p.ID, p.Digest, nil, nil)
@@ -82,7 +82,7 @@ func TestSubmitPlan_requiresApprovalUnderPolicy(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, certs.StatePending, r.State)
 	assert.ElementsMatch(t, approvalPolicy.Approvers, r.Approvers)
-	assert.Zero(t, f.tenant.Calls("ReassignAsync"))
+	assert.Zero(t, f.reassignCalls())
 }
 
 func TestSubmitPlan_withoutApprovalSubmitsOnce(t *testing.T) {
@@ -91,18 +91,22 @@ func TestSubmitPlan_withoutApprovalSubmitsOnce(t *testing.T) {
 	p := f.plan(t, admin)
 	r, err := f.svc.SubmitPlan(ctx, admin, p.ID, p.Digest)
 	require.NoError(t, err)
-	assert.Equal(t, certs.StateSubmitted, r.State)
+	assert.Equal(t, certs.StateCompleted, r.State, "3 items: one synchronous call, done when ISC answers")
 	require.NotNil(t, r.DecidedBy)
 	assert.Equal(t, admin.ID, r.DecidedBy.ID)
 	require.Len(t, r.Tasks, 1)
-	assert.NotEmpty(t, r.Tasks[0].TaskID)
-	assert.Equal(t, []certs.Action{certs.ActionRequestCreated, certs.ActionRequestApproved, certs.ActionSubmitting, certs.ActionTaskSubmitted, certs.ActionSubmitted}, f.actions(r.ID))
+	assert.Equal(t, certs.CallAccepted, r.Tasks[0].State)
+	assert.Equal(t, certs.TaskSuccess, r.Tasks[0].Status)
+	assert.Empty(t, r.Tasks[0].TaskID, "no task to follow")
+	assert.Equal(t, []certs.Action{certs.ActionRequestCreated, certs.ActionRequestApproved, certs.ActionSubmitting, certs.ActionTaskSubmitted, certs.ActionCompleted}, f.actions(r.ID))
 
 	// A double click: the second submission is refused and nothing is sent again.
 	again, err := f.svc.SubmitPlan(ctx, admin, p.ID, p.Digest)
 	requireCode(t, certs.ECONFLICT, err)
-	assert.Equal(t, certs.StateSubmitted, again.State)
-	assert.Equal(t, 1, f.tenant.Calls("ReassignAsync"))
+	assert.Contains(t, certs.ErrorMessage(err), "already filed as request "+r.ID+", which is completed")
+	assert.Equal(t, certs.StateCompleted, again.State)
+	assert.Equal(t, 1, f.tenant.Calls("Reassign"))
+	assert.Zero(t, f.tenant.Calls("ReassignAsync"))
 }
 
 // stateCase prepares a request in a given state.
@@ -147,7 +151,7 @@ func TestDecisions_stateMachine(t *testing.T) {
 		return f.svc.Cancel(context.Background(), bob, id)
 	}
 	ops := map[string]op{"approve": approve, "deny": deny, "cancel": cancel}
-	want := map[string]certs.RequestState{"approve": certs.StateSubmitted, "deny": certs.StateDenied, "cancel": certs.StateCancelled}
+	want := map[string]certs.RequestState{"approve": certs.StateCompleted, "deny": certs.StateDenied, "cancel": certs.StateCancelled}
 
 	conflicts := map[certs.RequestState]string{
 		certs.StateApproved:   "was already approved by Alice at 14:03 UTC (now approved)",
@@ -179,7 +183,7 @@ func TestDecisions_stateMachine(t *testing.T) {
 				require.NotNil(t, got, "the current request comes with the conflict")
 				assert.Equal(t, state, got.State)
 				assert.Equal(t, before.Version, f.get(t, r.ID).Version, "nothing changed")
-				assert.Zero(t, f.tenant.Calls("ReassignAsync"))
+				assert.Zero(t, f.reassignCalls())
 			})
 		}
 	}
@@ -230,44 +234,60 @@ func TestDecisions_whoMayDecide(t *testing.T) {
 }
 
 func TestApprove_concurrentApproversSubmitOnce(t *testing.T) {
-	f := setup(t, certs.Policy{RequireApproval: true})
-	ctx := context.Background()
-	p := f.plan(t, bob)
-	approvers := make([]certs.Actor, 20)
-	keys := make([]string, 20)
-	for i := range approvers {
-		approvers[i] = certs.Actor{ID: fmt.Sprintf("U%02d", i), Name: fmt.Sprintf("Approver %02d", i), Frontend: certs.FrontendSlack, Role: certs.RoleAdmin, IdentityID: fmt.Sprintf("id-approver-%02d", i)}
-		keys[i] = "slack:" + approvers[i].ID
-	}
-	r, err := f.svc.RequestApproval(ctx, bob, p.ID, p.Digest, keys, nil)
-	require.NoError(t, err)
+	for _, tt := range []struct {
+		name   string
+		items  int
+		method string // the tenant's reassignment method
+		calls  int
+		state  certs.RequestState
+	}{
+		{"one synchronous call", 3, "Reassign", 1, certs.StateCompleted},
+		{"asynchronous calls", 600, "ReassignAsync", 2, certs.StateSubmitted},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := setup(t, certs.Policy{RequireApproval: true})
+			ctx := context.Background()
+			p := f.planOf(t, "id-many", "Many Items", tt.items, "id-carol")
+			approvers := make([]certs.Actor, 20)
+			keys := make([]string, 20)
+			for i := range approvers {
+				approvers[i] = certs.Actor{ID: fmt.Sprintf("U%02d", i), Name: fmt.Sprintf("Approver %02d", i), Frontend: certs.FrontendSlack, Role: certs.RoleAdmin, IdentityID: fmt.Sprintf("id-approver-%02d", i)}
+				keys[i] = "slack:" + approvers[i].ID
+			}
+			r, err := f.svc.RequestApproval(ctx, bob, p.ID, p.Digest, keys, nil)
+			require.NoError(t, err)
 
-	var wg sync.WaitGroup
-	errs := make([]error, len(approvers))
-	for i, a := range approvers {
-		wg.Go(func() { _, errs[i] = f.svc.Approve(ctx, a, r.ID) })
-	}
-	wg.Wait()
+			var wg sync.WaitGroup
+			errs := make([]error, len(approvers))
+			for i, a := range approvers {
+				wg.Go(func() { _, errs[i] = f.svc.Approve(ctx, a, r.ID) })
+			}
+			wg.Wait()
 
-	var won int
-	for _, err := range errs {
-		if err == nil {
-			won++
-			continue
-		}
-		assert.Equal(t, certs.ECONFLICT, certs.ErrorCode(err), "%v", err)
-		assert.Contains(t, certs.ErrorMessage(err), "was already approved by Approver")
+			var won int
+			for _, err := range errs {
+				if err == nil {
+					won++
+					continue
+				}
+				assert.Equal(t, certs.ECONFLICT, certs.ErrorCode(err), "%v", err)
+				assert.Contains(t, certs.ErrorMessage(err), "was already approved by Approver")
+			}
+			assert.Equal(t, 1, won)
+			assert.Equal(t, tt.calls, f.tenant.Calls(tt.method), "each call sent once")
+			assert.Equal(t, tt.calls, f.reassignCalls())
+			final := f.get(t, r.ID)
+			assert.Equal(t, tt.state, final.State)
+			assert.Len(t, final.Tasks, tt.calls)
+			count := map[certs.Action]int{}
+			for _, a := range f.actions(r.ID) {
+				count[a]++
+			}
+			assert.Equal(t, 1, count[certs.ActionRequestApproved])
+			assert.Equal(t, 1, count[certs.ActionSubmitting])
+			assert.Equal(t, tt.calls, count[certs.ActionTaskSubmitted])
+		})
 	}
-	assert.Equal(t, 1, won)
-	assert.Equal(t, 1, f.tenant.Calls("ReassignAsync"), "submitted once")
-	final := f.get(t, r.ID)
-	assert.Equal(t, certs.StateSubmitted, final.State)
-	count := map[certs.Action]int{}
-	for _, a := range f.actions(r.ID) {
-		count[a]++
-	}
-	assert.Equal(t, 1, count[certs.ActionRequestApproved])
-	assert.Equal(t, 1, count[certs.ActionSubmitting])
 }
 
 func TestExpiry(t *testing.T) {
@@ -282,7 +302,7 @@ func TestExpiry(t *testing.T) {
 		assert.Equal(t, certs.StateExpired, got.State)
 		assert.Equal(t, certs.StateExpired, f.get(t, r.ID).State)
 		assert.Equal(t, []certs.Action{certs.ActionRequestCreated, certs.ActionRequestExpired}, f.actions(r.ID))
-		assert.Zero(t, f.tenant.Calls("ReassignAsync"))
+		assert.Zero(t, f.reassignCalls())
 	})
 	t.Run("the worker expires requests past their TTL, once", func(t *testing.T) {
 		f := setup(t, approvalPolicy, func(o *certs.Options) { o.Policy.RequestTTL = time.Hour })

@@ -126,7 +126,7 @@ func (s *Service) advance(ctx context.Context, r *Request) (*Request, error) {
 			ev.Detail = fmt.Sprintf("%s: its answer was lost; found as ISC task %s (%s), which no other request recorded", name, st.task.ID, st.task.Status)
 		case st.applied:
 			t.State, t.Status, t.Errors, t.Found = CallAccepted, TaskSuccess, nil, true
-			ev.Detail = fmt.Sprintf("%s: its answer was lost; applied: its %s are with %s", name, plural(ev.Count, "review item is", "review items are"), r.Plan.To.Name)
+			ev.Detail = fmt.Sprintf("%s: its answer was lost; applied: its %s with %s", name, plural(ev.Count, "review item is", "review items are"), r.Plan.To.Name)
 		case st.gone:
 			t.State = CallUnconfirmed
 			t.Errors = []string{fmt.Sprintf("certification %s no longer exists in ISC", r.Plan.CertificationID)}
@@ -148,14 +148,21 @@ func (s *Service) advance(ctx context.Context, r *Request) (*Request, error) {
 			tasks = notSentAfter(tasks, t.Call, len(r.Plan.Calls))
 		}
 	}
-	if len(events) == 0 && r.CallLog && nextToSend(r) < 0 {
-		return r, nil
-	}
+	// Concluded even with nothing new to record: a submitter may have
+	// recorded every call's answer and stopped before moving the request
+	// on (conclude writes nothing when there is nothing to move).
 	cur, err := s.conclude(ctx, SystemActor, r, tasks, events...)
 	if err != nil {
 		return cur, err
 	}
 	if cur.State == StateSubmitting && cur.CallLog && !unsettled(cur) && nextToSend(cur) >= 0 {
+		if cur.WaitingFor != "" {
+			// Still held back: try again on a later pass, without
+			// claiming the call and writing request.waiting again.
+			if other, err := s.blocker(ctx, cur); err == nil && other != nil {
+				return cur, nil
+			}
+		}
 		return s.submit(ctx, SystemActor, cur)
 	}
 	return cur, nil

@@ -379,10 +379,15 @@ func (s *Service) conclude(ctx context.Context, a Actor, r *Request, tasks []Req
 	if t.name != tRecord.name && t.name != tProgress.name {
 		ev := s.requestEvent(a, t.events[0], r)
 		ev.TaskIDs = taskIDs(&next)
+		ev.TrackingIDs = trackingIDs(&next)
 		msg = ""
 		switch t.to {
 		case StateSubmitted:
 			ev.Detail = fmt.Sprintf("%s submitted to ISC in %s", plural(r.Plan.ItemCount, "review item", "review items"), plural(len(r.Plan.Calls), "call", "calls"))
+			if sent := itemsAccepted(&next); sent < r.Plan.ItemCount {
+				// Some calls were refused, not sent or unconfirmed.
+				ev.Detail = fmt.Sprintf("%d of %s submitted to ISC: %s", sent, plural(r.Plan.ItemCount, "review item", "review items"), describeCalls(&next, true))
+			}
 		case StateCompleted:
 			ev.Detail = fmt.Sprintf("%s moved to %s", plural(next.Progress().ItemsMoved, "review item", "review items"), r.Plan.To.Name)
 		case StateFailed:
@@ -501,6 +506,29 @@ func (s *Service) withRetry(ctx context.Context, f func() error) error {
 			return err
 		}
 	}
+}
+
+// trackingIDs are SailPoint's tracking ids of r's calls that were refused
+// or whose answer was lost.
+func trackingIDs(r *Request) []string {
+	var ids []string
+	for _, t := range r.Tasks {
+		if t.TrackingID != "" {
+			ids = append(ids, t.TrackingID)
+		}
+	}
+	return ids
+}
+
+// itemsAccepted counts the items of r's calls that ISC accepted.
+func itemsAccepted(r *Request) int {
+	n := 0
+	for i := range r.Plan.Calls {
+		if t := r.call(i); t != nil && t.State == CallAccepted {
+			n += len(r.Plan.Calls[i].Refs)
+		}
+	}
+	return n
 }
 
 func taskIDs(r *Request) []string {
