@@ -21,6 +21,11 @@ type changeKind interface {
 	// a task ISC no longer knows, and to confirm a task found by settle
 	// once it succeeded. why says what was found when it is not.
 	applied(ctx context.Context, s *Service, r *Request, i int) (ok bool, why string, err error)
+
+	// done says, for people, what n applied review items of the plan
+	// amount to: "51 review items moved to Carol Diaz", "500 of 600 review
+	// items moved to Carol Diaz", "Nothing was moved".
+	done(r *Request, n int) string
 }
 
 // settlement is what settle found.
@@ -29,9 +34,18 @@ type settlement struct {
 	applied bool   // the call's effect, found in the tenant (no task to follow)
 	gone    bool   // the certification no longer exists
 	why     string // when neither was found: what was found instead
+	// evidence says what was found when applied is set: "its 3 review
+	// items are with Carol Diaz".
+	evidence string
 }
 
 // kindOf returns the rules for a plan's kind of change.
 func kindOf(p *Plan) changeKind {
+	switch p.KindOf() {
+	case KindDecide:
+		return decideKind{}
+	case KindSignOff:
+		return signOffKind{}
+	}
 	return reassignKind{}
 }

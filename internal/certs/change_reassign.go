@@ -80,7 +80,7 @@ func (k reassignKind) settle(ctx context.Context, s *Service, r *Request, i int)
 		return settlement{}, err
 	}
 	if ok {
-		return settlement{applied: true}, nil
+		return settlement{applied: true, evidence: fmt.Sprintf("its %s with %s", plural(len(p.Calls[i].Refs), "review item is", "review items are"), p.To.Name)}, nil
 	}
 	if !p.Sync {
 		why = "no pending ISC task matches it and " + why
@@ -176,4 +176,14 @@ func (s *Service) recordedTasks(ctx context.Context, certID string) (map[string]
 		}
 	}
 	return ids, nil
+}
+
+func (reassignKind) done(r *Request, n int) string {
+	switch {
+	case n == 0:
+		return "Nothing was moved"
+	case n < r.Plan.ItemCount:
+		return fmt.Sprintf("%d of %s moved to %s", n, plural(r.Plan.ItemCount, "review item", "review items"), r.Plan.To.Name)
+	}
+	return fmt.Sprintf("%s moved to %s", plural(n, "review item", "review items"), r.Plan.To.Name)
 }

@@ -163,9 +163,9 @@ func containsAction(list []Action, a Action) bool {
 // out where the message's error carries it already).
 func describeCalls(r *Request, withTracking bool) string {
 	var parts []string
-	n := len(r.Plan.Calls)
-	items := func(i int) string { return plural(len(r.Plan.Calls[i].Refs), "review item", "review items") }
-	for i := range r.Plan.Calls {
+	n := r.Plan.CallCount()
+	items := func(i int) string { return plural(r.Plan.CallSize(i), "review item", "review items") }
+	for i := range r.Plan.CallCount() {
 		t := r.call(i)
 		name := fmt.Sprintf("call %d of %d (%s)", i+1, n, items(i))
 		switch {

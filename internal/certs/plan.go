@@ -20,11 +20,23 @@ type PlanInput struct {
 	Reason string `json:"reason"`
 }
 
-// Plan is a reassignment worked out but not yet done: exactly what moves, to
-// whom, in which calls. Its Digest covers all of that, so what is approved is
-// exactly what was shown.
+// ChangeKind is the kind of change a plan makes in ISC (change.go).
+type ChangeKind string
+
+const (
+	KindReassign ChangeKind = "reassign" // also plans stored before kinds (Kind "")
+	KindDecide   ChangeKind = "decide"   // approve or revoke review items
+	KindSignOff  ChangeKind = "sign_off" // sign a certification off
+)
+
+// Plan is a change worked out but not yet made: exactly what changes, in
+// which ISC calls. Its Digest covers all of that, so what is confirmed and
+// approved is exactly what was shown. The fields after Kind's block are the
+// kind's own: a reassignment's (From, To, Refs, Calls, Sync), decisions'
+// (Decisions), a sign-off's (none).
 type Plan struct {
 	ID                string         `json:"id"`
+	Kind              ChangeKind     `json:"kind,omitempty"`
 	Digest            string         `json:"digest"`
 	CertificationID   string         `json:"certificationId"`
 	CertificationName string         `json:"certificationName"`
@@ -41,4 +53,41 @@ type Plan struct {
 	Warnings          []string       `json:"warnings,omitempty"`
 	CreatedBy         Actor          `json:"createdBy"`
 	Created           time.Time      `json:"created"`
+
+	// Decisions are a decision plan's calls, in order, each at most
+	// MaxDecisionsPerCall (change_decide.go).
+	Decisions []DecisionCall `json:"decisions,omitempty"`
+	// OnBehalf is why an admin decides in the reviewer's place; empty when
+	// the reviewer decides.
+	OnBehalf string `json:"onBehalf,omitempty"`
+}
+
+// KindOf is the plan's kind (KindReassign for plans stored before kinds).
+func (p *Plan) KindOf() ChangeKind {
+	if p.Kind == "" {
+		return KindReassign
+	}
+	return p.Kind
+}
+
+// CallCount is how many ISC calls the plan makes.
+func (p *Plan) CallCount() int {
+	switch p.KindOf() {
+	case KindDecide:
+		return len(p.Decisions)
+	case KindSignOff:
+		return 1
+	}
+	return len(p.Calls)
+}
+
+// CallSize is how many review items call i changes (0 for a sign-off).
+func (p *Plan) CallSize(i int) int {
+	switch p.KindOf() {
+	case KindDecide:
+		return len(p.Decisions[i].Items)
+	case KindSignOff:
+		return 0
+	}
+	return len(p.Calls[i].Refs)
 }

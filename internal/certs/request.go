@@ -66,7 +66,7 @@ func (s CallState) Final() bool {
 // RequestTask is the record of one ISC call of a request's plan: whether it
 // was sent, and what became of it.
 type RequestTask struct {
-	Call  int       `json:"call"` // index into Plan.Calls
+	Call  int       `json:"call"` // index of the plan's call (Plan.CallCount)
 	State CallState `json:"state,omitempty"`
 	// SentAt is when the call was recorded as sending (the service's clock).
 	SentAt     *time.Time `json:"sentAt,omitempty"`
@@ -141,8 +141,8 @@ type Progress struct {
 
 // Progress counts the request's calls by where they stand.
 func (r *Request) Progress() Progress {
-	p := Progress{Calls: len(r.Plan.Calls)}
-	for i := range r.Plan.Calls {
+	p := Progress{Calls: r.Plan.CallCount()}
+	for i := range r.Plan.CallCount() {
 		t := r.call(i)
 		switch {
 		case t == nil || t.State == CallSending:
@@ -155,7 +155,7 @@ func (r *Request) Progress() Progress {
 			p.Failed++
 		case t.Status == TaskSuccess:
 			p.Done++
-			p.ItemsMoved += len(r.Plan.Calls[i].Refs)
+			p.ItemsMoved += r.Plan.CallSize(i)
 		case t.Status == TaskInProgress:
 			p.Running++
 		default:

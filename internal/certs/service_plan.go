@@ -329,6 +329,9 @@ func splitCalls(certID, to, reason string, refs []Ref, sync bool) []Reassignment
 // into calls. Names, warnings and times are left out: they describe the
 // change, they are not the change.
 func (p *Plan) computeDigest() string {
+	if p.KindOf() != KindReassign {
+		return p.digestOfKind()
+	}
 	refs := append([]Ref(nil), p.Refs...)
 	sort.Slice(refs, func(i, j int) bool {
 		if refs[i].ID != refs[j].ID {

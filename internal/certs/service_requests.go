@@ -38,7 +38,12 @@ func (s *Service) SubmitPlan(ctx context.Context, a Actor, planID, digest string
 	if err != nil {
 		return nil, err
 	}
-	if s.opts.Policy.RequireApproval {
+	if p.KindOf() != KindReassign && !a.Same(p.CreatedBy) {
+		// A decision is its planner's own: someone else confirming it
+		// would be deciding in their name.
+		return nil, Errorf(EFORBIDDEN, "plan %s was made by %s; only they can confirm their decisions", p.ID, actorName(p.CreatedBy))
+	}
+	if s.opts.Policy.RequireApproval && p.KindOf() == KindReassign {
 		return s.fileRequest(ctx, a, p, nil, nil, false)
 	}
 	r, err := s.fileRequest(ctx, a, p, nil, nil, true)
@@ -50,7 +55,17 @@ func (s *Service) SubmitPlan(ctx context.Context, a Actor, planID, digest string
 	if err != nil {
 		return r, err
 	}
-	return s.startSubmission(ctx, a, r, "submitted by the requester; the policy requires no approval")
+	reason := "submitted by the requester; the policy requires no approval"
+	switch p.KindOf() {
+	case KindDecide:
+		reason = "the reviewer's own decisions, confirmed by their digest"
+	case KindSignOff:
+		reason = "the reviewer's sign-off, confirmed by its digest"
+	}
+	if p.OnBehalf != "" {
+		reason += "; on the reviewer's behalf: " + p.OnBehalf
+	}
+	return s.startSubmission(ctx, a, r, reason)
 }
 
 // RequestApproval files a pending request for a confirmed plan. approvers
@@ -63,6 +78,9 @@ func (s *Service) RequestApproval(ctx context.Context, a Actor, planID, digest s
 	p, err := s.confirmedPlan(ctx, a, planID, digest)
 	if err != nil {
 		return nil, err
+	}
+	if p.KindOf() != KindReassign {
+		return nil, Errorf(EINVALID, "plan %s is a reviewer's %s: it is confirmed by its reviewer (SubmitPlan), not filed for approval", p.ID, p.KindOf())
 	}
 	return s.fileRequest(ctx, a, p, approvers, refs, false)
 }

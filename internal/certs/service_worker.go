@@ -95,8 +95,8 @@ func (s *Service) followOnce(ctx context.Context, r *Request) (*Request, bool, e
 		}
 		ev := s.requestEvent(SystemActor, ActionTaskProgress, r)
 		ev.TaskIDs = []string{t.ID}
-		ev.Count = len(r.Plan.Calls[rt.Call].Refs)
-		ev.Detail = fmt.Sprintf("call %d of %d: task %s %s → %s", rt.Call+1, len(r.Plan.Calls), t.ID, orQueued(rt.Status), t.Status)
+		ev.Count = r.Plan.CallSize(rt.Call)
+		ev.Detail = fmt.Sprintf("call %d of %d: task %s %s → %s", rt.Call+1, r.Plan.CallCount(), t.ID, orQueued(rt.Status), t.Status)
 		if len(t.Errors) > 0 {
 			ev.Detail += ": " + strings.Join(t.Errors, "; ")
 		}

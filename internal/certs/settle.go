@@ -105,7 +105,7 @@ func (s *Service) advance(ctx context.Context, r *Request) (*Request, error) {
 		if t.State == CallSending && quiet {
 			t.State = CallUnknown
 			ev := s.requestEvent(SystemActor, ActionOutcomeUnknown, r)
-			ev.Detail = fmt.Sprintf("call %d of %d: its submitter stopped before recording ISC's answer; nothing will be resubmitted, certops is reading certification %q to find out", t.Call+1, len(r.Plan.Calls), r.Plan.CertificationName)
+			ev.Detail = fmt.Sprintf("call %d of %d: its submitter stopped before recording ISC's answer; nothing will be resubmitted, certops is reading certification %q to find out", t.Call+1, r.Plan.CallCount(), r.Plan.CertificationName)
 			events = append(events, ev)
 		}
 		if t.State != CallUnknown {
@@ -117,8 +117,8 @@ func (s *Service) advance(ctx context.Context, r *Request) (*Request, error) {
 			return r, fmt.Errorf("settle call %d: %w", t.Call+1, err)
 		}
 		ev := s.requestEvent(SystemActor, ActionReconciled, r)
-		ev.Count = len(r.Plan.Calls[t.Call].Refs)
-		name := fmt.Sprintf("call %d of %d", t.Call+1, len(r.Plan.Calls))
+		ev.Count = r.Plan.CallSize(t.Call)
+		name := fmt.Sprintf("call %d of %d", t.Call+1, r.Plan.CallCount())
 		switch {
 		case st.task != nil:
 			t.State, t.TaskID, t.Status, t.Errors, t.Found = CallAccepted, st.task.ID, st.task.Status, st.task.Errors, true
@@ -126,7 +126,7 @@ func (s *Service) advance(ctx context.Context, r *Request) (*Request, error) {
 			ev.Detail = fmt.Sprintf("%s: its answer was lost; found as ISC task %s (%s), which no other request recorded", name, st.task.ID, st.task.Status)
 		case st.applied:
 			t.State, t.Status, t.Errors, t.Found = CallAccepted, TaskSuccess, nil, true
-			ev.Detail = fmt.Sprintf("%s: its answer was lost; applied: its %s with %s", name, plural(ev.Count, "review item is", "review items are"), r.Plan.To.Name)
+			ev.Detail = fmt.Sprintf("%s: its answer was lost; applied: %s", name, st.evidence)
 		case st.gone:
 			t.State = CallUnconfirmed
 			t.Errors = []string{fmt.Sprintf("certification %s no longer exists in ISC", r.Plan.CertificationID)}
@@ -145,7 +145,7 @@ func (s *Service) advance(ctx context.Context, r *Request) (*Request, error) {
 		}
 		events = append(events, ev)
 		if t.State == CallUnconfirmed {
-			tasks = notSentAfter(tasks, t.Call, len(r.Plan.Calls))
+			tasks = notSentAfter(tasks, t.Call, r.Plan.CallCount())
 		}
 	}
 	// Concluded even with nothing new to record: a submitter may have

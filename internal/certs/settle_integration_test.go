@@ -197,7 +197,7 @@ func TestSettle_itemsGoneElsewhereAreNotProof(t *testing.T) {
 			got := sw.request(t, b.ID)
 			assert.Equal(t, certs.StateFailed, got.State)
 			assert.Contains(t, got.Error, "outcome unknown, nothing resubmitted")
-			assert.True(t, strings.HasPrefix(got.Error, "Nothing was moved."), got.Error)
+			assert.True(t, strings.HasPrefix(got.Error, "Nothing was moved. "), got.Error)
 			assert.Zero(t, got.Progress().ItemsMoved)
 
 			evs, err := sw.two.ListAudit(ctx, mcpAdmin, certs.EventFilter{RequestID: b.ID})

@@ -53,7 +53,7 @@ func (s *Service) startSubmission(ctx context.Context, a Actor, r *Request, reas
 		events = append(events, approved)
 	}
 	submitting := s.requestEvent(a, ActionSubmitting, r)
-	submitting.Detail = fmt.Sprintf("%s in %s", plural(r.Plan.ItemCount, "review item", "review items"), plural(len(r.Plan.Calls), "call", "calls"))
+	submitting.Detail = fmt.Sprintf("%s in %s", plural(r.Plan.ItemCount, "review item", "review items"), plural(r.Plan.CallCount(), "call", "calls"))
 	events = append(events, submitting)
 	cur, err := s.move(ctx, r, tApprove, false, func(cur *Request) error {
 		if cur.State == StatePending {
@@ -124,7 +124,7 @@ func (s *Service) submit(ctx context.Context, a Actor, r *Request) (*Request, er
 
 // nextToSend is the first call without a record, or -1.
 func nextToSend(r *Request) int {
-	for i := range r.Plan.Calls {
+	for i := range r.Plan.CallCount() {
 		if r.call(i) == nil {
 			return i
 		}
@@ -186,7 +186,7 @@ func (s *Service) wait(ctx context.Context, a Actor, r *Request, i int, other *R
 		why = "the other requests of the certification could not be read (" + ErrorMessage(cause) + ")"
 	}
 	ev := s.requestEvent(a, ActionWaiting, r)
-	ev.Detail = fmt.Sprintf("call %d of %d not sent yet: %s; it will be sent once that is settled", i+1, len(r.Plan.Calls), why)
+	ev.Detail = fmt.Sprintf("call %d of %d not sent yet: %s; it will be sent once that is settled", i+1, r.Plan.CallCount(), why)
 	cur, err := s.move(ctx, r, tRecord, false, func(cur *Request) error {
 		t := cur.call(i)
 		if t == nil || t.State != CallSending {
@@ -232,9 +232,9 @@ func updateCall(cur *Request, i int, want CallState, change func(*RequestTask)) 
 // recordAccepted records ISC's answer to call i: task (nil for a
 // synchronous call, done when answered).
 func (s *Service) recordAccepted(ctx context.Context, a Actor, r *Request, i int, task *Task) (*Request, error) {
-	n := len(r.Plan.Calls)
+	n := r.Plan.CallCount()
 	ev := s.requestEvent(a, ActionTaskSubmitted, r)
-	ev.Count = len(r.Plan.Calls[i].Refs)
+	ev.Count = r.Plan.CallSize(i)
 	if task != nil {
 		ev.TaskIDs = []string{task.ID}
 		ev.Detail = fmt.Sprintf("call %d of %d: %s moving to ISC task %s (%s)", i+1, n, plural(ev.Count, "review item", "review items"), task.ID, task.Status)
@@ -293,7 +293,7 @@ func (s *Service) recordRefused(ctx context.Context, a Actor, r *Request, i int,
 		if err != nil {
 			return err
 		}
-		for j := i + 1; j < len(cur.Plan.Calls); j++ {
+		for j := i + 1; j < cur.Plan.CallCount(); j++ {
 			if cur.call(j) == nil {
 				cur.Tasks = append(cur.Tasks, RequestTask{Call: j, State: CallNotSent, Errors: []string{fmt.Sprintf("not sent: call %d did not go through", i+1)}})
 			}
@@ -302,7 +302,7 @@ func (s *Service) recordRefused(ctx context.Context, a Actor, r *Request, i int,
 	})
 	if err != nil {
 		s.log.ErrorContext(ctx, "could not record a refused call", "request", r.ID, "call", i, "err", err)
-		return r, &Error{Code: ErrorCode(cause), Message: fmt.Sprintf("request %s: call %d of %d did not go through (%s) and this could not be recorded; certops will check certification %q", r.ID, i+1, len(r.Plan.Calls), reason, r.Plan.CertificationName), Upstream: up, Err: errors.Join(cause, err)}
+		return r, &Error{Code: ErrorCode(cause), Message: fmt.Sprintf("request %s: call %d of %d did not go through (%s) and this could not be recorded; certops will check certification %q", r.ID, i+1, r.Plan.CallCount(), reason, r.Plan.CertificationName), Upstream: up, Err: errors.Join(cause, err)}
 	}
 	if state == CallNotSent {
 		s.log.WarnContext(ctx, "call not sent: SailPoint unreachable", "request", r.ID, "call", i, "err", cause)
@@ -315,8 +315,8 @@ func (s *Service) recordRefused(ctx context.Context, a Actor, r *Request, i int,
 	if state == CallNotSent {
 		what = "SailPoint could not be reached for"
 	}
-	msg := fmt.Sprintf("%s call %d of %d: %s", what, i+1, len(r.Plan.Calls), describeCalls(cur, false))
-	if i == 0 && len(r.Plan.Calls) == 1 {
+	msg := fmt.Sprintf("%s call %d of %d: %s", what, i+1, r.Plan.CallCount(), describeCalls(cur, false))
+	if i == 0 && r.Plan.CallCount() == 1 {
 		msg = fmt.Sprintf("%s the call (%s): %s; nothing was applied", what, plural(r.Plan.ItemCount, "review item", "review items"), reason)
 	}
 	return cur, &Error{Code: ErrorCode(cause), Message: fmt.Sprintf("request %s: %s", r.ID, msg), Upstream: up, Err: cause}
@@ -326,7 +326,7 @@ func (s *Service) recordRefused(ctx context.Context, a Actor, r *Request, i int,
 // request stays in submitting until the worker settles the call.
 func (s *Service) recordUnknown(ctx context.Context, a Actor, r *Request, i int, cause error) (*Request, error) {
 	msg := fmt.Sprintf("call %d of %d (%s): outcome unknown (%s); nothing will be resubmitted, certops is reading certification %q to find out",
-		i+1, len(r.Plan.Calls), plural(len(r.Plan.Calls[i].Refs), "review item", "review items"), plainMessage(cause), r.Plan.CertificationName)
+		i+1, r.Plan.CallCount(), plural(r.Plan.CallSize(i), "review item", "review items"), plainMessage(cause), r.Plan.CertificationName)
 	ev := s.requestEvent(a, ActionOutcomeUnknown, r)
 	ev.Detail = msg
 	up := UpstreamOf(cause)
@@ -383,19 +383,16 @@ func (s *Service) conclude(ctx context.Context, a Actor, r *Request, tasks []Req
 		msg = ""
 		switch t.to {
 		case StateSubmitted:
-			ev.Detail = fmt.Sprintf("%s submitted to ISC in %s", plural(r.Plan.ItemCount, "review item", "review items"), plural(len(r.Plan.Calls), "call", "calls"))
+			ev.Detail = fmt.Sprintf("%s submitted to ISC in %s", plural(r.Plan.ItemCount, "review item", "review items"), plural(r.Plan.CallCount(), "call", "calls"))
 			if sent := itemsAccepted(&next); sent < r.Plan.ItemCount {
 				// Some calls were refused, not sent or unconfirmed.
 				ev.Detail = fmt.Sprintf("%d of %s submitted to ISC: %s", sent, plural(r.Plan.ItemCount, "review item", "review items"), describeCalls(&next, true))
 			}
 		case StateCompleted:
-			ev.Detail = fmt.Sprintf("%s moved to %s", plural(next.Progress().ItemsMoved, "review item", "review items"), r.Plan.To.Name)
+			ev.Detail = kindOf(&r.Plan).done(r, next.Progress().ItemsMoved)
 		case StateFailed:
 			p := next.Progress()
-			msg = fmt.Sprintf("%d of %s moved to %s. %s", p.ItemsMoved, plural(r.Plan.ItemCount, "review item", "review items"), r.Plan.To.Name, describeCalls(&next, true))
-			if p.ItemsMoved == 0 {
-				msg = "Nothing was moved. " + describeCalls(&next, true)
-			}
+			msg = kindOf(&r.Plan).done(r, p.ItemsMoved) + ". " + describeCalls(&next, true)
 			ev.Detail = msg
 		}
 		events = append(events, ev)
@@ -453,7 +450,7 @@ func sameCalls(a, b []RequestTask) bool {
 
 // finished reports whether nothing more will happen to any call.
 func finished(r *Request) bool {
-	for i := range r.Plan.Calls {
+	for i := range r.Plan.CallCount() {
 		t := r.call(i)
 		if t == nil || !t.Finished() {
 			return false
@@ -464,7 +461,7 @@ func finished(r *Request) bool {
 
 // allApplied reports whether every call succeeded.
 func allApplied(r *Request) bool {
-	for i := range r.Plan.Calls {
+	for i := range r.Plan.CallCount() {
 		t := r.call(i)
 		if t == nil || t.State != CallAccepted || t.Status != TaskSuccess {
 			return false
@@ -523,9 +520,9 @@ func trackingIDs(r *Request) []string {
 // itemsAccepted counts the items of r's calls that ISC accepted.
 func itemsAccepted(r *Request) int {
 	n := 0
-	for i := range r.Plan.Calls {
+	for i := range r.Plan.CallCount() {
 		if t := r.call(i); t != nil && t.State == CallAccepted {
-			n += len(r.Plan.Calls[i].Refs)
+			n += r.Plan.CallSize(i)
 		}
 	}
 	return n

@@ -13,7 +13,7 @@ import "context"
 // → EUNAVAILABLE, always with Error.Upstream set when SailPoint answered.
 // internal/certs/certstest/tenanttest checks this contract.
 //
-// The mutations (Reassign, ReassignAsync) narrow this, because their
+// The mutations (Reassign, ReassignAsync, Decide, SignOff) narrow this, because their
 // callers must know whether to send them again. A Tenant sends each call
 // once and never reconciles: it does not read the tenant to learn what an
 // unanswered call did.
@@ -67,6 +67,16 @@ type Tenant interface {
 	// items moved by another, the certification signed) ends in ERROR with
 	// its reasons.
 	ReassignAsync(ctx context.Context, r Reassignment) (*Task, error)
+
+	// Decide records decisions on review items of one certification (at
+	// most MaxDecisionsPerCall) synchronously and returns the updated
+	// certification. A mutation: see the error codes of mutations above.
+	Decide(ctx context.Context, certID string, decisions []ItemDecision) (*Certification, error)
+
+	// SignOff signs a certification off and returns it. SailPoint refuses
+	// (EINVALID) while items are undecided or a task is pending. A
+	// mutation: see the error codes of mutations above.
+	SignOff(ctx context.Context, certID string) (*Certification, error)
 
 	// GetTask returns a certification task, or ENOTFOUND.
 	GetTask(ctx context.Context, taskID string) (*Task, error)

@@ -25,6 +25,8 @@ var (
 	opListPermissions      = operation{"getIdentityCertificationItemPermissions", "getIdentityCertificationItemPermissionsV1", "certifications"}
 	opReassign             = operation{"reassignIdentityCertifications", "reassignIdentityCertificationsV1", "certifications"}
 	opReassignAsync        = operation{"submitReassignCertsAsync", "submitReassignCertsAsyncV1", "certifications"}
+	opDecide               = operation{"makeIdentityDecision", "makeIdentityDecisionV1", "certifications"}
+	opSignOff              = operation{"signOffIdentityCertification", "signOffIdentityCertificationV1", "certifications"}
 	opListPendingTasks     = operation{"getPendingCertificationTasks", "getPendingCertificationTasksV1", "certification-tasks"}
 	opGetTask              = operation{"getCertificationTask", "getCertificationTaskV1", "certification-tasks"}
 	opListPublicIdentities = operation{"getPublicIdentities", "getPublicIdentitiesV1", "public-identities"}

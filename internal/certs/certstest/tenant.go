@@ -47,6 +47,10 @@ type Tenant struct {
 	// sync one applied, an async one's task queued); a non-nil error is
 	// returned in place of the result (a lost response).
 	AfterReassign func(n int, r certs.Reassignment) error
+	// BeforeDecide and AfterDecide run around Decide and SignOff as
+	// BeforeReassign and AfterReassign do around reassignments
+	// (tenant_decide.go).
+	BeforeDecide, AfterDecide DecideHook
 	// Fail, when it has an entry for a method name ("GetTask", ...),
 	// makes that method return the error.
 	Fail map[string]error
@@ -61,8 +65,9 @@ type Tenant struct {
 	permissions map[string][]certs.Permission
 	calls       map[string]int
 	reassigns   []certs.Reassignment
-	tasksMade   int // tasks are task-1, task-2, ... in the order ReassignAsync made them
-	certsMade   int // certifications made by a move are cert-reassigned-1, ...
+	decisions   []certs.ItemDecision // applied by Decide, in order
+	tasksMade   int                  // tasks are task-1, task-2, ... in the order ReassignAsync made them
+	certsMade   int                  // certifications made by a move are cert-reassigned-1, ...
 }
 
 var _ certs.Tenant = (*Tenant)(nil)
