@@ -60,6 +60,10 @@ type Plan struct {
 	// OnBehalf is why an admin decides in the reviewer's place; empty when
 	// the reviewer decides.
 	OnBehalf string `json:"onBehalf,omitempty"`
+	// Evidence is what the person was shown of each decided item when the
+	// plan was made (evidence.go): the audit keeps it with the decision.
+	// It describes the change; the digest does not cover it.
+	Evidence []ItemEvidence `json:"evidence,omitempty"`
 }
 
 // KindOf is the plan's kind (KindReassign for plans stored before kinds).

@@ -112,6 +112,13 @@ func (s *Service) PlanDecisions(ctx context.Context, a Actor, in DecisionInput) 
 	for chunk := range slices.Chunk(decisions, MaxDecisionsPerCall) {
 		p.Decisions = append(p.Decisions, DecisionCall{CertificationID: c.ID, Items: chunk})
 	}
+	ids := make([]string, len(decisions))
+	for i, d := range decisions {
+		ids[i] = d.ItemID
+	}
+	if p.Evidence, err = s.evidence(ctx, c, all, ids); err != nil {
+		return nil, err
+	}
 	p.Summary = summarizeDecisions(p, c)
 	p.Warnings = decisionWarnings(c, decisions, byID)
 	return s.savePlan(ctx, a, p)
