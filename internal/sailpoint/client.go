@@ -143,7 +143,7 @@ func New(cfg Config, opts Options) (*Client, error) {
 			log:     log,
 			met:     met,
 		},
-		pacer:     newPacer(cfg),
+		pacer:     newPacer(cfg, log),
 		log:       log,
 		met:       met,
 		retryBase: 250 * time.Millisecond,

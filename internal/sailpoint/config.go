@@ -31,14 +31,22 @@ type Config struct {
 	// file changes (internal/secret): a rotated secret is used from the
 	// next token fetch, and a token request refused as unauthorized re-reads
 	// the file at once. Setting both is an error.
-	ClientSecretFile string        `envconfig:"SAIL_CLIENT_SECRET_FILE"`
-	TokenURL         string        `envconfig:"SAIL_TOKEN_URL"`                // default {base}/oauth/token
-	APIVersion       string        `envconfig:"SAIL_API_VERSION" default:"v3"` // v3 | v1 (per-service paths)
-	RateLimit        int           `envconfig:"SAIL_RATE_LIMIT" default:"100"` // requests per RateWindow; 0 = no client-side limit
-	RateWindow       time.Duration `envconfig:"SAIL_RATE_WINDOW" default:"10s"`
-	// RateBurst is how many requests may go at once before pacing starts.
-	// 1 spreads requests evenly, which never trips a window-based limit.
-	RateBurst   int           `envconfig:"SAIL_RATE_BURST" default:"1"`
+	ClientSecretFile string `envconfig:"SAIL_CLIENT_SECRET_FILE"`
+	TokenURL         string `envconfig:"SAIL_TOKEN_URL"`                // default {base}/oauth/token
+	APIVersion       string `envconfig:"SAIL_API_VERSION" default:"v3"` // v3 | v1 (per-service paths)
+	// RateLimit per RateWindow is SailPoint's limit per client id: at most
+	// RateLimit of the client's requests are in flight or finished within
+	// any RateWindow, and an idle window admits them all at once, with no
+	// added wait. After 429s the client paces itself lower until a window
+	// passes without one (see pacer). 0: no client-side limit (a 429's
+	// Retry-After still holds every call).
+	RateLimit  int           `envconfig:"SAIL_RATE_LIMIT" default:"100"`
+	RateWindow time.Duration `envconfig:"SAIL_RATE_WINDOW" default:"10s"`
+	// RateBurst, from 1 to RateLimit-1, also spreads requests evenly:
+	// RateBurst at once, then one every RateWindow/RateLimit, even while
+	// the window has room (the client's pace before; New logs a warning).
+	// 0, the default, or RateLimit and more: the window alone.
+	RateBurst   int           `envconfig:"SAIL_RATE_BURST" default:"0"`
 	Timeout     time.Duration `envconfig:"SAIL_TIMEOUT" default:"30s"`     // per attempt
 	MaxRetries  int           `envconfig:"SAIL_MAX_RETRIES" default:"5"`   // retry budget per read
 	Concurrency int           `envconfig:"SAIL_CONCURRENCY" default:"8"`   // pages fetched at once by list-all

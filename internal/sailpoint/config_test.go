@@ -18,7 +18,7 @@ func TestLoadConfig(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, Config{
 			BaseURL: "https://acme.api.identitynow.com", ClientID: "id", ClientSecret: "secret",
-			APIVersion: "v3", RateLimit: 100, RateWindow: 10 * time.Second, RateBurst: 1,
+			APIVersion: "v3", RateLimit: 100, RateWindow: 10 * time.Second, RateBurst: 0,
 			Timeout: 30 * time.Second, MaxRetries: 5, Concurrency: 8, MaxBackoff: 10 * time.Second,
 		}, cfg)
 	})

@@ -4,54 +4,164 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/certops/certops/internal/certs"
 )
 
-// pacer keeps the client under ISC's rate limit (100 requests per 10 s per
-// client id and API version) and holds every caller back after a 429. A
-// request goes through three gates:
+// pacer keeps the client under ISC's rate limit (RateLimit requests per
+// RateWindow per client id and API version; 100 per 10 s by default) and
+// holds every caller back after a 429. A request may start when
 //
-//  1. the pause: after a 429, nobody starts before its Retry-After is over;
-//  2. the limiter (golang.org/x/time/rate, RateLimit per RateWindow, burst
-//     RateBurst), which spreads requests evenly;
-//  3. the window: at most RateLimit requests either in flight or finished
-//     within the last RateWindow.
+//  1. no pause is in force: after a 429, nobody starts before its
+//     Retry-After is over;
+//  2. the window has room: fewer than the effective limit (RateLimit, or
+//     less after 429s, see below) of our requests are in flight or finished
+//     within the last RateWindow;
+//  3. its lane may use that room: interactive requests (a person waiting)
+//     go first; background ones (certs.IsBackground: the worker, the Slack
+//     notifier) wait while an interactive one does, and never take the
+//     last fifth of the window, kept for people;
+//  4. only when SAIL_RATE_BURST is set below RateLimit: a token bucket
+//     (golang.org/x/time/rate, RateLimit per RateWindow, burst RateBurst)
+//     has a token, which spreads requests evenly as the client did before.
 //
-// The limiter alone is not enough. SailPoint counts requests as they
-// arrive, and arrivals jitter: when request i reaches SailPoint late and
-// request i+limit on time, both fall into one window although they left a
-// window apart, and the 429's Retry-After (whole seconds) stops everyone.
-// The window closes that gap for good: every request that SailPoint could
-// count in the window ending at our next request's arrival is one we still
-// see as in flight, or saw finish less than a window ago (it arrived before
-// it finished). So our own traffic never meets a 429, whatever the network
-// does; it costs about one response time per window.
+// So an idle window admits RateLimit requests at once with no added wait:
+// the window is SailPoint's own rule, and spreading requests evenly inside
+// it (the old default, burst 1) only made every call wait up to
+// RateWindow/RateLimit (100 ms) for nothing.
 //
-// The pause and the window are hand-written: x/time/rate has neither a
-// "stop until" nor a count of requests in flight.
+// Why the window counts requests in flight and finished ones, not starts:
+// SailPoint counts requests as they arrive, and arrivals jitter. When
+// request i reaches SailPoint late and request i+limit on time, both fall
+// into one of SailPoint's windows although they left a window apart. Every
+// request that SailPoint could count in the window ending at our next
+// request's arrival is one we still see as in flight, or saw finish less
+// than a window ago (it arrived before it finished), so our own traffic
+// never meets a 429, whatever the network does; it costs about one
+// response time per window, and only once the window is full.
+//
+// A 429 means someone else spends the same client id's budget (another
+// replica, another tool, a person with the same credentials), or the
+// tenant's limit is lower than RateLimit. Besides the pause, it lowers the
+// pace, AIMD-style: the effective limit becomes half of what we had in the
+// window when the 429 came (at most once per window, since one burst of
+// 429s is one signal; never below a tenth of RateLimit, so that a
+// misbehaving neighbour cannot stop us). Once the requests sent at the old
+// pace have left the window (a window after the last 429), every window
+// that passes without a 429 gives back a tenth of RateLimit, up to
+// RateLimit: additive increase, multiplicative decrease, as TCP does, so
+// that the pace settles just under what the tenant leaves us. With a
+// tenant allowing 20 per 10 s and the default 100, the pace settles
+// between 10 and 30 per window, where it used to keep sending 100 and have
+// most of them refused.
+//
+// Hand-written rather than a library: x/time/rate is a token bucket (it
+// has no window, no count of requests in flight and no "stop until"), and
+// the sliding-window packages we looked at (go.uber.org/ratelimit is a
+// leaky bucket; github.com/RussellLuo/slidingwindow and go-chi/httprate
+// approximate the window from two fixed ones, which can admit more than
+// the limit in a real sliding window) count starts, not requests in
+// flight, and have neither priorities nor an injectable clock for waiting.
+// The sandbox models SailPoint's side the same way (internal/sandbox,
+// ratelimit.go).
 type pacer struct {
-	mu       sync.Mutex
-	lim      *rate.Limiter // nil: no client-side limit
-	limit    int
-	span     time.Duration
-	until    time.Time     // the pause: no request starts before this
-	inflight int           // requests holding a slot
-	finished []time.Time   // when recent requests finished, oldest first
-	changed  chan struct{} // closed (and replaced) when a slot is given back
+	clk clock
+	log *slog.Logger
+
+	mu    sync.Mutex
+	limit int           // RateLimit; 0: no client-side limit (pauses still hold)
+	span  time.Duration // RateWindow
+	lim   *rate.Limiter // the opt-in even spreading; nil: the window alone
+
+	until    time.Time   // the pause: no request starts before this
+	inflight int         // requests holding a slot
+	finished []time.Time // when recent requests finished, oldest first
+
+	eff   int       // the effective limit: floor..limit
+	floor int       // eff never goes below
+	step  int       // eff regained per clean window
+	cutAt time.Time // when eff was last lowered
+	calm  time.Time // eff grows by step at calm, then every span, while no 429 comes
+
+	queue [2][]*waiter // waiting requests per lane, first come first
+	timer stopper      // wakes the queue when time alone can make room
+	due   time.Time    // when timer fires
+	stats pacerStats
 }
+
+// pacerStats counts what the pacer did, for tests.
+type pacerStats struct {
+	admitted [2]int // slots given, per lane
+	waited   [2]int // of those, given after waiting
+	cuts     int    // times a 429 lowered the effective limit
+}
+
+// lane is a request's priority.
+type lane int
+
+const (
+	laneInteractive lane = iota // a person is waiting
+	laneBackground              // nobody is: certs.Background
+)
+
+func laneOf(ctx context.Context) lane {
+	if certs.IsBackground(ctx) {
+		return laneBackground
+	}
+	return laneInteractive
+}
+
+func (l lane) String() string {
+	if l == laneBackground {
+		return "background"
+	}
+	return "interactive"
+}
+
+// clock is the pacer's time: the wall clock, or a fake one in tests.
+type clock interface {
+	Now() time.Time
+	// AfterFunc calls f in its own goroutine once d has passed.
+	AfterFunc(d time.Duration, f func()) stopper
+}
+
+type stopper interface{ Stop() bool }
+
+type wallClock struct{}
+
+func (wallClock) Now() time.Time                              { return time.Now() }
+func (wallClock) AfterFunc(d time.Duration, f func()) stopper { return time.AfterFunc(d, f) }
 
 // newPacer returns the pacer of one Client. Every goroutine using the
 // Client shares it; two Clients with the same credentials would each pace
 // to the whole limit, so make one Client per tenant and share it.
-func newPacer(cfg Config) *pacer {
-	p := &pacer{changed: make(chan struct{})}
-	if cfg.RateLimit > 0 {
-		p.lim = rate.NewLimiter(rate.Limit(float64(cfg.RateLimit)/cfg.RateWindow.Seconds()), max(cfg.RateBurst, 1))
+func newPacer(cfg Config, log *slog.Logger) *pacer {
+	return newPacerClock(cfg, log, wallClock{})
+}
+
+func newPacerClock(cfg Config, log *slog.Logger, clk clock) *pacer {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := &pacer{clk: clk, log: log}
+	if cfg.RateLimit > 0 && cfg.RateWindow > 0 {
 		p.limit, p.span = cfg.RateLimit, cfg.RateWindow
+		p.eff = p.limit
+		p.floor = max(1, p.limit/10)
+		p.step = max(1, p.limit/10)
+		if cfg.RateBurst > 0 && cfg.RateBurst < cfg.RateLimit {
+			p.lim = rate.NewLimiter(rate.Limit(float64(cfg.RateLimit)/cfg.RateWindow.Seconds()), cfg.RateBurst)
+			log.Warn("SAIL_RATE_BURST below SAIL_RATE_LIMIT spreads SailPoint calls evenly: once a burst is spent, each call waits up to SAIL_RATE_WINDOW/SAIL_RATE_LIMIT even when the window has room; unset it (or set 0) to pace by the window alone",
+				"burst", cfg.RateBurst, "limit", cfg.RateLimit, "window", cfg.RateWindow)
+		}
 	}
 	return p
 }
@@ -77,105 +187,275 @@ func (s *slot) done(sent bool) {
 	p := s.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now := p.clk.Now()
 	p.inflight--
 	if sent {
-		p.finished = append(p.finished, time.Now())
+		p.finished = append(p.finished, now)
 	}
-	close(p.changed)
-	p.changed = make(chan struct{})
+	p.dispatch(now)
 }
 
-// wait blocks until a request may start and returns its slot.
+// waiter is a request waiting for a slot.
+type waiter struct {
+	lane  lane
+	ready chan struct{} // closed once it holds a slot
+	given bool          // it holds a slot (set under p.mu)
+}
+
+// wait blocks until a request of ctx's lane may start and returns its slot.
 func (p *pacer) wait(ctx context.Context) (*slot, error) {
-	// 1. The pause.
-	if err := p.waitPause(ctx); err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// 2. The limiter.
+	ln := laneOf(ctx)
 	p.mu.Lock()
-	lim := p.lim
-	p.mu.Unlock()
-	if lim == nil {
-		return &slot{}, ctx.Err()
+	now := p.clk.Now()
+	p.refresh(now)
+	if p.ahead(ln) == 0 && p.room(now, ln) {
+		p.give(now, ln)
+		p.mu.Unlock()
+		return p.slot(), nil
 	}
-	if err := lim.Wait(ctx); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
+	if dl, ok := ctx.Deadline(); ok && p.earliest(now).After(dl) {
+		p.mu.Unlock()
 		return nil, fmt.Errorf("%w: %w", errPacedPastDeadline, context.DeadlineExceeded)
 	}
-	// 3. The window (and a pause that began meanwhile).
-	for {
-		if err := p.waitPause(ctx); err != nil {
-			return nil, err
+	w := &waiter{lane: ln, ready: make(chan struct{})}
+	p.queue[ln] = append(p.queue[ln], w)
+	p.arm(now)
+	p.mu.Unlock()
+
+	select {
+	case <-w.ready:
+		return p.slot(), nil
+	case <-ctx.Done():
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now = p.clk.Now()
+	if w.given {
+		// Given a slot as the caller left: it was never used.
+		p.inflight--
+	} else {
+		p.queue[ln] = slices.DeleteFunc(p.queue[ln], func(o *waiter) bool { return o == w })
+	}
+	p.dispatch(now) // a waiter that left may have held others back
+	return nil, ctx.Err()
+}
+
+func (p *pacer) slot() *slot {
+	if p.limit == 0 {
+		return &slot{} // nothing to count
+	}
+	return &slot{p: p, held: true}
+}
+
+// ahead is how many waiting requests go before a new one of lane ln.
+func (p *pacer) ahead(ln lane) int {
+	n := len(p.queue[laneInteractive])
+	if ln == laneBackground {
+		n += len(p.queue[laneBackground])
+	}
+	return n
+}
+
+// refresh forgets requests that left the window and lets the effective
+// limit grow back for every window that passed without a 429.
+func (p *pacer) refresh(now time.Time) {
+	drop := 0
+	for drop < len(p.finished) && now.Sub(p.finished[drop]) >= p.span {
+		drop++
+	}
+	if drop > 0 {
+		p.finished = slices.Delete(p.finished, 0, drop)
+	}
+	if p.eff < p.limit && !now.Before(p.calm) {
+		for p.eff < p.limit && !now.Before(p.calm) {
+			p.eff = min(p.limit, p.eff+p.step)
+			p.calm = p.calm.Add(p.span)
 		}
-		p.mu.Lock()
-		now := time.Now()
-		for len(p.finished) > 0 && now.Sub(p.finished[0]) >= p.span {
-			p.finished = p.finished[1:]
-		}
-		if p.limit == 0 || p.inflight+len(p.finished) < p.limit {
-			p.inflight++
-			p.mu.Unlock()
-			return &slot{p: p, held: true}, nil
-		}
-		// Full: wait for the oldest finish to leave the window, or for a
-		// request in flight to finish.
-		changed := p.changed
-		var timer *time.Timer
-		var expire <-chan time.Time
-		if len(p.finished) > 0 {
-			timer = time.NewTimer(p.span - now.Sub(p.finished[0]))
-			expire = timer.C
-		}
-		p.mu.Unlock()
-		var err error
-		select {
-		case <-expire:
-		case <-changed:
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
-		if timer != nil {
-			timer.Stop()
-		}
-		if err != nil {
-			return nil, err
+		if p.eff == p.limit {
+			p.log.Info("sailpoint: no 429 for a window, back to the full pace", "limit", p.limit, "window", p.span)
 		}
 	}
 }
 
-func (p *pacer) waitPause(ctx context.Context) error {
-	for {
-		d := p.paused()
-		if d <= 0 {
-			return ctx.Err()
-		}
-		if err := sleep(ctx, d); err != nil {
-			return err
-		}
-	}
+// reserve is how much of the window background requests leave to people:
+// a fifth, at least one slot, but never the whole window.
+func (p *pacer) reserve() int {
+	return max(0, min(max(1, p.eff/5), p.eff-1))
 }
 
-// pause stops every caller until now+d (extending, never shortening, a
-// pause in force).
-func (p *pacer) pause(d time.Duration) {
-	if d <= 0 {
+// room reports whether a request of lane ln may start at now (call after
+// refresh). It does not look at the queue.
+func (p *pacer) room(now time.Time, ln lane) bool {
+	if now.Before(p.until) {
+		return false
+	}
+	if p.limit == 0 {
+		return true
+	}
+	ceiling := p.eff
+	if ln == laneBackground {
+		ceiling -= p.reserve()
+	}
+	if p.inflight+len(p.finished) >= ceiling {
+		return false
+	}
+	return p.lim == nil || p.lim.TokensAt(now) >= 1
+}
+
+// give hands a slot to a request of lane ln.
+func (p *pacer) give(now time.Time, ln lane) {
+	p.stats.admitted[ln]++
+	if p.limit == 0 {
 		return
 	}
-	until := time.Now().Add(d)
+	p.inflight++
+	if p.lim != nil {
+		p.lim.AllowN(now, 1)
+	}
+}
+
+// dispatch gives slots to waiting requests, interactive ones first, while
+// the window has room, then sets the timer for the next moment time alone
+// can make room.
+func (p *pacer) dispatch(now time.Time) {
+	p.refresh(now)
+	for {
+		ln := laneInteractive
+		if len(p.queue[ln]) == 0 {
+			ln = laneBackground
+		}
+		// A background request never passes an interactive one: if the
+		// first interactive waiter has no room, nobody has.
+		if len(p.queue[ln]) == 0 || !p.room(now, ln) {
+			break
+		}
+		w := p.queue[ln][0]
+		p.queue[ln] = slices.Delete(p.queue[ln], 0, 1)
+		p.give(now, ln)
+		p.stats.waited[ln]++
+		w.given = true
+		close(w.ready)
+	}
+	p.arm(now)
+}
+
+// arm sets the timer for the next moment time alone may let a waiting
+// request start: the pause's end, the oldest finished request leaving the
+// window, the effective limit growing back, the bucket's next token.
+// Nothing else makes room without dispatch being called (done, wait's
+// cancellation).
+func (p *pacer) arm(now time.Time) {
+	if len(p.queue[laneInteractive])+len(p.queue[laneBackground]) == 0 {
+		p.stopTimer()
+		return
+	}
+	var next time.Time
+	switch {
+	case now.Before(p.until):
+		next = p.until
+	case p.limit == 0:
+		return // unreachable: with no limit only a pause holds anyone
+	default:
+		soonest := func(t time.Time) {
+			if t.After(now) && (next.IsZero() || t.Before(next)) {
+				next = t
+			}
+		}
+		if len(p.finished) > 0 {
+			soonest(p.finished[0].Add(p.span))
+		}
+		if p.eff < p.limit {
+			soonest(p.calm)
+		}
+		if p.lim != nil {
+			if tokens := p.lim.TokensAt(now); tokens < 1 {
+				soonest(now.Add(time.Duration(math.Ceil((1 - tokens) / float64(p.lim.Limit()) * float64(time.Second)))))
+			}
+		}
+		if next.IsZero() {
+			p.stopTimer() // only requests in flight coming back can make room
+			return
+		}
+	}
+	if p.timer != nil && p.due.Equal(next) {
+		return
+	}
+	p.stopTimer()
+	p.due = next
+	var t stopper
+	t = p.clk.AfterFunc(next.Sub(now), func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.timer == t {
+			p.timer = nil
+		}
+		p.dispatch(p.clk.Now())
+	})
+	p.timer = t
+}
+
+func (p *pacer) stopTimer() {
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
+	}
+}
+
+// earliest is the soonest a new request could start, whatever happens
+// meanwhile: after the pause, and once enough finished requests have left
+// the window to fit under RateLimit (the effective limit may grow back,
+// requests in flight may come back unsent, waiters may give up, so only
+// these two are certain).
+func (p *pacer) earliest(now time.Time) time.Time {
+	t := now
+	if p.until.After(t) {
+		t = p.until
+	}
+	if p.limit > 0 {
+		if leave := len(p.finished) - (p.limit - 1); leave > 0 {
+			if out := p.finished[leave-1].Add(p.span); out.After(t) {
+				t = out
+			}
+		}
+	}
+	return t
+}
+
+// pause is what a 429 calls: it stops every caller until now+d (extending,
+// never shortening, a pause in force) and lowers the pace (see pacer).
+func (p *pacer) pause(d time.Duration) {
 	p.mu.Lock()
-	if until.After(p.until) {
+	defer p.mu.Unlock()
+	now := p.clk.Now()
+	if until := now.Add(d); d > 0 && until.After(p.until) {
 		p.until = until
 	}
-	p.mu.Unlock()
+	if p.limit > 0 {
+		p.refresh(now)
+		if p.cutAt.IsZero() || now.Sub(p.cutAt) >= p.span {
+			used := p.inflight + len(p.finished)
+			was := p.eff
+			p.eff = max(p.floor, min(p.eff, used)/2)
+			p.cutAt = now
+			p.stats.cuts++
+			p.log.Warn("sailpoint: SailPoint answered 429; lowering the pace until a window passes without one",
+				"limit", p.eff, "was", was, "window", p.span)
+		}
+		// The window the 429 came in holds requests sent at the old pace:
+		// the first window that proves the new pace clean is the next one.
+		p.calm = now.Add(2 * p.span)
+	}
+	p.dispatch(now)
 }
 
 // paused returns how long the current pause still lasts.
 func (p *pacer) paused() time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return max(time.Until(p.until), 0)
+	return max(p.until.Sub(p.clk.Now()), 0)
 }
 
 // sleep waits d or until ctx is done.
