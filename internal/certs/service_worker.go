@@ -20,6 +20,7 @@ const claimLimit = 100
 
 // Tick runs one pass of the background work.
 func (s *Service) Tick(ctx context.Context) error {
+	ctx = Background(ctx) // nobody waits on this pass: its SailPoint calls go after people's
 	return errors.Join(s.expireDue(ctx), s.advanceSubmissions(ctx), s.followSubmitted(ctx))
 }
 
