@@ -69,6 +69,15 @@ func runPage(b *testing.B, bt *benchTenant, path string, wantRows int) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(rows)), "ns/row")
 }
 
+// Building the large tenant is what `cmd/sandbox --size large` waits for
+// at start-up.
+func BenchmarkSandboxNewLarge(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		sandbox.New(sandbox.Config{Certifications: sandbox.LargeCertifications, ItemsPerCertification: sandbox.LargeItemsPerCert})
+	}
+}
+
 func BenchmarkSandboxCertificationsPage(b *testing.B) {
 	bt := newBenchTenant(b)
 	runPage(b, bt, "/v3/certifications?limit=250&offset=5000&count=true", 250)

@@ -144,8 +144,9 @@ type certDto struct {
 	ID       string `json:"id"`
 	Name     string `json:"name"`
 	Campaign struct {
-		ID           string `json:"id"`
-		CampaignType string `json:"campaignType"`
+		ID                          string `json:"id"`
+		CampaignType                string `json:"campaignType"`
+		MandatoryCommentRequirement string `json:"mandatoryCommentRequirement"`
 	} `json:"campaign"`
 	Completed           bool    `json:"completed"`
 	IdentitiesCompleted int     `json:"identitiesCompleted"`
@@ -155,6 +156,7 @@ type certDto struct {
 	Due                 *string `json:"due"`
 	Signed              *string `json:"signed"`
 	Phase               string  `json:"phase"`
+	Modified            string  `json:"modified"`
 	Reviewer            struct {
 		ID    string `json:"id"`
 		Name  string `json:"name"`
@@ -169,9 +171,11 @@ type certDto struct {
 }
 
 type itemDto struct {
-	ID            string `json:"id"`
-	Completed     bool   `json:"completed"`
-	Decision      string `json:"decision"`
+	ID            string  `json:"id"`
+	Completed     bool    `json:"completed"`
+	NewAccess     bool    `json:"newAccess"`
+	Decision      string  `json:"decision"`
+	Comments      *string `json:"comments"`
 	AccessSummary struct {
 		Access struct {
 			Type string `json:"type"`
@@ -187,6 +191,7 @@ type itemDto struct {
 		ID         string `json:"id"`
 		Name       string `json:"name"`
 		IdentityID string `json:"identityId"`
+		Completed  bool   `json:"completed"`
 	} `json:"identitySummary"`
 }
 

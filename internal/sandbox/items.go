@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/certops/certops/internal/sandbox/filter"
 )
@@ -47,24 +48,54 @@ type accountDto struct {
 }
 
 type reviewableEntitlement struct {
-	ID                     string       `json:"id"`
-	Name                   string       `json:"name"`
-	Description            *string      `json:"description"`
-	Privileged             bool         `json:"privileged"`
-	Owner                  *identityRef `json:"owner"`
-	AttributeName          string       `json:"attributeName"`
-	AttributeValue         string       `json:"attributeValue"`
-	SourceSchemaObjectType string       `json:"sourceSchemaObjectType"`
-	SourceName             string       `json:"sourceName"`
-	SourceType             string       `json:"sourceType"`
-	SourceID               string       `json:"sourceId"`
-	HasPermissions         bool         `json:"hasPermissions"`
-	IsPermission           bool         `json:"isPermission"`
-	Revocable              bool         `json:"revocable"`
-	CloudGoverned          bool         `json:"cloudGoverned"`
-	ContainsDataAccess     bool         `json:"containsDataAccess"`
-	DataAccess             *struct{}    `json:"dataAccess"`
-	Account                *accountDto  `json:"account"`
+	ID                     string         `json:"id"`
+	Name                   string         `json:"name"`
+	Description            *string        `json:"description"`
+	Privileged             bool           `json:"privileged"`
+	Owner                  *identityRef   `json:"owner"`
+	AttributeName          string         `json:"attributeName"`
+	AttributeValue         string         `json:"attributeValue"`
+	SourceSchemaObjectType string         `json:"sourceSchemaObjectType"`
+	SourceName             string         `json:"sourceName"`
+	SourceType             string         `json:"sourceType"`
+	SourceID               string         `json:"sourceId"`
+	HasPermissions         bool           `json:"hasPermissions"`
+	IsPermission           bool           `json:"isPermission"`
+	Revocable              bool           `json:"revocable"`
+	CloudGoverned          bool           `json:"cloudGoverned"`
+	ContainsDataAccess     bool           `json:"containsDataAccess"`
+	DataAccess             *dataAccessDto `json:"dataAccess"`
+	Account                *accountDto    `json:"account"`
+}
+
+// dataAccessDto is ISC's DataAccess.
+type dataAccessDto struct {
+	Policies    []valueDto    `json:"policies"`
+	Categories  []categoryDto `json:"categories"`
+	ImpactScore valueDto      `json:"impactScore"`
+}
+
+type valueDto struct {
+	Value string `json:"value"`
+}
+
+type categoryDto struct {
+	Value      string `json:"value"`
+	MatchCount int    `json:"matchCount"`
+}
+
+func dataAccessOf(d *dataAccess) *dataAccessDto {
+	if d == nil {
+		return nil
+	}
+	out := &dataAccessDto{Policies: []valueDto{}, Categories: []categoryDto{}, ImpactScore: valueDto{Value: d.ImpactScore}}
+	for _, p := range d.Policies {
+		out.Policies = append(out.Policies, valueDto{Value: p})
+	}
+	for _, c := range d.Categories {
+		out.Categories = append(out.Categories, categoryDto{Value: c.Value, MatchCount: c.MatchCount})
+	}
+	return out
 }
 
 type reviewableAccessProfile struct {
@@ -81,12 +112,15 @@ type reviewableAccessProfile struct {
 }
 
 type reviewableRole struct {
-	ID             string                    `json:"id"`
-	Name           string                    `json:"name"`
-	Description    string                    `json:"description"`
-	Privileged     bool                      `json:"privileged"`
-	Owner          *identityRef              `json:"owner"`
-	Revocable      bool                      `json:"revocable"`
+	ID          string       `json:"id"`
+	Name        string       `json:"name"`
+	Description string       `json:"description"`
+	Privileged  bool         `json:"privileged"`
+	Owner       *identityRef `json:"owner"`
+	Revocable   bool         `json:"revocable"`
+	// EndDate is not nullable in the spec: left out when the assignment
+	// has none.
+	EndDate        *isoTime                  `json:"endDate,omitempty"`
 	AccessProfiles []reviewableAccessProfile `json:"accessProfiles"`
 	Entitlements   []reviewableEntitlement   `json:"entitlements"`
 }
@@ -116,6 +150,7 @@ func entitlementDto(a *access, it *item) reviewableEntitlement {
 		ID: a.ID, Name: a.Name, Description: nullable(a.Description), Privileged: a.Privileged,
 		Owner: identityRefOf(a.Owner), AttributeName: a.AttributeName, AttributeValue: a.AttributeValue,
 		SourceSchemaObjectType: "group", HasPermissions: len(a.Permissions) > 0, Revocable: true,
+		CloudGoverned: a.CloudGoverned, ContainsDataAccess: a.DataAccess != nil, DataAccess: dataAccessOf(a.DataAccess),
 	}
 	if a.Source != nil {
 		e.SourceName, e.SourceType, e.SourceID = a.Source.Name, a.Source.Type, a.Source.ID
@@ -131,8 +166,11 @@ func entitlementDto(a *access, it *item) reviewableEntitlement {
 	return e
 }
 
-func accessProfileDto(a *access) reviewableAccessProfile {
+// accessProfileDto encodes an access profile; endDate is the reviewed
+// assignment's (zero inside a role).
+func accessProfileDto(a *access, endDate time.Time) reviewableAccessProfile {
 	ap := reviewableAccessProfile{ID: a.ID, Name: a.Name, Description: a.Description, Privileged: a.Privileged,
+		CloudGoverned: a.CloudGoverned, EndDate: timePtr(endDate),
 		Owner: identityRefOf(a.Owner), Entitlements: []reviewableEntitlement{}, Created: isoTime(a.Created), Modified: isoTime(a.Created)}
 	for _, e := range a.Entitlements {
 		ap.Entitlements = append(ap.Entitlements, entitlementDto(e, nil))
@@ -185,13 +223,17 @@ func accessSummaryOf(it *item) accessSummary {
 		e := entitlementDto(a, it)
 		d.AccessSummary.Entitlement = &e
 	case "ACCESS_PROFILE":
-		ap := accessProfileDto(a)
+		ap := accessProfileDto(a, it.EndDate)
 		d.AccessSummary.AccessProfile = &ap
 	case "ROLE":
 		r := reviewableRole{ID: a.ID, Name: a.Name, Description: a.Description, Privileged: a.Privileged,
-			Owner: identityRefOf(a.Owner), Revocable: true, AccessProfiles: []reviewableAccessProfile{}, Entitlements: []reviewableEntitlement{}}
+			Owner: identityRefOf(a.Owner), Revocable: true, EndDate: timePtr(it.EndDate),
+			AccessProfiles: []reviewableAccessProfile{}, Entitlements: []reviewableEntitlement{}}
 		for _, ap := range a.AccessProfiles {
-			r.AccessProfiles = append(r.AccessProfiles, accessProfileDto(ap))
+			r.AccessProfiles = append(r.AccessProfiles, accessProfileDto(ap, time.Time{}))
+		}
+		for _, e := range a.Entitlements {
+			r.Entitlements = append(r.Entitlements, entitlementDto(e, nil))
 		}
 		d.AccessSummary.Role = &r
 	}

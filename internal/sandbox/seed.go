@@ -14,6 +14,16 @@ import (
 // and decisions; dates are relative to the clock's time when the sandbox is
 // built (Config.Now at New), so "overdue" and "due soon" stay true whenever
 // it runs. Tests that need fixed dates inject a fixed clock.
+//
+// For reviewing, the seed has: campaigns under each mandatory-comment rule
+// in turn (the first reviewer client's cover all three); in every
+// certification of a few identities, access several of them hold and
+// access only one holds; privileged, cloud-governed and new access, entitlements with and
+// without descriptions, permissions and classified data; temporary access
+// profile and role assignments (endDate); items already decided, with the
+// comments their campaign requires (revocations always say why); and the
+// admin client's identity among those a privileged access review
+// certifies.
 
 // idGen makes ISC-style ids: 32 lowercase hex characters.
 type idGen struct{ r *rand.Rand }
@@ -51,40 +61,102 @@ var lastNames = []string{
 var departments = []string{"Finance", "Engineering", "Sales", "Human Resources", "Operations", "Legal", "IT", "Marketing"}
 var countries = []string{"US", "GB", "DE", "FR", "IN", "JP", "BR", "CA"}
 
-// sourceSpecs are the connected systems; each gets a few entitlements.
+// groupSpec is one entitlement of a source.
+type groupSpec struct {
+	name string
+	// description is empty for a few entitlements, as in real tenants
+	// (ISC's ReviewableEntitlement description is nullable).
+	description string
+	privileged  bool
+	data        *dataAccess
+}
+
+// sourceSpecs are the connected systems and their entitlements.
 var sourceSpecs = []struct {
 	name, typ, attr string
-	groups          []string
+	// cloud sources' entitlements are cloud governed.
+	cloud  bool
+	groups []groupSpec
 	// targets and rights give entitlements permissions.
 	targets []string
 	rights  [][]string
 }{
-	{"Active Directory", "Active Directory - Direct", "memberOf",
-		[]string{"Finance-Readers", "Finance-Approvers", "Engineering", "VPN-Users", "Domain Admins", "HR-Confidential"},
-		[]string{"\\\\fs01\\finance", "\\\\fs01\\hr", "\\\\fs02\\eng"}, [][]string{{"read"}, {"read", "write"}, {"read", "write", "delete"}}},
-	{"Oracle ERP", "JDBC", "role",
-		[]string{"GL_INQUIRY", "AP_CLERK", "AR_MANAGER", "DBA"},
-		[]string{"SYS.GV_$TRANSACTION", "SYS.OBJAUTH2", "GL.JOURNALS", "AP.INVOICES"}, [][]string{{"SELECT"}, {"SELECT", "INSERT"}, {"SELECT", "INSERT", "UPDATE", "DELETE"}}},
-	{"AWS Production", "Amazon Web Services", "policy",
-		[]string{"ReadOnlyAccess", "S3-Data-Lake-Write", "AdministratorAccess"},
-		[]string{"arn:aws:s3:::acme-data-lake", "arn:aws:ec2:*:*:instance/*", "arn:aws:iam::*:role/*"}, [][]string{{"read"}, {"read", "write"}, {"read", "write", "admin"}}},
-	{"Salesforce", "Salesforce", "profile",
-		[]string{"Standard User", "Sales Manager", "System Administrator"}, nil, nil},
-	{"Workday", "Workday", "securityGroup",
-		[]string{"Employee Self Service", "HR Partner", "Payroll Administrator"}, nil, nil},
-	{"GitHub Enterprise", "GitHub", "team",
-		[]string{"developers", "maintainers", "org-owners"},
-		[]string{"acme/payments", "acme/website", "acme/infrastructure"}, [][]string{{"read"}, {"read", "write"}, {"admin"}}},
+	{"Active Directory", "Active Directory - Direct", "memberOf", false, []groupSpec{
+		{"Finance-Readers", `Read access to the finance file share (\\fs01\finance).`, false,
+			&dataAccess{Policies: []string{"SOX"}, Categories: []dataCategory{{"financial-records", 312}}, ImpactScore: "Medium"}},
+		{"Finance-Approvers", "Approves payments and journal entries above the team's limits.", false, nil},
+		{"Engineering", "Engineering staff: build servers and the engineering file share.", false, nil},
+		{"VPN-Users", "Remote access through the corporate VPN.", false, nil},
+		{"Domain Admins", "Full administrative control of the Active Directory domain.", true, nil},
+		{"HR-Confidential", `Read and write access to confidential HR records (\\fs01\hr).`, false,
+			&dataAccess{Policies: []string{"GDPR"}, Categories: []dataCategory{{"personal-data", 1240}, {"salary", 310}}, ImpactScore: "High"}},
+	}, []string{"\\\\fs01\\finance", "\\\\fs01\\hr", "\\\\fs02\\eng"}, [][]string{{"read"}, {"read", "write"}, {"read", "write", "delete"}}},
+	{"Oracle ERP", "JDBC", "role", false, []groupSpec{
+		{"GL_INQUIRY", "Read-only inquiry on general ledger balances and journals.", false, nil},
+		{"AP_CLERK", "Enters and edits supplier invoices in Accounts Payable.", false, nil},
+		{"AR_MANAGER", "", false, nil},
+		{"DBA", "Database administrator: unrestricted access to every schema.", true, nil},
+	}, []string{"SYS.GV_$TRANSACTION", "SYS.OBJAUTH2", "GL.JOURNALS", "AP.INVOICES"}, [][]string{{"SELECT"}, {"SELECT", "INSERT"}, {"SELECT", "INSERT", "UPDATE", "DELETE"}}},
+	{"AWS Production", "Amazon Web Services", "policy", true, []groupSpec{
+		{"ReadOnlyAccess", "Read-only access to the production AWS account.", false, nil},
+		{"S3-Data-Lake-Write", "Writes to the acme-data-lake S3 bucket, which holds customer data.", false,
+			&dataAccess{Policies: []string{"GDPR", "CCPA"}, Categories: []dataCategory{{"personal-data", 48210}, {"email", 9120}}, ImpactScore: "High"}},
+		{"AdministratorAccess", "Full administrative access to the production AWS account.", true, nil},
+	}, []string{"arn:aws:s3:::acme-data-lake", "arn:aws:ec2:*:*:instance/*", "arn:aws:iam::*:role/*"}, [][]string{{"read"}, {"read", "write"}, {"read", "write", "admin"}}},
+	{"Salesforce", "Salesforce", "profile", false, []groupSpec{
+		{"Standard User", "Standard Salesforce user: own accounts, contacts and opportunities.", false, nil},
+		{"Sales Manager", "Manages the team's pipeline and forecasts; sees every opportunity of the team.", false, nil},
+		{"System Administrator", "Full Salesforce administration, including users, profiles and data export.", true, nil},
+	}, nil, nil},
+	{"Workday", "Workday", "securityGroup", false, []groupSpec{
+		{"Employee Self Service", "Own profile, time off and payslips.", false, nil},
+		{"HR Partner", "Views and edits the worker records of a supported organization.", false, nil},
+		{"Payroll Administrator", "Runs payroll and changes the pay and bank details of any worker.", true, nil},
+	}, nil, nil},
+	{"GitHub Enterprise", "GitHub", "team", false, []groupSpec{
+		{"developers", "Write access to the application repositories.", false, nil},
+		{"maintainers", "", false, nil},
+		{"org-owners", "Owners of the acme GitHub organization: repositories, members and settings.", true, nil},
+	}, []string{"acme/payments", "acme/website", "acme/infrastructure"}, [][]string{{"read"}, {"read", "write"}, {"admin"}}},
 }
 
-var accessProfileNames = []string{
-	"Finance Read Access", "Accounts Payable Clerk", "Sales Team Access", "Engineering Standard Access",
-	"HR Partner Access", "Data Lake Contributor", "Payroll Processing", "Help Desk Tools",
+// accessProfileSpecs are the access profiles: each on one source, with
+// entitlements of that source (named as in sourceSpecs). An access profile
+// is privileged or cloud governed when one of its entitlements is.
+var accessProfileSpecs = []struct {
+	name, description, source string
+	entitlements              []string
+}{
+	{"Finance Read Access", "Read access to finance data: the finance share and remote access.", "Active Directory", []string{"Finance-Readers", "VPN-Users"}},
+	{"Accounts Payable Clerk", "Enter supplier invoices and look up the general ledger.", "Oracle ERP", []string{"GL_INQUIRY", "AP_CLERK"}},
+	{"Sales Team Access", "Salesforce access for the sales team and its managers.", "Salesforce", []string{"Standard User", "Sales Manager"}},
+	{"Engineering Standard Access", "Write access to the application repositories, and their maintenance.", "GitHub Enterprise", []string{"developers", "maintainers"}},
+	{"HR Partner Access", "Worker records of the supported organization, and self service.", "Workday", []string{"Employee Self Service", "HR Partner"}},
+	{"Data Lake Contributor", "Read the production account and write to the customer data lake.", "AWS Production", []string{"ReadOnlyAccess", "S3-Data-Lake-Write"}},
+	{"Payroll Processing", "Run payroll and change any worker's pay and bank details.", "Workday", []string{"Payroll Administrator", "Employee Self Service"}},
+	{"Help Desk Tools", "Remote access and the engineering tools the help desk supports.", "Active Directory", []string{"VPN-Users", "Engineering"}},
 }
 
-var roleNames = []string{
-	"Accounting Employees", "Software Engineer", "Sales Representative", "HR Business Partner",
-	"IT Administrator", "Finance Manager",
+// roleSpecs are the business roles: access profiles and entitlements
+// granted directly.
+var roleSpecs = []struct {
+	name, description string
+	privileged        bool
+	accessProfiles    []string
+	entitlements      []string
+}{
+	{"Accounting Employees", "Everyone in accounting: finance data and supplier invoices.", false,
+		[]string{"Finance Read Access", "Accounts Payable Clerk"}, nil},
+	{"Software Engineer", "Engineers: repositories, the data lake, engineering servers.", false,
+		[]string{"Engineering Standard Access", "Data Lake Contributor"}, []string{"Engineering"}},
+	{"Sales Representative", "Sales staff: Salesforce.", false,
+		[]string{"Sales Team Access"}, nil},
+	{"HR Business Partner", "HR partners: worker records and confidential HR files.", false,
+		[]string{"HR Partner Access"}, []string{"HR-Confidential"}},
+	{"IT Administrator", "Administrators of the directory and the production cloud account.", true,
+		[]string{"Help Desk Tools"}, []string{"Domain Admins", "AdministratorAccess"}},
+	{"Finance Manager", "Finance managers: approvals and receivables on top of accounting access.", false,
+		[]string{"Finance Read Access", "Accounts Payable Clerk"}, []string{"Finance-Approvers", "AR_MANAGER"}},
 }
 
 // campaignSpec names a campaign of each type.
@@ -117,7 +189,9 @@ func seed(cfg Config, now time.Time) *state {
 	epoch := now.Add(-90 * 24 * time.Hour)
 
 	// Identities: managers first (a tree under the CEO), then staff.
-	nIdent := max(40, cfg.Certifications*2+20)
+	// Enough people for every certification's subjects to be different
+	// people, however many items a certification has.
+	nIdent := max(40, cfg.Certifications*2+20, subjectsPerCert(cfg.ItemsPerCertification)*6/5+20)
 	nManagers := max(6, nIdent/8)
 	emails := map[string]int{}
 	mkIdentity := func(first, last string) *identity {
@@ -169,21 +243,21 @@ func seed(cfg Config, now time.Time) *state {
 
 	// The access catalog.
 	var entitlements, profiles, roles []*access
+	byName := map[string]*access{} // entitlements and access profiles
 	for _, spec := range sourceSpecs {
 		src := &source{ID: ids.next(), Name: spec.name, Type: spec.typ}
 		st.sources = append(st.sources, src)
 		for gi, g := range spec.groups {
-			value := g
+			value := g.name
 			if spec.attr == "memberOf" {
-				value = "CN=" + g + ",OU=Groups,DC=acme,DC=example"
+				value = "CN=" + g.name + ",OU=Groups,DC=acme,DC=example"
 			}
 			e := &access{
-				Type: "ENTITLEMENT", ID: ids.next(), Name: value, Source: src,
-				Description:   fmt.Sprintf("%s %s on %s", g, spec.attr, spec.name),
+				Type: "ENTITLEMENT", ID: ids.next(), Name: value, Source: src, Description: g.description,
 				AttributeName: spec.attr, AttributeValue: value,
-				Privileged: strings.Contains(g, "Admin") || g == "DBA" || g == "org-owners",
-				Owner:      managers[rng.IntN(len(managers))],
-				Created:    epoch,
+				Privileged: g.privileged, CloudGoverned: spec.cloud, DataAccess: g.data,
+				Owner:   managers[rng.IntN(len(managers))],
+				Created: epoch,
 			}
 			for ti, target := range spec.targets {
 				if (gi+ti)%2 == 0 || ti == 0 {
@@ -192,19 +266,35 @@ func seed(cfg Config, now time.Time) *state {
 			}
 			entitlements = append(entitlements, e)
 			st.catalog[e.ID] = e
+			byName[spec.name+"/"+g.name] = e
 		}
 	}
-	for i, name := range accessProfileNames {
-		ap := &access{Type: "ACCESS_PROFILE", ID: ids.next(), Name: name, Description: "Access profile: " + name,
-			Source: st.sources[i%len(st.sources)], Owner: managers[rng.IntN(len(managers))], Created: epoch}
-		ap.Entitlements = []*access{entitlements[(2*i)%len(entitlements)], entitlements[(2*i+1)%len(entitlements)]}
+	sourceByName := map[string]*source{}
+	for _, src := range st.sources {
+		sourceByName[src.Name] = src
+	}
+	for _, spec := range accessProfileSpecs {
+		ap := &access{Type: "ACCESS_PROFILE", ID: ids.next(), Name: spec.name, Description: spec.description,
+			Source: sourceByName[spec.source], Owner: managers[rng.IntN(len(managers))], Created: epoch}
+		for _, name := range spec.entitlements {
+			e := byName[spec.source+"/"+name]
+			ap.Entitlements = append(ap.Entitlements, e)
+			ap.Privileged = ap.Privileged || e.Privileged
+			ap.CloudGoverned = ap.CloudGoverned || e.CloudGoverned
+		}
 		profiles = append(profiles, ap)
 		st.catalog[ap.ID] = ap
+		byName[spec.name] = ap
 	}
-	for i, name := range roleNames {
-		r := &access{Type: "ROLE", ID: ids.next(), Name: name, Description: "Business role: " + name,
-			Owner: managers[rng.IntN(len(managers))], Privileged: name == "IT Administrator", Created: epoch}
-		r.AccessProfiles = []*access{profiles[i%len(profiles)], profiles[(i+3)%len(profiles)]}
+	for _, spec := range roleSpecs {
+		r := &access{Type: "ROLE", ID: ids.next(), Name: spec.name, Description: spec.description,
+			Owner: managers[rng.IntN(len(managers))], Privileged: spec.privileged, Created: epoch}
+		for _, name := range spec.accessProfiles {
+			r.AccessProfiles = append(r.AccessProfiles, byName[name])
+		}
+		for _, name := range spec.entitlements {
+			r.Entitlements = append(r.Entitlements, entitlementNamed(entitlements, name))
+		}
 		roles = append(roles, r)
 		st.catalog[r.ID] = r
 	}
@@ -221,7 +311,7 @@ func seed(cfg Config, now time.Time) *state {
 			Name:                        fmt.Sprintf("%s %s %d", spec.name, created.Format("Jan 2006"), c/len(campaignTypes)+1),
 			Description:                 spec.description,
 			CorrelatedStatus:            "CORRELATED",
-			MandatoryCommentRequirement: []string{"NO_DECISIONS", "REVOKE_ONLY_DECISIONS", "NO_DECISIONS", "ALL_DECISIONS"}[c%4],
+			MandatoryCommentRequirement: commentRules[c%len(commentRules)],
 			Due:                         now.Add(dueOffsets[c%len(dueOffsets)]),
 			Created:                     created,
 		}
@@ -245,12 +335,19 @@ func seed(cfg Config, now time.Time) *state {
 			activeStaff = append(activeStaff, p)
 		}
 	}
+	nSubjects := min(subjectsPerCert(cfg.ItemsPerCertification), len(activeStaff))
+	catalog := map[string][]*access{"ENTITLEMENT": entitlements, "ACCESS_PROFILE": profiles, "ROLE": roles}
 
 	// Certifications: certification k belongs to campaign k mod C, at
 	// position k div C within it; the reviewer rotates through the managers
-	// so one person reviews in several campaigns, never twice in one.
-	accessPattern := []string{"ENTITLEMENT", "ACCESS_PROFILE", "ROLE", "ENTITLEMENT", "ENTITLEMENT", "ACCESS_PROFILE", "ENTITLEMENT", "ROLE"}
+	// so one person reviews in several campaigns, never twice in one (and
+	// the first reviewer's campaigns cover every mandatory-comment rule).
 	newID := ids.next
+	type holding struct {
+		who *identity
+		acc *access
+	}
+	held := map[holding]bool{}
 	for k := 0; k < cfg.Certifications; k++ {
 		camp := st.campaigns[k%nCampaigns]
 		pos := k / nCampaigns
@@ -273,45 +370,55 @@ func seed(cfg Config, now time.Time) *state {
 			cert.Phase = "SIGNED"
 		}
 		// Who is certified: direct reports in manager campaigns, other
-		// active people elsewhere; never the reviewer.
-		nSubjects := min(max(1, (cfg.ItemsPerCertification+2)/3), len(activeStaff))
+		// active people elsewhere; never the reviewer. The first
+		// certification of each privileged access review also certifies
+		// the admin client's identity, so an admin can meet their own
+		// access.
 		var subjects []*identity
 		if camp.Type == "MANAGER" {
 			subjects = slices.Clone(reports[reviewer.ID])
 		}
+		if camp.Type == "SEARCH" && pos == 0 {
+			subjects = append(subjects, st.admin)
+		}
+		chosen := map[*identity]bool{reviewer: true}
+		for _, p := range subjects {
+			chosen[p] = true
+		}
 		for len(subjects) < nSubjects {
 			p := activeStaff[rng.IntN(len(activeStaff))]
-			if p != reviewer && !containsIdentity(subjects, p) {
+			if !chosen[p] {
+				chosen[p] = true
 				subjects = append(subjects, p)
 			}
 		}
 		subjects = subjects[:min(len(subjects), nSubjects)]
+		clear(held)
 		for j := 0; j < cfg.ItemsPerCertification; j++ {
-			subject := subjects[j%len(subjects)]
-			var acc *access
-			switch accessPattern[j%len(accessPattern)] {
-			case "ENTITLEMENT":
-				acc = entitlements[(k*3+j)%len(entitlements)]
-			case "ACCESS_PROFILE":
-				acc = profiles[(k+j)%len(profiles)]
-			default:
-				acc = roles[(k+j)%len(roles)]
-			}
-			it := &item{ID: ids.next(), Summary: cert.summaryFor(subject, newID), Access: acc, NewAccess: j%5 == 4}
+			si, r := j%len(subjects), j/len(subjects)
+			subject := subjects[si]
+			acc := pickAccess(k, r, si, catalog[roundTypes[r%len(roundTypes)]], func(a *access) bool { return held[holding{subject, a}] })
+			held[holding{subject, acc}] = true
+			it := &item{ID: ids.next(), Summary: cert.summaryFor(subject, newID), Access: acc, NewAccess: (j+k)%4 == 3}
 			if acc.Type == "ENTITLEMENT" {
 				it.AccountID = ids.next()
 				it.AccountName = subject.Alias
+			} else if (j+2*k)%5 == 1 {
+				// A temporary assignment, ending in a few weeks.
+				it.EndDate = now.Add(time.Duration(20+(j+k)%40) * 24 * time.Hour)
 			}
-			switch {
-			case cert.Phase == "SIGNED":
-				it.Completed, it.Decision = true, "APPROVE"
-				if j%4 == 3 {
-					it.Decision, it.Comments = "REVOKE", "No longer needed in this role."
-				}
-			case cert.Phase == "ACTIVE" && (rng.IntN(4) == 0 || k%12 == 9):
+			decided := cert.Phase == "SIGNED"
+			if cert.Phase == "ACTIVE" && (rng.IntN(4) == 0 || k%12 == 9) {
 				// Every twelfth certification is fully decided and
 				// awaits sign-off; the others are partly decided.
+				decided = true
+			}
+			if decided {
 				it.Completed, it.Decision = true, "APPROVE"
+				if (j+k)%5 == 3 {
+					it.Decision = "REVOKE"
+				}
+				it.Comments = seedComment(camp.MandatoryCommentRequirement, it.Decision, j+k)
 			}
 			st.addItem(cert, it)
 		}
@@ -337,16 +444,80 @@ func seed(cfg Config, now time.Time) *state {
 	return st
 }
 
-func containsIdentity(list []*identity, p *identity) bool {
-	for _, q := range list {
-		if q == p {
-			return true
+// entitlementNamed finds an entitlement by its group name (the seed's
+// names are unique across sources).
+func entitlementNamed(entitlements []*access, name string) *access {
+	for _, e := range entitlements {
+		if e.Name == name || strings.HasPrefix(e.Name, "CN="+name+",") {
+			return e
 		}
 	}
-	return false
+	panic("sandbox: seed: no entitlement " + name)
 }
 
 var foldReplacer = strings.NewReplacer("ü", "ue", "ö", "oe", "ä", "ae", "é", "e", "í", "i", "á", "a")
 
 // asciiFold makes a name usable in an email address.
 func asciiFold(s string) string { return foldReplacer.Replace(s) }
+
+// subjectsPerCert is how many identities a certification with n items
+// certifies: about three items each.
+func subjectsPerCert(n int) int { return max(1, (n+2)/3) }
+
+// commentRules are the campaigns' mandatory-comment rules, in turn
+// (CampaignReference mandatoryCommentRequirement).
+var commentRules = []string{"NO_DECISIONS", "REVOKE_ONLY_DECISIONS", "ALL_DECISIONS"}
+
+// roundTypes is the access type of each round of items: the subjects of a
+// certification get one item each per round.
+var roundTypes = []string{"ENTITLEMENT", "ACCESS_PROFILE", "ROLE", "ENTITLEMENT", "ENTITLEMENT", "ACCESS_PROFILE", "ENTITLEMENT", "ROLE"}
+
+// pickAccess chooses the access of subject si's item in round r of
+// certification k from pool. Whether the subjects of a round share their
+// access turns with the round and the certification: all of them hold the
+// same access, each holds a different one, or each pair holds one. So every
+// certification of a few rounds has access several of its identities hold
+// and access exactly one holds. An access the subject already holds in
+// the certification (held) is skipped while the pool has another.
+func pickAccess(k, r, si int, pool []*access, held func(*access) bool) *access {
+	var group int
+	switch (r + k) % 3 {
+	case 0: // everyone
+	case 1: // each their own
+		group = si
+	default: // pairs
+		group = si / 2
+	}
+	start := k*7 + r*5 + group
+	for n := 0; n < len(pool); n++ {
+		if a := pool[(start+n)%len(pool)]; !held(a) {
+			return a
+		}
+	}
+	return pool[start%len(pool)]
+}
+
+var (
+	approveComments = []string{
+		"Still needed for current duties.",
+		"Confirmed with the team lead.",
+		"Used daily for month-end close.",
+	}
+	revokeComments = []string{
+		"No longer needed in this role.",
+		"Moved to another team.",
+		"Not used in the last 90 days.",
+	}
+)
+
+// seedComment is the comment of a seeded decision: revokes always say
+// why, approvals when the campaign requires it and now and then otherwise.
+func seedComment(rule, decision string, n int) string {
+	if decision == "REVOKE" {
+		return revokeComments[n%len(revokeComments)]
+	}
+	if rule == "ALL_DECISIONS" || n%3 == 0 {
+		return approveComments[n%len(approveComments)]
+	}
+	return ""
+}

@@ -45,20 +45,43 @@ type source struct {
 
 // access is an entitlement, access profile or role in the catalog.
 type access struct {
-	Type        string // ENTITLEMENT, ACCESS_PROFILE, ROLE
-	ID          string
-	Name        string
+	Type string // ENTITLEMENT, ACCESS_PROFILE, ROLE
+	ID   string
+	Name string
+	// Description is empty for some entitlements (ISC's is nullable there;
+	// access profiles and roles always have one).
 	Description string
 	Source      *source // entitlements and access profiles
 	Privileged  bool
-	Owner       *identity
+	// CloudGoverned is set on entitlements of a cloud source (and access
+	// profiles holding one): ReviewableEntitlement/AccessProfile
+	// cloudGoverned.
+	CloudGoverned bool
+	Owner         *identity
 	// AttributeName/Value name an entitlement on its source.
 	AttributeName, AttributeValue string
 	Permissions                   []permission
-	// Entitlements of an access profile; AccessProfiles of a role.
+	// DataAccess is what data classification found behind an entitlement
+	// (ReviewableEntitlement dataAccess), nil when none.
+	DataAccess *dataAccess
+	// Entitlements of an access profile, or granted directly by a role;
+	// AccessProfiles of a role.
 	Entitlements   []*access
 	AccessProfiles []*access
 	Created        time.Time
+}
+
+// dataAccess is ISC's DataAccess: the classification policies and
+// categories of the data an entitlement reaches, and its impact score.
+type dataAccess struct {
+	Policies    []string
+	Categories  []dataCategory
+	ImpactScore string
+}
+
+type dataCategory struct {
+	Value      string
+	MatchCount int
 }
 
 // campaign groups the certifications of one review.
@@ -87,8 +110,12 @@ type item struct {
 	Completed bool
 	Decision  string // APPROVE, REVOKE or ""
 	Comments  string
-	// ProposedEndDate is set by a REVOKE decision that carries one.
+	// ProposedEndDate is set by a REVOKE decision that carries one. ISC's
+	// AccessReviewItem has no field for it: it is kept, never shown.
 	ProposedEndDate time.Time
+	// EndDate is when the identity's assignment of an access profile or
+	// role expires (ReviewableAccessProfile/Role endDate), zero for none.
+	EndDate time.Time
 	// accessJSON caches the encoded accessSummary (the access and the
 	// account never change); restJSON the rest of the item, for an
 	// identity summary not completed and completed. invalidate clears it.
