@@ -50,7 +50,7 @@ type Metrics struct {
 	sailpointDuration    *prometheus.HistogramVec
 	sailpointRetries     *prometheus.CounterVec
 	sailpointRateLimited prometheus.Counter
-	rateLimiterWait      prometheus.Histogram
+	rateLimiterWait      *prometheus.HistogramVec
 	approvals            *prometheus.CounterVec
 	requestAge           *prometheus.HistogramVec
 	httpRequests         *prometheus.CounterVec
@@ -61,8 +61,9 @@ var (
 	// SailPoint answers in tens of milliseconds to seconds; the client's
 	// per-attempt timeout is 30s.
 	sailpointBuckets = []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
-	// The client-side limiter spreads 100 requests over 10s by default: waits
-	// are 0 when idle and grow to seconds when a burst queues up.
+	// The client-side pacer admits up to 100 requests per 10s window at once:
+	// waits are 0 while the window has room and up to the window (or a
+	// 429's Retry-After) when it is full.
 	waitBuckets = []float64{0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
 	// Requests wait minutes to days for a decision (certs.DefaultRequestTTL is
 	// 72h) and seconds to minutes for SailPoint's tasks.
@@ -101,11 +102,11 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "certops_sailpoint_rate_limited_total",
 			Help: "HTTP 429 responses from SailPoint ISC.",
 		}),
-		rateLimiterWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+		rateLimiterWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "certops_ratelimiter_wait_seconds",
-			Help:    "Time requests waited in certops' own SailPoint rate limiter before being sent.",
+			Help:    "Time requests waited in certops' own SailPoint rate limiter before being sent (0 while the window has room), by lane (interactive: a person waits; background: the worker, the Slack notifier).",
 			Buckets: waitBuckets,
-		}),
+		}, []string{"lane"}),
 		approvals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "certops_approvals_total",
 			Help: "Decisions on reassignment requests by outcome (approved, denied, cancelled, expired, or a certs error code for a refused decision).",
@@ -175,13 +176,14 @@ func (m *Metrics) SailPointRetry(operation, reason string) {
 	m.sailpointRetries.WithLabelValues(operation, reason).Inc()
 }
 
-// RateLimiterWait records how long a request waited for the client-side
-// rate limiter (record zero waits too: they make the distribution honest).
-func (m *Metrics) RateLimiterWait(waited time.Duration) {
+// RateLimiterWait records how long a request of lane ("interactive" or
+// "background") waited for the client-side rate limiter (record zero waits
+// too: they make the distribution honest).
+func (m *Metrics) RateLimiterWait(lane string, waited time.Duration) {
 	if m == nil || m.rateLimiterWait == nil {
 		return
 	}
-	m.rateLimiterWait.Observe(waited.Seconds())
+	m.rateLimiterWait.WithLabelValues(lane).Observe(waited.Seconds())
 }
 
 // Approval records a decision on a reassignment request: the state it moved

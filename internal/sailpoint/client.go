@@ -43,8 +43,10 @@ type Metrics interface {
 	// SailPointRetry: a request is about to be sent again, and why
 	// (rate_limited, server_error, network, token).
 	SailPointRetry(operation, reason string)
-	// RateLimiterWait: how long a request waited for the client's pacing.
-	RateLimiterWait(waited time.Duration)
+	// RateLimiterWait: how long a request waited for the client's pacing
+	// (0 when the window had room), and its lane: "interactive" or
+	// "background" (certs.Background).
+	RateLimiterWait(lane string, waited time.Duration)
 }
 
 // Retry reasons reported to Metrics.
@@ -59,7 +61,7 @@ type noMetrics struct{}
 
 func (noMetrics) SailPointRequest(string, int, time.Duration) {}
 func (noMetrics) SailPointRetry(string, string)               {}
-func (noMetrics) RateLimiterWait(time.Duration)               {}
+func (noMetrics) RateLimiterWait(string, time.Duration)       {}
 
 // Client is an ISC tenant reached over its REST API. It is safe for
 // concurrent use; make one per tenant and share it.
@@ -223,12 +225,11 @@ func (c *Client) send(ctx context.Context, req *request, out any) (http.Header, 
 			}
 			return nil, err
 		}
-		paced := time.Now()
 		slot, err := c.pacer.wait(ctx)
 		if err != nil {
 			return nil, canceled(opID, err)
 		}
-		c.met.RateLimiterWait(time.Since(paced))
+		c.met.RateLimiterWait(slot.lane.String(), slot.waited)
 
 		res := c.attempt(ctx, req, opID, tok, attempt)
 		slot.done(res.sent)

@@ -172,8 +172,10 @@ var errPacedPastDeadline = errors.New("the client-side rate limit has no free sl
 
 // slot is a request's place in the window. Give it back with done.
 type slot struct {
-	p    *pacer
-	held bool
+	p      *pacer
+	held   bool
+	lane   lane
+	waited time.Duration // from asking to getting it, on the pacer's clock: 0 unless queued
 }
 
 // done gives the slot back. sent says whether the request may have reached
@@ -197,9 +199,11 @@ func (s *slot) done(sent bool) {
 
 // waiter is a request waiting for a slot.
 type waiter struct {
-	lane  lane
-	ready chan struct{} // closed once it holds a slot
-	given bool          // it holds a slot (set under p.mu)
+	lane   lane
+	ready  chan struct{} // closed once it holds a slot
+	given  bool          // it holds a slot (set under p.mu)
+	waited time.Duration // from queueing to getting it (set with given)
+	since  time.Time     // when it queued
 }
 
 // wait blocks until a request of ctx's lane may start and returns its slot.
@@ -214,20 +218,20 @@ func (p *pacer) wait(ctx context.Context) (*slot, error) {
 	if p.ahead(ln) == 0 && p.room(now, ln) {
 		p.give(now, ln)
 		p.mu.Unlock()
-		return p.slot(), nil
+		return p.slot(ln, 0), nil
 	}
 	if dl, ok := ctx.Deadline(); ok && p.earliest(now).After(dl) {
 		p.mu.Unlock()
 		return nil, fmt.Errorf("%w: %w", errPacedPastDeadline, context.DeadlineExceeded)
 	}
-	w := &waiter{lane: ln, ready: make(chan struct{})}
+	w := &waiter{lane: ln, ready: make(chan struct{}), since: now}
 	p.queue[ln] = append(p.queue[ln], w)
 	p.arm(now)
 	p.mu.Unlock()
 
 	select {
 	case <-w.ready:
-		return p.slot(), nil
+		return p.slot(ln, w.waited), nil
 	case <-ctx.Done():
 	}
 	p.mu.Lock()
@@ -243,11 +247,11 @@ func (p *pacer) wait(ctx context.Context) (*slot, error) {
 	return nil, ctx.Err()
 }
 
-func (p *pacer) slot() *slot {
+func (p *pacer) slot(ln lane, waited time.Duration) *slot {
 	if p.limit == 0 {
-		return &slot{} // nothing to count
+		return &slot{lane: ln, waited: waited} // nothing to count
 	}
-	return &slot{p: p, held: true}
+	return &slot{p: p, held: true, lane: ln, waited: waited}
 }
 
 // ahead is how many waiting requests go before a new one of lane ln.
@@ -337,6 +341,7 @@ func (p *pacer) dispatch(now time.Time) {
 		p.give(now, ln)
 		p.stats.waited[ln]++
 		w.given = true
+		w.waited = now.Sub(w.since)
 		close(w.ready)
 	}
 	p.arm(now)

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certops/certops/internal/certs"
+	"github.com/certops/certops/internal/sandbox"
+	"github.com/certops/certops/internal/sandbox/sandboxtest"
 )
 
 // The pacer's tests run on fakeClock: time moves only when the test moves
@@ -630,6 +632,76 @@ func TestPacerBurstSpreadsWhenSet(t *testing.T) {
 			assert.Nil(t, p.lim, "burst %d: the window alone", burst)
 		}
 	})
+}
+
+// TestClientAddsNoWaitInAnIdleWindow: 100 quick calls through the real
+// client to the sandbox at its default limit (ISC's: 100 per 10 s) and
+// with the client's default pace: SailPoint answers no 429 and no call
+// waits for the pacer, so the calls take the tenant's time and no more.
+func TestClientAddsNoWaitInAnIdleWindow(t *testing.T) {
+	sb, base := sandboxtest.Start(t, sandbox.Config{})
+	met := &waitRecorder{}
+	c, err := New(Config{BaseURL: base, ClientID: sandbox.AdminClientID, ClientSecret: sandbox.AdminClientSecret,
+		APIVersion: APIv3, RateLimit: 100, RateWindow: 10 * time.Second, Timeout: 5 * time.Second, MaxRetries: 3, Concurrency: 8},
+		Options{Metrics: met})
+	require.NoError(t, err)
+	require.NoError(t, c.Ping(context.Background())) // the token, outside the limit
+	sb.ResetStats()
+
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			for range 10 {
+				_, err := c.ListCertifications(context.Background(), certs.CertificationFilter{Page: certs.PageOptions{Limit: 1}})
+				assert.NoError(t, err)
+			}
+		})
+	}
+	wg.Wait()
+	took := time.Since(start)
+
+	st := sb.Stats()
+	assert.Equal(t, 100, st.Calls("listIdentityCertifications"))
+	assert.Zero(t, st.Clients[sandbox.AdminClientID].RateLimited, "no 429")
+	assert.Equal(t, [2]int{0, 0}, c.pacer.stats.waited, "no call waited for the pacer")
+	assert.Equal(t, 100, met.count("interactive"))
+	assert.Zero(t, met.total(), "every wait recorded is 0")
+	t.Logf("100 calls in %s (the old pace, one every 100 ms, needed 9.9 s)", took.Round(time.Millisecond))
+}
+
+// waitRecorder is a Metrics that keeps the pacer's waits.
+type waitRecorder struct {
+	noMetrics
+	mu    sync.Mutex
+	waits map[string][]time.Duration
+}
+
+func (r *waitRecorder) RateLimiterWait(lane string, waited time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.waits == nil {
+		r.waits = map[string][]time.Duration{}
+	}
+	r.waits[lane] = append(r.waits[lane], waited)
+}
+
+func (r *waitRecorder) count(lane string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.waits[lane])
+}
+
+func (r *waitRecorder) total() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var sum time.Duration
+	for _, ws := range r.waits {
+		for _, w := range ws {
+			sum += w
+		}
+	}
+	return sum
 }
 
 func TestBackoff(t *testing.T) {
