@@ -47,16 +47,30 @@
 //
 // # Pacing
 //
-// Every request passes three gates, shared by all goroutines using the
-// Client (SailPoint counts per client id and API version, so make one
-// Client per tenant and share it): a pause (after a 429,
-// nobody starts before its Retry-After is over), a token-bucket limiter
-// (golang.org/x/time/rate, Config.RateLimit per Config.RateWindow, burst
-// Config.RateBurst) that spreads requests evenly, and a window that admits
-// at most RateLimit requests in flight or finished within the last
-// RateWindow. The window makes the client's own traffic immune to 429s
-// whatever the network's jitter (see pacer), for about one response time
-// per window.
+// One pacer per Client holds every request to SailPoint's limit
+// (SailPoint counts per client id and API version, so make one Client per
+// tenant and share it). A request starts when:
+//
+//   - no pause is in force: after a 429, nobody starts before its
+//     Retry-After is over;
+//   - the window has room: fewer than Config.RateLimit (100) requests are
+//     in flight or finished within the last Config.RateWindow (10 s). An
+//     idle window admits them all at once, with no added wait; counting
+//     requests until a window after they finish makes the client's own
+//     traffic immune to 429s whatever the network's jitter (see pacer);
+//   - its lane may go: a context marked certs.Background (the worker's
+//     Tick, the Slack notifier) waits while a person's request waits, and
+//     leaves the last fifth of the window to people.
+//
+// 429s, which then come from someone else spending the same budget or a
+// tenant allowing less than RateLimit, also lower the pace: the limit the
+// pacer applies drops to half of what the window held (once per window,
+// not below a tenth of RateLimit) and grows back by a tenth of RateLimit
+// for every window without one. Config.RateBurst,
+// when set below RateLimit, also spreads requests evenly with a token
+// bucket (golang.org/x/time/rate), the client's pace before the window
+// alone sufficed; every call then waits up to RateWindow/RateLimit.
+// Metrics.RateLimiterWait gets each request's wait and lane.
 //
 // # Failures and retries
 //
