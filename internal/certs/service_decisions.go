@@ -198,7 +198,9 @@ func (s *Service) decidableCertification(ctx context.Context, a Actor, certID, o
 			return nil, &Error{Code: EFORBIDDEN, Message: fmt.Sprintf("you are not the reviewer of certification %q (%s): an admin deciding on the reviewer's behalf must give a reason (%s)", c.Name, reviewerName(c.Reviewer), ErrorMessage(err))}
 		}
 	}
-	if c.Phase == PhaseSigned || c.Completed {
+	// ISC's completed means every decision is made, which does not stop
+	// a decision being changed; only sign-off does.
+	if c.Phase == PhaseSigned || c.Signed != nil {
 		return nil, Errorf(EINVALID, "certification %q is signed off; its decisions are final", c.Name)
 	}
 	if c.Phase != PhaseActive {
