@@ -44,7 +44,7 @@ func newSettleWorld(t *testing.T, open func(testing.TB, func() time.Time) certs.
 	}
 	one := newService(first, st, clk.Now, "replica-1")
 	two := newService(newClient(t, base), st, clk.Now, "replica-2")
-	return &settleWorld{sb: sb, base: base, clk: clk, one: one, two: two, w: findBigWork(t, newClient(t, base), itemsPerCert*3/4)}
+	return &settleWorld{sb: sb, base: base, clk: clk, one: one, two: two, w: findBigWork(t, newClient(t, base), itemsPerCert/2)}
 }
 
 // findBigWork is findWork for a certification with at least n open items,
@@ -129,7 +129,7 @@ func otherTarget(t *testing.T, tn certs.Tenant, w work) certs.Identity {
 func TestSettle_anotherRequestsTaskIsNeverTaken(t *testing.T) {
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
-			sw := newSettleWorld(t, st.open, 160, 90*time.Second, nil)
+			sw := newSettleWorld(t, st.open, 220, 90*time.Second, nil)
 			a, err := sw.approve(t, sw.w.items[:51], sw.w.target.ID)
 			require.NoError(t, err)
 			require.Equal(t, certs.StateSubmitted, a.State)
