@@ -59,17 +59,21 @@ import (
 //	                                   SubmitPlan
 //	pending                submitting  an approver (not the requester, not      request.approved,
 //	(approved¹)                        the new reviewer): Approve; the          request.submitting
-//	                                   requester under a no-approval policy:
-//	                                   SubmitPlan; the worker for approved¹
+//	                                   requester under a no-approval policy,
+//	                                   or the reviewer confirming their own
+//	                                   decisions or sign-off: SubmitPlan; the
+//	                                   worker for approved¹
 //	pending                denied      an approver: Deny                        request.denied
 //	pending                cancelled   the requester or an admin: Cancel        request.cancelled
 //	pending                expired     whoever notices ExpiresAt passed         request.expired
 //	submitting             submitting  the submitter, or the worker: a call's   task.submitted, or
-//	                                   answer or its settlement                 request.outcome_unknown,
-//	                                                                            request.reconciled,
-//	                                                                            request.waiting
+//	                                   answer, its settlement, a wait for       request.outcome_unknown,
+//	                                   another request, an accepted call's      request.reconciled,
+//	                                   task progressing meanwhile               request.waiting,
+//	                                                                            task.progress
 //	submitting             submitted   the submitter or the worker: every call  request.submitted
 //	                                   sent, some task still running
+//	submitted              submitted   the worker: a task progressed            task.progress
 //	submitting, submitted  completed   whoever records the last call finished,  request.completed
 //	                                   everything applied
 //	submitting, submitted  failed      the same, when anything was refused,     request.failed
