@@ -226,7 +226,7 @@ func (p *pacer) wait(ctx context.Context) (*slot, error) {
 	}
 	w := &waiter{lane: ln, ready: make(chan struct{}), since: now}
 	p.queue[ln] = append(p.queue[ln], w)
-	p.arm(now)
+	p.dispatch(now) // in case a timer is late: whoever may go now goes, in order
 	p.mu.Unlock()
 
 	select {
@@ -239,7 +239,9 @@ func (p *pacer) wait(ctx context.Context) (*slot, error) {
 	now = p.clk.Now()
 	if w.given {
 		// Given a slot as the caller left: it was never used.
-		p.inflight--
+		if p.limit > 0 {
+			p.inflight--
+		}
 	} else {
 		p.queue[ln] = slices.DeleteFunc(p.queue[ln], func(o *waiter) bool { return o == w })
 	}
@@ -362,7 +364,7 @@ func (p *pacer) arm(now time.Time) {
 	case now.Before(p.until):
 		next = p.until
 	case p.limit == 0:
-		return // unreachable: with no limit only a pause holds anyone
+		return // unreachable: with no limit and no pause, dispatch let everyone go
 	default:
 		soonest := func(t time.Time) {
 			if t.After(now) && (next.IsZero() || t.Before(next)) {

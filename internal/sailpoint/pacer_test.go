@@ -1,7 +1,9 @@
 package sailpoint
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -613,7 +615,9 @@ func TestPacerCanceledWaiterLeavesTheQueue(t *testing.T) {
 func TestPacerBurstSpreadsWhenSet(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		clk := newFakeClock()
-		p := newPacerClock(Config{RateLimit: 10, RateWindow: 10 * time.Second, RateBurst: 2}, nil, clk)
+		var logs bytes.Buffer
+		p := newPacerClock(Config{RateLimit: 10, RateWindow: 10 * time.Second, RateBurst: 2}, slog.New(slog.NewTextHandler(&logs, nil)), clk)
+		assert.Contains(t, logs.String(), "SAIL_RATE_BURST below SAIL_RATE_LIMIT spreads SailPoint calls evenly", "start-up warns")
 		for range 2 {
 			_, err := p.wait(context.Background())
 			require.NoError(t, err)
