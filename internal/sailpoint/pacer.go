@@ -59,9 +59,9 @@ import (
 // that passes without a 429 gives back a tenth of RateLimit, up to
 // RateLimit: additive increase, multiplicative decrease, as TCP does, so
 // that the pace settles just under what the tenant leaves us. With a
-// tenant allowing 20 per 10 s and the default 100, the pace settles
-// between 10 and 30 per window, where it used to keep sending 100 and have
-// most of them refused.
+// tenant allowing 20 per 10 s, the default 100 and 20 busy callers, 10 %
+// of calls are refused instead of 45 % without the lowering
+// (TestPacerAdaptsToATenantWithALowerLimit, simulated).
 //
 // Hand-written rather than a library: x/time/rate is a token bucket (it
 // has no window, no count of requests in flight and no "stop until"), and
