@@ -189,7 +189,7 @@ func printBanner(w io.Writer, base string, cfg sandbox.Config, clients []sandbox
 	p(`  TOKEN=$(curl -s -X POST '%s/oauth/token' -d grant_type=client_credentials -d client_id=%s -d client_secret=%s | sed -E 's/.*"access_token":"([^"]+)".*/\1/')`, base, admin.ClientID, admin.ClientSecret)
 	p(`  curl -s -H "Authorization: Bearer $TOKEN" '%s/v3/certifications?limit=5&count=true'`, base)
 	p("")
-	p("Test controls (no auth): GET %s/_sandbox/stats, POST %s/_sandbox/faults, POST %s/_sandbox/latency", base, base, base)
+	p("Test controls (no auth): GET %s/_sandbox/stats, GET %s/_sandbox/decisions, POST %s/_sandbox/faults, POST %s/_sandbox/latency", base, base, base, base)
 }
 
 func envconfigProcess(c *config) error { return envconfig.Process("sandbox", c) }

@@ -85,3 +85,52 @@ func TestConcurrentClients(t *testing.T) {
 	assert.Len(t, seen, total)
 	assert.Greater(t, len(after), len(before), "new reviewers got certifications")
 }
+
+// Twenty clicks at once: each decide call is applied (deciding an item
+// again is allowed until sign-off), and exactly one of twenty sign-offs
+// signs; the rest are refused as already signed.
+func TestConcurrentDecideAndSignOff(t *testing.T) {
+	tn := start(t, sandbox.Config{RateLimit: -1})
+	var cert certDto
+	for _, c := range tn.certs("filters=" + q(`phase eq "ACTIVE" and completed eq true`)) {
+		if c.DecisionsTotal > 0 {
+			cert = c
+			break
+		}
+	}
+	require.NotEmpty(t, cert.ID, "a certification awaiting sign-off")
+	item := tn.items(cert.ID, "")[0]
+	tok := tn.token(sandbox.AdminClientID)
+	const clicks = 20
+	run := func(path string, body any) map[int]int {
+		var wg sync.WaitGroup
+		statuses := make(chan int, clicks)
+		for range clicks {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				statuses <- tn.do(tok, "POST", path, body).Status
+			}()
+		}
+		wg.Wait()
+		close(statuses)
+		out := map[int]int{}
+		for s := range statuses {
+			out[s]++
+		}
+		return out
+	}
+	decided := run("/v3/certifications/"+cert.ID+"/decide", []decision{{ID: item.ID, Decision: "REVOKE", Bulk: false, Comments: "Duplicate click."}})
+	assert.Equal(t, map[int]int{http.StatusOK: clicks}, decided)
+	assert.Len(t, tn.sb.Decisions(cert.ID), clicks, "every call applied its decision")
+	got := tn.items(cert.ID, "filters="+q(`id eq "`+item.ID+`"`))
+	require.Len(t, got, 1)
+	assert.Equal(t, "REVOKE", got[0].Decision)
+
+	signed := run("/certifications/v1/"+cert.ID+"/sign-off", nil)
+	assert.Equal(t, map[int]int{http.StatusOK: 1, http.StatusBadRequest: clicks - 1}, signed)
+	assert.Equal(t, "SIGNED", tn.cert(cert.ID).Phase)
+	st := tn.sb.Stats()
+	assert.Equal(t, clicks, st.Calls("makeIdentityDecision"))
+	assert.Equal(t, clicks, st.Calls("signOffIdentityCertification"))
+}

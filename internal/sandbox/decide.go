@@ -3,14 +3,23 @@ package sandbox
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 )
 
 // Decisions and sign-off (v3/v1): POST /certifications/{id}/decide marks
 // items APPROVE or REVOKE (1..250 per call, comments as the campaign
-// requires); POST /certifications/{id}/sign-off needs every item decided
-// and no pending task, and makes the certification SIGNED.
+// requires; a decided item may be decided again until sign-off, the new
+// decision and comments replacing the old); POST /certifications/{id}/sign-off
+// needs every item decided and no pending task, and makes the
+// certification SIGNED. A call that breaks a rule changes nothing.
+//
+// An AccessReviewItem shows only its current decision and comments: ISC's
+// API has no decision history, no decider and no decision time, and does
+// not show a revocation's proposedEndDate. The sandbox keeps every decision
+// it applied, for tests, outside the API (Sandbox.Decisions,
+// GET /_sandbox/decisions).
 
 const maxDecisions = 250
 
@@ -46,6 +55,7 @@ func (s *Sandbox) decide(c *call) (any, *apiError) {
 		decision string
 		comments string
 		end      time.Time
+		bulk     bool
 	}
 	var ds []decision
 	for i, d := range body {
@@ -66,7 +76,7 @@ func (s *Sandbox) decide(c *call) (any, *apiError) {
 		if !ok || it.Cert != cert {
 			return nil, badRequest("Review item %s is not in certification %s.", quoteID(*d.ID), cert.ID)
 		}
-		dec := decision{it: it, decision: *d.Decision}
+		dec := decision{it: it, decision: *d.Decision, bulk: *d.Bulk}
 		if d.Comments != nil {
 			dec.comments = *d.Comments
 		}
@@ -87,9 +97,19 @@ func (s *Sandbox) decide(c *call) (any, *apiError) {
 		}
 		ds = append(ds, dec)
 	}
+	s.decideCalls++
 	for _, d := range ds {
 		d.it.Completed, d.it.Decision, d.it.Comments, d.it.ProposedEndDate = true, d.decision, d.comments, d.end
 		d.it.invalidate()
+		rec := DecisionRecord{
+			Call: s.decideCalls, CertificationID: cert.ID, ItemID: d.it.ID, Decision: d.decision, Comments: d.comments,
+			Bulk: d.bulk, ClientID: c.client.ClientID, IdentityID: c.client.IdentityID, At: c.now.UTC(),
+		}
+		if !d.end.IsZero() {
+			end := d.end.UTC()
+			rec.ProposedEndDate = &end
+		}
+		s.decisions = append(s.decisions, rec)
 	}
 	cert.recount()
 	cert.Modified = c.now
@@ -117,4 +137,43 @@ func (s *Sandbox) signOff(c *call) (any, *apiError) {
 	cert.Modified = c.now
 	clear(s.st.sortedBy)
 	return s.certJSON(cert), nil
+}
+
+// DecisionRecord is one decision the sandbox applied, as makeIdentityDecision
+// received it: the tenant's decision history, which ISC's API does not
+// show. Seeded decisions have none.
+type DecisionRecord struct {
+	// Call numbers the decide calls that changed something, from 1, across
+	// the tenant: decisions of one call share it.
+	Call            int        `json:"call"`
+	CertificationID string     `json:"certificationId"`
+	ItemID          string     `json:"itemId"`
+	Decision        string     `json:"decision"`
+	Comments        string     `json:"comments,omitempty"`
+	ProposedEndDate *time.Time `json:"proposedEndDate,omitempty"`
+	Bulk            bool       `json:"bulk"`
+	// ClientID and IdentityID are the caller's: an admin client deciding
+	// on a reviewer's behalf is recorded as itself.
+	ClientID   string    `json:"clientId"`
+	IdentityID string    `json:"identityId"`
+	At         time.Time `json:"at"`
+}
+
+// Decisions returns the decisions applied so far, oldest first; with a
+// certification id, only those made in that certification.
+func (s *Sandbox) Decisions(certificationID string) []DecisionRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []DecisionRecord{}
+	for _, d := range s.decisions {
+		if certificationID == "" || d.CertificationID == certificationID {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// handleDecisions serves GET /_sandbox/decisions[?certification=<id>].
+func (s *Sandbox) handleDecisions(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.Decisions(r.URL.Query().Get("certification")))
 }

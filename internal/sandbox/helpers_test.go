@@ -145,6 +145,7 @@ type certDto struct {
 	Name     string `json:"name"`
 	Campaign struct {
 		ID                          string `json:"id"`
+		Name                        string `json:"name"`
 		CampaignType                string `json:"campaignType"`
 		MandatoryCommentRequirement string `json:"mandatoryCommentRequirement"`
 	} `json:"campaign"`

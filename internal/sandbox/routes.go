@@ -77,6 +77,7 @@ const (
 	faultsPath    = "/_sandbox/faults"
 	latencyPath   = "/_sandbox/latency"
 	clientsPath   = "/_sandbox/clients"
+	decisionsPath = "/_sandbox/decisions"
 	healthPath    = "/_sandbox/healthz"
 )
 
@@ -94,6 +95,7 @@ func (s *Sandbox) routes() *http.ServeMux {
 	mux.HandleFunc("DELETE "+faultsPath, s.handleClearFaults)
 	mux.HandleFunc("POST "+latencyPath, s.handleLatency)
 	mux.HandleFunc("GET "+clientsPath, s.handleClients)
+	mux.HandleFunc("GET "+decisionsPath, s.handleDecisions)
 	mux.HandleFunc("GET "+healthPath, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

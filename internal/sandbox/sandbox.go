@@ -28,6 +28,9 @@
 //   - Latency, faults and the rate limit apply to API operations only,
 //     not to /oauth/token or /_sandbox/*, which need no token.
 //   - Beta CertificationDto: see certificationDto for its spec defects.
+//   - Decisions: a decided item may be decided again until sign-off; the
+//     decision history, which ISC's API does not show, is kept outside it
+//     (see DecisionRecord). What the seed holds for reviews: seed.go.
 package sandbox
 
 import (
@@ -155,6 +158,10 @@ type Sandbox struct {
 	latency time.Duration
 	jitter  time.Duration
 	stats   statsCounters
+	// decisions is the decision history (see DecisionRecord); decideCalls
+	// numbers the decide calls that applied decisions.
+	decisions   []DecisionRecord
+	decideCalls int
 }
 
 // New builds a sandbox from cfg (defaults filled in).
