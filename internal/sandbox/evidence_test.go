@@ -45,7 +45,14 @@ type reviewable struct {
 	} `json:"owner"`
 	EndDate *string `json:"endDate"`
 	Account *struct {
-		NativeIdentity string `json:"nativeIdentity"`
+		NativeIdentity   string `json:"nativeIdentity"`
+		Disabled         bool   `json:"disabled"`
+		ID               string `json:"id"`
+		ActivityInsights struct {
+			AccountID      string `json:"accountID"`
+			UsageDays      int    `json:"usageDays"`
+			UsageDaysState string `json:"usageDaysState"`
+		} `json:"activityInsights"`
 	} `json:"account"`
 	Entitlements   []reviewable `json:"entitlements"`
 	AccessProfiles []reviewable `json:"accessProfiles"`
@@ -121,6 +128,7 @@ func TestReviewItemEvidence(t *testing.T) {
 	tn := start(t, sandbox.Config{Now: clk.Now, RateLimit: -1})
 	byAccess := map[string]evidenceItem{}
 	var withEnd, withoutEnd, fresh, old int
+	accounts := map[string]int{}
 	for certID, items := range tn.allEvidence() {
 		assert.Equal(t, items, tn.evidenceItems("/certifications/v1/", certID), "v1 answers the same items")
 		for _, it := range items {
@@ -138,6 +146,23 @@ func TestReviewItemEvidence(t *testing.T) {
 			if it.AccessSummary.Access.Type == "ENTITLEMENT" {
 				require.NotNil(t, d.Account, "an entitlement sits on an account")
 				assert.NotEmpty(t, d.Account.NativeIdentity)
+				usage := d.Account.ActivityInsights
+				assert.Equal(t, d.Account.ID, usage.AccountID)
+				assert.GreaterOrEqual(t, usage.UsageDays, 0)
+				assert.LessOrEqual(t, usage.UsageDays, 90)
+				switch {
+				case usage.UsageDaysState == "UNKNOWN":
+					assert.Zero(t, usage.UsageDays)
+					accounts["unknown use"]++
+				case usage.UsageDays == 0:
+					accounts["unused"]++
+				default:
+					assert.Equal(t, "COMPLETE", usage.UsageDaysState)
+					accounts["used"]++
+				}
+				if d.Account.Disabled {
+					accounts["disabled"]++
+				}
 				assert.Nil(t, d.EndDate, "ReviewableEntitlement has no endDate")
 				// hasPermissions says whether the permissions operation
 				// lists any.
@@ -158,6 +183,10 @@ func TestReviewItemEvidence(t *testing.T) {
 			assert.True(t, end.After(clk.Now()), "a temporary assignment ends in the future: %s", *d.EndDate)
 		}
 	}
+	for _, kind := range []string{"used", "unused", "unknown use", "disabled"} {
+		assert.Positive(t, accounts[kind], "some accounts are %s", kind)
+	}
+	assert.Less(t, accounts["disabled"], accounts["used"], "most accounts are enabled")
 	assert.Positive(t, withEnd, "some access profile or role assignments end on a date")
 	assert.Positive(t, withoutEnd, "most do not")
 	assert.Positive(t, fresh, "some access is new since the last review")

@@ -157,10 +157,14 @@ func entitlementDto(a *access, it *item) reviewableEntitlement {
 	}
 	if it != nil && it.AccountID != "" {
 		id, name := it.AccountID, it.AccountName
+		usage := activityInsights{AccountID: it.AccountID, UsageDays: it.UsageDays, UsageDaysState: "COMPLETE"}
+		if it.UsageUnknown {
+			usage.UsageDaysState = "UNKNOWN"
+		}
 		e.Account = &accountDto{
-			NativeIdentity: it.AccountName, Type: "ACCOUNT", ID: &id, Name: &name,
+			NativeIdentity: it.AccountName, Disabled: it.AccountDisabled, Type: "ACCOUNT", ID: &id, Name: &name,
 			Created: timePtr(it.Summary.Identity.Created), Modified: timePtr(it.Summary.Identity.Created),
-			ActivityInsights: activityInsights{AccountID: it.AccountID, UsageDays: len(it.ID) + int(it.ID[0])%60, UsageDaysState: "COMPLETE"},
+			ActivityInsights: usage,
 		}
 	}
 	return e

@@ -19,7 +19,8 @@ import (
 // in turn (the first reviewer client's cover all three); in every
 // certification of a few identities, access several of them hold and
 // access only one holds; privileged, cloud-governed and new access, entitlements with and
-// without descriptions, permissions and classified data; temporary access
+// without descriptions, permissions and classified data; accounts used
+// daily, unused or of unknown use, and a few disabled; temporary access
 // profile and role assignments (endDate); items already decided, with the
 // comments their campaign requires (revocations always say why); and the
 // admin client's identity among those a privileged access review
@@ -403,6 +404,8 @@ func seed(cfg Config, now time.Time) *state {
 			if acc.Type == "ENTITLEMENT" {
 				it.AccountID = ids.next()
 				it.AccountName = subject.Alias
+				it.UsageDays, it.UsageUnknown = accountUsage(j, k)
+				it.AccountDisabled = (j+3*k)%13 == 5
 			} else if (j+2*k)%5 == 1 {
 				// A temporary assignment, ending in a few weeks.
 				it.EndDate = now.Add(time.Duration(20+(j+k)%40) * 24 * time.Hour)
@@ -520,4 +523,17 @@ func seedComment(rule, decision string, n int) string {
 		return approveComments[n%len(approveComments)]
 	}
 	return ""
+}
+
+// accountUsage is an account's activity (ActivityInsights): days of use in
+// the last 90 (0 for some: unused), or unknown for a few.
+func accountUsage(j, k int) (days int, unknown bool) {
+	switch h := (j*7 + k*13) % 23; {
+	case h == 0:
+		return 0, true
+	case h <= 3:
+		return 0, false
+	default:
+		return 1 + (j*31+k*17)%90, false
+	}
 }

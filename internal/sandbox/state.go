@@ -123,6 +123,11 @@ type item struct {
 	restJSON   [2][]byte
 	// Account is the account the access sits on (entitlements).
 	AccountID, AccountName string
+	// AccountDisabled and the account's activity (ActivityInsights): days
+	// of use in the last 90, or unknown.
+	AccountDisabled bool
+	UsageDays       int
+	UsageUnknown    bool
 }
 
 // invalidate drops the cached JSON of what a decision or a move changes.
