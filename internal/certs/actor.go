@@ -9,6 +9,7 @@ const (
 	FrontendMCP    Frontend = "mcp"
 	FrontendSlack  Frontend = "slack"
 	FrontendSystem Frontend = "system" // background workers, start-up reconciliation
+	FrontendCLI    Frontend = "cli"    // the command line (certops-audit)
 )
 
 // Role is what an actor may do. Admins see every certification; reviewers

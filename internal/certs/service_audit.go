@@ -26,7 +26,8 @@ import (
 //	request.completed       every task succeeded (or the sync call did)
 //	request.failed          a call was rejected, a task failed, or
 //	                        reconciliation could not confirm a call
-//	data.exported           a read returned ExportThreshold rows or more
+//	data.exported           a read returned ExportThreshold rows or more, or
+//	                        a review evidence export (evidence_export.go)
 
 // Limits on one ListAudit answer.
 const (

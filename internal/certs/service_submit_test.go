@@ -686,7 +686,7 @@ func TestSubmission_sync(t *testing.T) {
 		assert.Zero(t, f.tenant.Calls("ReassignAsync"))
 		assert.Equal(t, certs.Progress{Calls: 1, Done: 1, ItemsMoved: 50}, got.Progress())
 		assert.Equal(t, []certs.Action{certs.ActionRequestCreated, certs.ActionRequestApproved, certs.ActionSubmitting, certs.ActionTaskSubmitted, certs.ActionCompleted}, f.actions(r.ID))
-		assert.Equal(t, "call 1 of 1: 50 review items moved (synchronous call)", f.eventsOf(r.ID, certs.ActionTaskSubmitted)[0].Detail)
+		assert.Equal(t, "call 1 of 1: 50 review items moved (synchronous call); digest "+got.Plan.Digest, f.eventsOf(r.ID, certs.ActionTaskSubmitted)[0].Detail)
 		assert.Equal(t, "50 review items moved to Carol Diaz", f.eventsOf(r.ID, certs.ActionCompleted)[0].Detail)
 
 		reads := f.tenant.Calls("ListPendingTasks")

@@ -49,7 +49,7 @@ func (s *Service) startSubmission(ctx context.Context, a Actor, r *Request, reas
 	var events []Event
 	if r.State != StateApproved {
 		approved := s.requestEvent(a, ActionRequestApproved, r)
-		approved.Detail = reason
+		approved.Detail = withDigest(reason, r.Plan.Digest)
 		events = append(events, approved)
 	}
 	submitting := s.requestEvent(a, ActionSubmitting, r)
@@ -72,6 +72,15 @@ func (s *Service) startSubmission(ctx context.Context, a Actor, r *Request, reas
 		return cur, err
 	}
 	return s.submit(ctx, a, cur)
+}
+
+// withDigest prefixes a decision event's detail with the digest of the plan
+// decided, so that the audit trail says exactly what was confirmed.
+func withDigest(detail, digest string) string {
+	if detail == "" {
+		return "digest " + digest
+	}
+	return "digest " + digest + ": " + detail
 }
 
 // submit sends r's calls in order, from the first without a record. r is in
@@ -241,6 +250,7 @@ func (s *Service) recordAccepted(ctx context.Context, a Actor, r *Request, i int
 	} else {
 		ev.Detail = fmt.Sprintf("call %d of %d: %s moved (synchronous call)", i+1, n, plural(ev.Count, "review item", "review items"))
 	}
+	ev.Detail += "; digest " + r.Plan.Digest
 	cur, err := s.move(ctx, r, tRecord, false, func(cur *Request) error {
 		return updateCall(cur, i, CallSending, func(t *RequestTask) {
 			t.State = CallAccepted
