@@ -25,8 +25,8 @@ import (
 	"github.com/certops/certops/internal/tools"
 )
 
-var allTools = []string{"get_certification", "get_item_permissions", "get_reassignment_status", "list_certifications",
-	"list_pending_tasks", "list_review_items", "list_reviewers", "plan_reassignment", "reassign"}
+var allTools = []string{"decide", "get_certification", "get_item_permissions", "get_reassignment_status", "get_review_item", "list_certifications",
+	"list_pending_tasks", "list_review_items", "list_reviewers", "plan_decisions", "plan_reassignment", "reassign", "sign_off"}
 
 // fixture is what a tour of the read tools finds to reassign.
 type fixture struct {

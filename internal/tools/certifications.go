@@ -301,7 +301,13 @@ func getCertification(d deps) server.ServerTool {
 		if len(out.Requests) == 0 {
 			b.WriteString("No reassignment requests filed through certops.\n")
 		} else {
-			b.WriteString("Reassignment requests:\n")
+			header := "Reassignment requests:\n"
+			for _, r := range out.Requests {
+				if r.kind != certs.KindReassign {
+					header = "Requests filed through certops (reassignments, decisions, sign-off):\n"
+				}
+			}
+			b.WriteString(header)
 			for _, r := range out.Requests {
 				b.WriteString(r.line())
 				b.WriteByte('\n')

@@ -228,6 +228,11 @@ func reassign(d deps) server.ServerTool {
 		if err != nil {
 			return nil, err
 		}
+		// A decision or sign-off plan is confirmed by decide or sign_off,
+		// whose question shows what it decides.
+		if err := planOfKind(plan, certs.KindReassign, "plan_id"); err != nil {
+			return nil, err
+		}
 
 		// A client that can ask its user always does, even when the model
 		// passed confirm: the model must not be able to skip the person.

@@ -38,8 +38,9 @@ type Metrics interface {
 	ToolCall(tool, outcome string)
 }
 
-const instructions = `certops reads SailPoint Identity Security Cloud certifications (access reviews) and moves review work between reviewers.
+const instructions = `certops reads SailPoint Identity Security Cloud certifications (access reviews), moves review work between reviewers, and lets reviewers decide their items and sign off.
 Read tools change nothing. To move work: plan_reassignment (changes nothing, returns a plan with a summary and digest), show the summary to the person, then reassign with the plan id once they agree.
+To review: get_review_item shows the facts for items (certops never recommends a decision); plan_decisions (changes nothing) returns what would be approved and revoked; show it, then decide with the plan id once the person agrees. When every item is decided, sign_off (final) signs the certification off; revoked access is removed only then.
 Errors are tool results whose text starts with what kind of failure it is; "invalid argument" names the argument and what is allowed.`
 
 // New returns the MCP server with the selected tools and the review prompt.
@@ -75,7 +76,7 @@ func New(opts Options) (*server.MCPServer, error) {
 		server.WithToolHandlerMiddleware(logTool(log, opts.Metrics)),
 	)
 	s.AddTools(selected...)
-	s.AddPrompts(reviewPrompt(opts.Tools.ReadOnly || !offers(selected, "reassign")))
+	s.AddPrompts(reviewPrompt(promptTools{reassign: offers(selected, "reassign"), decide: offers(selected, "decide"), signOff: offers(selected, "sign_off")}))
 	return s, nil
 }
 

@@ -23,6 +23,13 @@ type Service interface {
 	SubmitPlan(ctx context.Context, a certs.Actor, planID, digest string) (*certs.Request, error)
 	GetRequest(ctx context.Context, a certs.Actor, id string) (*certs.Request, error)
 	FollowRequest(ctx context.Context, a certs.Actor, id string) (*certs.Request, error)
+
+	// Reviewing: evidence, decisions, sign-off (evidence.go, decisions.go).
+	GetItemEvidence(ctx context.Context, a certs.Actor, certID, itemID string) (*certs.ItemEvidence, error)
+	ListEvidence(ctx context.Context, a certs.Actor, certID string, ids []string) ([]certs.ItemEvidence, error)
+	PlanDecisions(ctx context.Context, a certs.Actor, in certs.DecisionInput) (*certs.Plan, error)
+	PlanSignOff(ctx context.Context, a certs.Actor, certID, onBehalf string) (*certs.Plan, error)
+	SignOffReady(ctx context.Context, a certs.Actor, certID string) (bool, string, error)
 }
 
 var _ Service = (*certs.Service)(nil)

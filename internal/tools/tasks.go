@@ -58,6 +58,11 @@ type RequestSummary struct {
 	DecidedBy string `json:"decidedBy,omitempty" jsonschema:"who approved, denied or cancelled, as frontend:id"`
 	Created   string `json:"created"`
 	Updated   string `json:"updated"`
+
+	// kind and its counts let the text tell a reviewer's decisions and
+	// sign-off apart from a reassignment (the output schema predates them).
+	kind            certs.ChangeKind
+	approve, revoke int
 }
 
 func actorText(a certs.Actor) string {
@@ -75,7 +80,9 @@ func requestSummary(r *certs.Request) RequestSummary {
 		ItemCount: r.Plan.ItemCount, Reason: r.Plan.Reason,
 		Requester: actorText(r.Requester),
 		Created:   ts(&r.Created), Updated: ts(&r.Updated),
+		kind: r.Plan.KindOf(),
 	}
+	out.approve, out.revoke = decisionCounts(&r.Plan)
 	if r.DecidedBy != nil {
 		out.DecidedBy = actorText(*r.DecidedBy)
 	}
@@ -83,7 +90,14 @@ func requestSummary(r *certs.Request) RequestSummary {
 }
 
 func (r RequestSummary) line() string {
-	s := fmt.Sprintf("- request %s: %s · %d items to %s · asked by %s on %s", r.ID, r.State, r.ItemCount, r.To.Name, r.Requester, r.Created)
+	what := fmt.Sprintf("%d items to %s", r.ItemCount, r.To.Name)
+	switch r.kind {
+	case certs.KindDecide:
+		what = fmt.Sprintf("decisions: approve %d, revoke %d", r.approve, r.revoke)
+	case certs.KindSignOff:
+		what = "sign-off"
+	}
+	s := fmt.Sprintf("- request %s: %s · %s · asked by %s on %s", r.ID, r.State, what, r.Requester, r.Created)
 	if r.DecidedBy != "" {
 		s += " · decided by " + r.DecidedBy
 	}
@@ -118,6 +132,9 @@ type RequestStatus struct {
 	// schema, which predates them, does not.
 	unknown, notSent, toSend int
 	waitingFor               string
+	// kind is the kind of change (a reviewer's decisions and sign-off
+	// are requests too); the text tells of each in its own words.
+	kind certs.ChangeKind
 }
 
 // ProgressCalls counts a request's ISC calls by status.
@@ -159,6 +176,7 @@ func requestStatus(r *certs.Request) RequestStatus {
 		Error:   r.Error,
 		Created: ts(&r.Created), Updated: ts(&r.Updated),
 		unknown: p.Unknown, notSent: p.NotSent, toSend: p.ToSend, waitingFor: r.WaitingFor,
+		kind: r.Plan.KindOf(),
 	}
 	if r.State == certs.StatePending {
 		out.ExpiresAt = ts(&r.ExpiresAt)
@@ -174,7 +192,14 @@ func requestStatus(r *certs.Request) RequestStatus {
 
 func (r RequestStatus) text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Request %s is %s: %d items of %q from %s to %s.\n", r.ID, r.State, r.ItemCount, r.CertificationName, r.From.Name, r.To.Name)
+	switch r.kind {
+	case certs.KindDecide:
+		fmt.Fprintf(&b, "Request %s is %s: %d decisions on %q, reviewed by %s.\n", r.ID, r.State, r.ItemCount, r.CertificationName, r.From.Name)
+	case certs.KindSignOff:
+		fmt.Fprintf(&b, "Request %s is %s: sign-off of %q, reviewed by %s.\n", r.ID, r.State, r.CertificationName, r.From.Name)
+	default:
+		fmt.Fprintf(&b, "Request %s is %s: %d items of %q from %s to %s.\n", r.ID, r.State, r.ItemCount, r.CertificationName, r.From.Name, r.To.Name)
+	}
 	switch r.State {
 	case string(certs.StatePending):
 		fmt.Fprintf(&b, "Waiting for an approver's decision in Slack (expires %s). Nothing has moved yet.\n", r.ExpiresAt)
@@ -194,7 +219,14 @@ func (r RequestStatus) text() string {
 				fmt.Fprintf(&b, ", %d %s", c.n, c.what)
 			}
 		}
-		fmt.Fprintf(&b, " of %d; %d items moved.\n", p.Calls, p.ItemsMoved)
+		switch r.kind {
+		case certs.KindDecide:
+			fmt.Fprintf(&b, " of %d; %d decisions recorded.\n", p.Calls, p.ItemsMoved)
+		case certs.KindSignOff:
+			fmt.Fprintf(&b, " of %d.\n", p.Calls)
+		default:
+			fmt.Fprintf(&b, " of %d; %d items moved.\n", p.Calls, p.ItemsMoved)
+		}
 		if r.waitingFor != "" && !r.Final {
 			fmt.Fprintf(&b, "Waiting: the next call is not sent until %s is settled; certops then sends it by itself.\n", waitingText(r.waitingFor))
 		}

@@ -21,6 +21,8 @@ func readTools(d deps) []server.ServerTool {
 		planReassignment(d),
 		getReassignmentStatus(d),
 		listPendingTasks(d),
+		getReviewItem(d),
+		planDecisions(d),
 	}
 }
 
@@ -29,6 +31,8 @@ func readTools(d deps) []server.ServerTool {
 func writeTools(d deps) []server.ServerTool {
 	return []server.ServerTool{
 		reassign(d),
+		decide(d),
+		signOff(d),
 	}
 }
 
