@@ -73,6 +73,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	httpAddr := fs.String("http", "", "serve streamable HTTP on this address (e.g. 127.0.0.1:8080) instead of stdio")
 	readOnly := fs.Bool("read-only", false, "offer only the tools that change nothing")
 	sqlitePath := fs.String("sqlite", "", "SQLite database file (default: CERTOPS_SQLITE_PATH, or a temporary file with --sandbox)")
+	migrateOnly := fs.Bool("migrate-only", false, "apply the database migrations (DATABASE_URL, or the SQLite file) and exit; needs no SailPoint settings")
 	if len(args) == 0 {
 		args = []string{"mcp-server"}
 	}
@@ -92,6 +93,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return fmt.Errorf("configuration: CERTOPS_LOG_LEVEL: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if *migrateOnly {
+		if *sandboxMode {
+			return errors.New("--migrate-only and --sandbox: the sandbox's database is a temporary file; migrate the one you use (DATABASE_URL, --sqlite)")
+		}
+		return app.Migrate(ctx, *sqlitePath, logger)
+	}
 	if mc.Role != certs.RoleAdmin && mc.Role != certs.RoleReviewer {
 		return fmt.Errorf("configuration: CERTOPS_MCP_ROLE must be admin or reviewer, not %q", mc.Role)
 	}

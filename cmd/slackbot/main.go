@@ -133,10 +133,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:3000", "listen address for Slack's request URLs and the health probes")
 	useSandbox := fs.Bool("sandbox", false, "run against an in-process emulated ISC tenant instead of SAIL_BASE_URL")
+	migrateOnly := fs.Bool("migrate-only", false, "apply the database migrations (DATABASE_URL, or CERTOPS_SQLITE_PATH) and exit; needs no SailPoint or Slack settings")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	if *migrateOnly {
+		if *useSandbox {
+			return errors.New("--migrate-only and --sandbox: the sandbox's database is a temporary file; migrate the one you use (DATABASE_URL, CERTOPS_SQLITE_PATH)")
+		}
+		return app.Migrate(ctx, "", logger)
+	}
 
 	sc, err := loadSlackConfig(logger)
 	if err != nil {
