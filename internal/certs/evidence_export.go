@@ -54,8 +54,11 @@ import (
 // entry in SLACK_ADMINS, or runs certops-audit with the deployment's
 // credentials.
 
-// EvidenceSchema names the record layout and hash rule above; it is hashed
-// first, so a record of another layout cannot verify as this one.
+// EvidenceSchema names the record layout and the hash rule: a record's
+// hash is SHA-256, in lower-case hex, over the netstrings (len ":" bytes
+// ",") of EvidenceSchema, then of each value in EvidenceColumns order but
+// hash's. Hashed first, it keeps a record of another layout from
+// verifying as this one.
 const EvidenceSchema = "certops.evidence.v1"
 
 // Record kinds and sources.
@@ -272,8 +275,10 @@ func netstring(h hash.Hash, s string) {
 	h.Write([]byte{','})
 }
 
-// chainEvidence numbers the records and links each to the one before.
-func chainEvidence(records []EvidenceRecord) {
+// ChainEvidence numbers records from 1, sets their total and links each to
+// the one before (prev, hash), as ExportReviewEvidence does. Tools and
+// tests that build an export of their own use it.
+func ChainEvidence(records []EvidenceRecord) {
 	prev := ""
 	for i := range records {
 		r := &records[i]
@@ -421,7 +426,7 @@ func (s *Service) ExportReviewEvidence(ctx context.Context, a Actor, certID stri
 		return nil, err
 	}
 	records := evidenceRecords(c, reqs, events, items)
-	chainEvidence(records)
+	ChainEvidence(records)
 
 	fromCertops := 0
 	for _, r := range records {
