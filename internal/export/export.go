@@ -55,11 +55,28 @@ func FileName(certID string, f Format) string {
 
 // Write writes records in format f.
 func Write(w io.Writer, f Format, records []certs.EvidenceRecord) error {
+	return write(w, f, records, true)
+}
+
+// Page returns records as one part of an export split into parts: the CSV
+// header only in the first part, so that the parts concatenated in order
+// are the whole file.
+func Page(f Format, records []certs.EvidenceRecord, first bool) ([]byte, error) {
+	var b bytes.Buffer
+	if err := write(&b, f, records, first); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func write(w io.Writer, f Format, records []certs.EvidenceRecord, header bool) error {
 	switch f {
 	case CSV:
 		cw := csv.NewWriter(w)
-		if err := cw.Write(certs.EvidenceColumns()); err != nil {
-			return err
+		if header {
+			if err := cw.Write(certs.EvidenceColumns()); err != nil {
+				return err
+			}
 		}
 		for _, r := range records {
 			vals := r.Values()

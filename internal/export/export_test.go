@@ -65,6 +65,21 @@ func TestWriteRead_roundTrip(t *testing.T) {
 	}
 }
 
+func TestPage_partsConcatenateToTheFile(t *testing.T) {
+	recs := sample()
+	for _, f := range export.Formats {
+		whole, err := export.Bytes(f, recs)
+		require.NoError(t, err)
+		var parts []byte
+		for i := 0; i < len(recs); i += 3 {
+			p, err := export.Page(f, recs[i:min(i+3, len(recs))], i == 0)
+			require.NoError(t, err)
+			parts = append(parts, p...)
+		}
+		assert.Equal(t, string(whole), string(parts), "%s", f)
+	}
+}
+
 func TestWrite_csvDefusesFormulas(t *testing.T) {
 	b, err := export.Bytes(export.CSV, sample())
 	require.NoError(t, err)
