@@ -360,7 +360,7 @@ func planDecisions(d deps) server.ServerTool {
 		}
 		p, err := d.svc.PlanDecisions(ctx, a, in)
 		if err != nil {
-			return nil, err
+			return nil, namingOnBehalf(err)
 		}
 		out := decisionPlanOut(p)
 		return result(out, out.text()), nil
@@ -943,7 +943,18 @@ func (d deps) signOffPlan(ctx context.Context, a certs.Actor, req mcp.CallToolRe
 			"(list_review_items with status open, plan_decisions, decide); when an ISC task is pending, wait for it (list_pending_tasks); then call sign_off again",
 			args.CertificationID, why)
 	}
-	return d.svc.PlanSignOff(ctx, a, args.CertificationID, args.OnBehalf)
+	p, err := d.svc.PlanSignOff(ctx, a, args.CertificationID, args.OnBehalf)
+	return p, namingOnBehalf(err)
+}
+
+// namingOnBehalf names the argument in the Service's refusals about acting
+// on the reviewer's behalf, which speak of "a reason".
+func namingOnBehalf(err error) error {
+	code, msg := certs.ErrorCode(err), certs.ErrorMessage(err)
+	if err == nil || (code != certs.EFORBIDDEN && code != certs.EINVALID) || !strings.Contains(msg, "behalf") {
+		return err
+	}
+	return &certs.Error{Code: code, Message: msg + " (the argument on_behalf)", Err: err}
 }
 
 // signOffTally reads the decisions a sign-off makes final, a page of ISC's

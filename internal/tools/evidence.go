@@ -18,7 +18,7 @@ import (
 // ItemEvidenceOut is the evidence for one review item.
 type ItemEvidenceOut struct {
 	ItemID      string            `json:"itemId"`
-	Identity    EvidencePerson    `json:"identity" jsonschema:"whose access the item reviews"`
+	Identity    EvidenceIdentity    `json:"identity" jsonschema:"whose access the item reviews"`
 	Manager     *Person           `json:"manager,omitempty" jsonschema:"the identity's manager, where the tenant has one"`
 	Access      EvidenceAccess    `json:"access"`
 	NewAccess   bool              `json:"newAccess" jsonschema:"the access was granted since the last review"`
@@ -29,8 +29,8 @@ type ItemEvidenceOut struct {
 	Remarks     []RemarkOut       `json:"remarks" jsonschema:"what certops points out, each with the facts it comes from; never a recommendation"`
 }
 
-// EvidencePerson is the identity a review item is about.
-type EvidencePerson struct {
+// EvidenceIdentity is the identity a review item is about.
+type EvidenceIdentity struct {
 	SummaryID  string `json:"summaryId" jsonschema:"the identity summary id within this certification"`
 	IdentityID string `json:"identityId" jsonschema:"the ISC identity id (use it in plan_decisions select.identity_ids)"`
 	Name       string `json:"name"`
@@ -90,7 +90,7 @@ func evidenceOut(ev *certs.ItemEvidence) ItemEvidenceOut {
 	it := ev.Item
 	out := ItemEvidenceOut{
 		ItemID:   it.ID,
-		Identity: EvidencePerson{SummaryID: it.IdentitySummary.ID, IdentityID: ev.Identity.ID, Name: ev.Identity.Name, Email: ev.Identity.Email},
+		Identity: EvidenceIdentity{SummaryID: it.IdentitySummary.ID, IdentityID: ev.Identity.ID, Name: ev.Identity.Name, Email: ev.Identity.Email},
 		Access: EvidenceAccess{Type: string(it.Access.Type), ID: it.Access.ID, Name: it.Access.Name, Description: it.Access.Description,
 			Source: it.Access.SourceName, Privileged: it.Access.Privileged, HasPermissions: it.Access.HasPermissions},
 		NewAccess: it.NewAccess,
