@@ -18,7 +18,7 @@ import (
 // ItemEvidenceOut is the evidence for one review item.
 type ItemEvidenceOut struct {
 	ItemID      string            `json:"itemId"`
-	Identity    EvidenceIdentity    `json:"identity" jsonschema:"whose access the item reviews"`
+	Identity    EvidenceIdentity  `json:"identity" jsonschema:"whose access the item reviews"`
 	Manager     *Person           `json:"manager,omitempty" jsonschema:"the identity's manager, where the tenant has one"`
 	Access      EvidenceAccess    `json:"access"`
 	NewAccess   bool              `json:"newAccess" jsonschema:"the access was granted since the last review"`
