@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/certops/certops/internal/testkit"
 
 	"github.com/certops/certops/internal/certs"
 	"github.com/certops/certops/internal/certs/certstest"
@@ -21,22 +22,8 @@ import (
 
 var t0 = time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// clock is the module's test clock.
+type clock = testkit.Clock
 
 var (
 	admin    = certs.Actor{ID: "tok-admin", Name: "Ada Admin", Frontend: certs.FrontendMCP, Role: certs.RoleAdmin, IdentityID: "id-admin"}
@@ -66,7 +53,7 @@ type fixture struct {
 // reviews nothing yet.
 func setup(t *testing.T, policy certs.Policy, tweak ...func(*certs.Options)) *fixture {
 	t.Helper()
-	clk := &clock{now: t0}
+	clk := testkit.NewClock(t0)
 	tenant := certstest.NewTenant()
 	tenant.Now = clk.Now
 	store := certstest.NewStore()

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/certops/certops/internal/testkit"
 )
 
 // Helpers that build certops's binaries and run them as separate processes,
@@ -64,24 +65,9 @@ func buildBinaries(t *testing.T) string {
 	return binaries.dir
 }
 
-// syncBuffer is a bytes.Buffer safe for a process writing while the test
-// reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is the module's synchronised buffer: a process writes while
+// the test reads.
+type syncBuffer = testkit.Buffer
 
 // process is one running binary.
 type process struct {

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,42 +12,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certops/certops/internal/secret"
+	"github.com/certops/certops/internal/testkit"
 )
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+type clock = testkit.Clock
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// syncBuffer collects logs written from any goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = testkit.Buffer
 
 func write(t *testing.T, path, content string) {
 	t.Helper()
@@ -57,7 +26,7 @@ func write(t *testing.T, path, content string) {
 
 func open(t *testing.T, path string) (*secret.File, *clock, *syncBuffer) {
 	t.Helper()
-	clk := &clock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+	clk := testkit.NewClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
 	logs := &syncBuffer{}
 	f, err := secret.OpenFile("SLACK_SIGNING_SECRET_FILE", path, secret.Options{
 		CheckEvery: 10 * time.Second, Now: clk.Now, Logger: slog.New(slog.NewTextHandler(logs, nil)),

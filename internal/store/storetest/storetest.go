@@ -7,11 +7,11 @@ package storetest
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/certops/certops/internal/certs"
+	"github.com/certops/certops/internal/testkit"
 )
 
 // Opener opens a handle on one database, with now as its clock. Each call
@@ -55,28 +55,12 @@ func Run(t *testing.T, newDB NewDatabase) {
 	}
 }
 
-// Clock is a clock tests move by hand. It is safe for concurrent use.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// Clock is the module's test clock (internal/testkit), kept under this name
+// for the suite's callers.
+type Clock = testkit.Clock
 
 // NewClock returns a clock showing start.
-func NewClock(start time.Time) *Clock { return &Clock{now: start} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock on by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func NewClock(start time.Time) *Clock { return testkit.NewClock(start) }
 
 // start is the suite's epoch; its nanoseconds check that stores keep times
 // to (at least) the microsecond and report them consistently.
