@@ -25,7 +25,7 @@ import (
 	"github.com/certops/certops/internal/tools"
 )
 
-var allTools = []string{"decide", "get_certification", "get_item_permissions", "get_reassignment_status", "get_review_item", "list_certifications",
+var allTools = []string{"decide", "export_review_evidence", "get_certification", "get_item_permissions", "get_reassignment_status", "get_review_item", "list_certifications",
 	"list_pending_tasks", "list_review_items", "list_reviewers", "plan_decisions", "plan_reassignment", "reassign", "sign_off"}
 
 // fixture is what a tour of the read tools finds to reassign.
@@ -65,6 +65,7 @@ func readTour(t *testing.T, cs *mcp.ClientSession, rs map[string]*jsonschema.Res
 		}
 	}
 	validated(t, cs, rs, "list_pending_tasks", map[string]any{"certification_id": fx.certID})
+	assert.NotEmpty(t, str(validated(t, cs, rs, "export_review_evidence", map[string]any{"certification_id": fx.certID}), "content"))
 
 	// The new reviewer: another reviewer of the same campaign.
 	campaign := validated(t, cs, rs, "list_certifications", map[string]any{"campaign_id": str(rows[0], "campaign", "id"), "status": "all", "limit": 100})

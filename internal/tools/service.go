@@ -30,6 +30,7 @@ type Service interface {
 	PlanDecisions(ctx context.Context, a certs.Actor, in certs.DecisionInput) (*certs.Plan, error)
 	PlanSignOff(ctx context.Context, a certs.Actor, certID, onBehalf string) (*certs.Plan, error)
 	SignOffReady(ctx context.Context, a certs.Actor, certID string) (bool, string, error)
+	ExportReviewEvidence(ctx context.Context, a certs.Actor, certID string) ([]certs.EvidenceRecord, error) // export.go
 }
 
 var _ Service = (*certs.Service)(nil)

@@ -23,6 +23,7 @@ func readTools(d deps) []server.ServerTool {
 		listPendingTasks(d),
 		getReviewItem(d),
 		planDecisions(d),
+		exportReviewEvidence(d),
 	}
 }
 
