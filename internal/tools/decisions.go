@@ -627,6 +627,9 @@ func decide(d deps) server.ServerTool {
 		if err := planOfKind(plan, certs.KindDecide, "plan_id"); err != nil {
 			return nil, err
 		}
+		if err := d.notCarriedOut(ctx, a, plan); err != nil {
+			return nil, err
+		}
 		step, err := confirmPlan(ctx, req, plan, args.Confirm, tool.Name, decideInput, func() mcp.ElicitationParams { return decisionQuestion(plan) })
 		switch {
 		case err != nil:
@@ -684,6 +687,18 @@ func (d deps) nextAfterDeciding(ctx context.Context, a certs.Actor, certID strin
 		return "Every item is decided: when the person is ready, sign_off signs the certification off (final)."
 	}
 	return "Not ready to sign off yet: " + why + "."
+}
+
+// notCarriedOut refuses, before the person is asked, a plan that was
+// carried out already (its request has the plan's id). SubmitPlan refuses
+// it too, whatever this finds; this only spares the person a question
+// whose answer cannot count.
+func (d deps) notCarriedOut(ctx context.Context, a certs.Actor, p *certs.Plan) error {
+	r, err := d.svc.GetRequest(ctx, a, p.ID)
+	if err != nil {
+		return nil
+	}
+	return certs.Errorf(certs.ECONFLICT, "plan %s was already filed as request %s, which is %s; plan again to make another", p.ID, r.ID, r.State)
 }
 
 func checkConfirm(v string) error {
@@ -744,9 +759,10 @@ func confirmPlan(ctx context.Context, req mcp.CallToolRequest, p *certs.Plan, co
 func decisionQuestion(p *certs.Plan) mcp.ElicitationParams {
 	approve, revoke := decisionCounts(p)
 	listed, not := bounded(groupDecisions(p), p.ItemCount, askListing)
+	var lines strings.Builder
+	decisionLines(&lines, listed, not)
 	var b strings.Builder
-	fmt.Fprintf(&b, "Record these decisions in SailPoint?\n\n%s\n\n", p.Summary)
-	decisionLines(&b, listed, not)
+	fmt.Fprintf(&b, "Record these decisions in SailPoint?\n\n%s\n\n%s", p.Summary, strings.TrimRight(lines.String(), "\n"))
 	for _, w := range p.Warnings {
 		fmt.Fprintf(&b, "\nWarning: %s", w)
 	}
@@ -754,7 +770,7 @@ func decisionQuestion(p *certs.Plan) mcp.ElicitationParams {
 		b.WriteString("\n\nRevoked access is removed when the certification is signed off; until then a decision can be changed.")
 	}
 	return mcp.ElicitationParams{
-		Message: strings.TrimRight(b.String(), "\n"),
+		Message: b.String(),
 		RequestedSchema: map[string]any{
 			"type": "object",
 			"properties": map[string]any{
@@ -931,6 +947,9 @@ func (d deps) signOffPlan(ctx context.Context, a certs.Actor, req mcp.CallToolRe
 		}
 		if p.CertificationID != args.CertificationID {
 			return nil, invalid("plan_id %s signs off certification %s, not certification_id %s", p.ID, p.CertificationID, args.CertificationID)
+		}
+		if err := d.notCarriedOut(ctx, a, p); err != nil {
+			return nil, err
 		}
 		return p, nil
 	}
