@@ -4,7 +4,7 @@
 // way Slack signs the ones it sends to the bot.
 //
 // slacktest alone does not do: it lacks chat.update, chat.getPermalink,
-// views.open and usergroups.users.list, answers users.info with one canned
+// views.open, usergroups.users.list and the file upload flow (files.go), answers users.info with one canned
 // user, and records nothing a test can assert on. The unit tests of
 // internal/slackbot and the end-to-end test of internal/e2e share this one
 // fake so both see the same Slack.
@@ -30,6 +30,7 @@ import (
 var Methods = []string{
 	"chat.postMessage", "chat.update", "chat.postEphemeral", "chat.getPermalink",
 	"views.open", "users.info", "usergroups.users.list",
+	"files.getUploadURLExternal", "files.completeUploadExternal", "conversations.open",
 }
 
 // Call is one Web API call made to the fake.
@@ -79,6 +80,9 @@ type Server struct {
 	groups   map[string][]string
 	failures map[string][]Failure // per method, popped one per call
 	ts       int
+
+	files     map[string]*File // uploads (files.go), by id
+	fileOrder []string
 }
 
 // Option configures a Server.
@@ -130,6 +134,7 @@ func New(t testing.TB, opts ...Option) *Server {
 		for _, m := range Methods {
 			c.Handle("/"+m, s.handler(m))
 		}
+		c.Handle(uploadPath, s.upload)
 	})
 	s.Start()
 	t.Cleanup(s.Stop)
@@ -249,6 +254,12 @@ func (s *Server) handler(method string) http.HandlerFunc {
 			}
 			b, _ := json.Marshal(map[string]any{"ok": true, "users": members})
 			_, _ = w.Write(b)
+		case "files.getUploadURLExternal":
+			s.getUploadURL(w, call)
+		case "files.completeUploadExternal":
+			s.completeUpload(w, call)
+		case "conversations.open":
+			openConversation(w, call)
 		case "users.info":
 			if !known {
 				_, _ = io.WriteString(w, `{"ok":false,"error":"user_not_found"}`)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,4 +128,47 @@ func TestFailIsAnsweredOnceThenTheMethodSucceeds(t *testing.T) {
 	require.Len(t, calls, 3, "failed calls are recorded too")
 	assert.Empty(t, calls[0].TS, "a failed post has no ts")
 	assert.NotEmpty(t, calls[2].TS)
+}
+
+// slack-go's own upload flow (files.getUploadURLExternal, the POST to the
+// upload URL, files.completeUploadExternal) runs against the fake, which
+// keeps the file and where it was shared.
+func TestServerTakesFileUploads(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := slackfake.New(t)
+	api := s.Client("xoxb-test")
+
+	ch, _, _, err := api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{"UALICE"}})
+	require.NoError(t, err)
+	assert.Equal(t, "DALICE", ch.ID)
+	assert.Equal(t, slackfake.DMChannel("UALICE"), ch.ID)
+	_, _, _, err = api.OpenConversationContext(ctx, &slack.OpenConversationParameters{})
+	assert.EqualError(t, err, "users_list_not_supplied")
+
+	content := "seq,total\n1,1\n"
+	f, err := api.UploadFileContext(ctx, slack.UploadFileParameters{
+		Filename: "evidence.csv", FileSize: len(content), Content: content,
+		Title: "Evidence", Channel: ch.ID, InitialComment: "here it is",
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "Evidence", f.Title)
+	files := s.Files()
+	require.Len(t, files, 1)
+	assert.Equal(t, slackfake.File{ID: f.ID, Name: "evidence.csv", Length: len(content), Content: []byte(content),
+		Title: "Evidence", Channel: "DALICE", Comment: "here it is", Completed: true}, files[0])
+	got := s.Calls("files.getUploadURLExternal", "files.completeUploadExternal")
+	require.Len(t, got, 2)
+	assert.Equal(t, "evidence.csv", got[0].Form.Get("filename"))
+	assert.Equal(t, strconv.Itoa(len(content)), got[0].Form.Get("length"))
+
+	t.Run("completing a file never uploaded", func(t *testing.T) {
+		_, err := api.CompleteUploadExternalContext(ctx, slack.CompleteUploadExternalParameters{Files: []slack.FileSummary{{ID: "FNOPE"}}})
+		assert.EqualError(t, err, "file_not_found")
+	})
+	t.Run("a refused upload", func(t *testing.T) {
+		s.Fail("files.getUploadURLExternal", slackfake.Failure{Status: http.StatusOK, Body: `{"ok":false,"error":"not_authed"}`})
+		_, err = api.UploadFileContext(ctx, slack.UploadFileParameters{Filename: "x", FileSize: 1, Content: "x", Channel: "DALICE"})
+		assert.ErrorContains(t, err, "not_authed")
+	})
 }
