@@ -56,8 +56,11 @@ func (b *Bot) Interaction(ctx context.Context, ic slack.InteractionCallback) any
 		}
 		return nil
 	case slack.InteractionTypeViewSubmission:
-		if ic.View.CallbackID == callbackDeny {
+		switch ic.View.CallbackID {
+		case callbackDeny:
 			b.denySubmitted(ic)
+		case callbackReviewDecide:
+			return b.reviewSubmitted(ic) // errors in the modal, or nil
 		}
 		return nil // an empty 200 closes the modal
 	}
@@ -112,7 +115,9 @@ func (b *Bot) blockAction(ctx context.Context, ic slack.InteractionCallback, act
 			}
 		}()
 	default:
-		b.log.Warn("slackbot: unknown action", "action_id", act.ActionID)
+		if !b.reviewAction(ctx, ic, act) {
+			b.log.Warn("slackbot: unknown action", "action_id", act.ActionID)
+		}
 	}
 }
 

@@ -1,12 +1,13 @@
 // Package slackbot is certops' Slack front end: the /certs slash command,
-// the Confirm / Approve / Deny buttons and the notifier that keeps approval
-// messages up to date.
+// the Confirm / Approve / Deny buttons, the review (review.go: evidence,
+// Approve / Revoke and Sign off, in the reviewer's DM) and the notifier
+// that keeps approval messages up to date.
 //
 // The bot is an edge, not a brain: it verifies what Slack sends, acknowledges
 // at once, turns the payload into a call on the certs Service (on a bounded
 // worker pool, never on Slack's request), and renders what comes back with
-// render.go. Every rule — who may approve, what a plan moves, exactly-once
-// submission — lives in internal/certs.
+// render.go. Every rule — who may approve or decide, what a plan moves,
+// exactly-once submission — lives in internal/certs.
 //
 // The same Bot serves both transports: HTTP (Handler) and Socket Mode
 // (RunSocketMode) call Bot.Command and Bot.Interaction.
@@ -44,6 +45,12 @@ type Service interface {
 	Deny(ctx context.Context, a certs.Actor, requestID, reason string) (*certs.Request, error)
 	GetRequest(ctx context.Context, a certs.Actor, id string) (*certs.Request, error)
 	SetFrontendRefs(ctx context.Context, a certs.Actor, id string, refs map[string]string) (*certs.Request, error)
+	// The review (review.go): evidence, decisions and sign-off.
+	ListEvidence(ctx context.Context, a certs.Actor, certID string, ids []string) ([]certs.ItemEvidence, error)
+	PlanDecisions(ctx context.Context, a certs.Actor, in certs.DecisionInput) (*certs.Plan, error)
+	PlanSignOff(ctx context.Context, a certs.Actor, certID, onBehalf string) (*certs.Plan, error)
+	GetPlan(ctx context.Context, a certs.Actor, id string) (*certs.Plan, error)
+	SubmitPlan(ctx context.Context, a certs.Actor, planID, digest string) (*certs.Request, error)
 	ClaimNotifications(ctx context.Context, consumer, owner string, lease time.Duration, limit int) ([]certs.Notification, error)
 	AckNotifications(ctx context.Context, consumer, owner string, seq int64) error
 }
@@ -186,6 +193,7 @@ type Bot struct {
 	seen       *ttlCache[string, struct{}] // deliveries already handled
 	pool       *pool
 	render     *renderer
+	review     *reviewState
 	// side tracks the few Slack calls made beside an ack (views.open), so
 	// that Shutdown waits for them too.
 	side sync.WaitGroup
@@ -201,6 +209,7 @@ func New(cfg Config, svc Service, api SlackAPI) *Bot {
 		log:    cfg.Logger,
 		seen:   newTTLCache[string, struct{}](50000, 30*time.Minute, cfg.Now),
 		render: &renderer{now: cfg.Now, command: cfg.Command, certURL: cfg.CertificationURL},
+		review: newReviewState(),
 	}
 	b.identities = newIdentityResolver(svc, api, cfg)
 	b.commands = b.commandTable()

@@ -111,6 +111,12 @@ func (b *Bot) commandTable() []*command {
 			Parse: b.parseReassign,
 		},
 		{
+			Name: "review", Usage: "<cert> [because <reason>]",
+			Summary:  "Review a certification here: the evidence for each item, Approve / Revoke, then Sign off. Opens in your DM with certops. Admins deciding on the reviewer's behalf give a reason.",
+			Examples: []string{"review ef38f94347e94562b5bb8424a56397d8", "review ef38f94347e94562b5bb8424a56397d8 because Alice is on leave until the campaign ends"},
+			Parse:    b.parseReview,
+		},
+		{
 			Name: "status", Usage: "<request|task>", Summary: "Show where a reassignment request or a SailPoint task is.",
 			Examples: []string{"status 0f6b2c7e4b3d4a53a9d1d1e3c0b6a0f1"},
 			Parse:    oneID("request or task id", func(ctx context.Context, in *invocation, id string) (message, error) { return in.status(ctx, id) }),

@@ -247,6 +247,11 @@ func (n *Notifier) tell(ctx context.Context, e certs.Event, req *certs.Request, 
 		b.log.Warn("slackbot: event for an unknown request", "seq", e.Seq, "request", e.RequestID)
 		return nil, nil
 	}
+	if req.Plan.KindOf() != certs.KindReassign {
+		// A reviewer's decisions or sign-off: nothing for the approvers
+		// (review.go).
+		return req, n.tellReview(ctx, e, req, render)
+	}
 	ch, ts := req.FrontendRefs[refChannel], req.FrontendRefs[refTS]
 	if ts != "" {
 		delete(n.posted, req.ID) // saved, by this replica or another

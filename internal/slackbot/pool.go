@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,7 +35,12 @@ type pool struct {
 	queue   chan job
 	wg      sync.WaitGroup
 	started sync.Once
+	// busy counts jobs queued or running.
+	busy atomic.Int64
 }
+
+// idle reports whether no job is queued or running.
+func (p *pool) idle() bool { return p.busy.Load() == 0 }
 
 func newPool(workers, size int, timeout time.Duration, log *slog.Logger) *pool {
 	if log == nil {
@@ -58,6 +64,7 @@ func (p *pool) start(ctx context.Context) {
 }
 
 func (p *pool) run(ctx context.Context, j job) {
+	defer p.busy.Add(-1)
 	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
 	defer func() {
@@ -75,10 +82,12 @@ func (p *pool) submit(name string, run func(ctx context.Context)) error {
 	if p.closed {
 		return errStopped
 	}
+	p.busy.Add(1)
 	select {
 	case p.queue <- job{name: name, run: run}:
 		return nil
 	default:
+		p.busy.Add(-1)
 		return errBusy
 	}
 }

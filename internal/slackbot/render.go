@@ -224,7 +224,7 @@ func (r *renderer) notice(text string) message {
 func (r *renderer) help(cmds []*command) message {
 	blocks := []slack.Block{
 		header("certops: SailPoint certifications from Slack"),
-		section("Look at your access reviews and hand review items to someone better placed. Reassignments need an approver's OK; everything is recorded in certops' audit trail."),
+		section("Look at your access reviews, decide them here (`review`), and hand review items to someone better placed. Reassignments need an approver's OK; everything is recorded in certops' audit trail."),
 		slack.NewDividerBlock(),
 	}
 	for _, c := range cmds {
@@ -627,6 +627,9 @@ func (r *renderer) approval(q *certs.Request) message {
 }
 
 func (r *renderer) requestStatus(q *certs.Request) message {
+	if q.Plan.KindOf() != certs.KindReassign {
+		return r.reviewStatus(q)
+	}
 	blocks := []slack.Block{section(fmt.Sprintf("*Reassignment request* `%s`, by %s %s", q.ID, who(q.Requester), r.ago(q.Created)))}
 	blocks = append(blocks, r.planSummary(&q.Plan)...)
 	blocks = append(blocks, section(r.outcome(q)))

@@ -37,7 +37,7 @@ type HTTPMetrics interface {
 //	GET  /readyz              HTTPOptions.Ready succeeds (internal/probe)
 //	GET  /metrics             Prometheus, when HTTPOptions.MetricsHandler is set
 //	POST /slack/commands      slash commands              (HTTP mode: Handler)
-//	POST /slack/interactions  buttons and the deny modal  (HTTP mode: Handler)
+//	POST /slack/interactions  buttons and modals          (HTTP mode: Handler)
 //
 // With HTTPOptions.Metrics each route is counted in
 // certops_http_requests_total under the handler name given here: a request
@@ -72,7 +72,7 @@ func (b *Bot) HTTPHandler(o HTTPOptions) http.Handler {
 // secret before anything in it is parsed.
 //
 //	POST /slack/commands      slash commands
-//	POST /slack/interactions  buttons and the deny modal
+//	POST /slack/interactions  buttons and modals (deny, review comment)
 func (b *Bot) Handler(signingSecret string) http.Handler {
 	return b.HandlerFrom(secret.Static(signingSecret))
 }
