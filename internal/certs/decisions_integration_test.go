@@ -125,6 +125,17 @@ func TestReviewDecisions_approveRevokeChangeAndSignOff(t *testing.T) {
 				require.NoError(t, err, "approve the rest")
 				assert.Equal(t, certs.StateCompleted, r.State, r.Error)
 			}
+			stale, err := w.svc.PlanSignOff(ctx, w.rev, w.cert.ID, "")
+			require.NoError(t, err)
+			// A decision changed after the sign-off was shown: that sign-off
+			// would make something else final, so it is refused.
+			_, err = w.decide(t, w.rev, certs.DecisionInput{Decisions: []certs.ItemDecision{{ItemID: a, Decision: certs.DecisionRevoke, Comments: "changed my mind"}}})
+			require.NoError(t, err)
+			_, err = w.svc.SubmitPlan(ctx, w.rev, stale.ID, stale.Digest)
+			requireCode(t, certs.EINVALID, err)
+			assert.Contains(t, certs.ErrorMessage(err), "changed since sign-off plan")
+			assert.Zero(t, w.sb.Stats().Operations["signOffIdentityCertification"].Calls)
+
 			p, err := w.svc.PlanSignOff(ctx, w.rev, w.cert.ID, "")
 			require.NoError(t, err)
 			r, err = w.svc.SubmitPlan(ctx, w.rev, p.ID, p.Digest)

@@ -60,6 +60,9 @@ type Plan struct {
 	// OnBehalf is why an admin decides in the reviewer's place; empty when
 	// the reviewer decides.
 	OnBehalf string `json:"onBehalf,omitempty"`
+	// SignOffState is a sign-off plan's hash of every item's decision and
+	// comments when it was made: what the sign-off makes final.
+	SignOffState string `json:"signOffState,omitempty"`
 	// Evidence is what the person was shown of each decided item when the
 	// plan was made (evidence.go): the audit keeps it with the decision.
 	// It describes the change; the digest does not cover it.

@@ -137,17 +137,56 @@ func (s *Service) PlanSignOff(ctx context.Context, a Actor, certID, onBehalf str
 	} else if !ready {
 		return nil, Errorf(EINVALID, "certification %q cannot be signed off yet: %s", c.Name, why)
 	}
+	all, err := s.allItems(ctx, c.ID, ReviewItemFilter{})
+	if err != nil {
+		return nil, err
+	}
 	p := &Plan{
 		ID: s.opts.NewID(), Kind: KindSignOff,
 		CertificationID: c.ID, CertificationName: c.Name, CampaignName: c.Campaign.Name,
 		From: c.Reviewer, OnBehalf: strings.TrimSpace(onBehalf), CreatedBy: a, Created: s.now(),
+		ItemCount: len(all), SignOffState: decisionState(all),
 	}
-	p.Summary = fmt.Sprintf("Sign off certification %q (campaign %q) reviewed by %s: its %s are final, and ISC carries out the revocations.",
-		c.Name, c.Campaign.Name, reviewerName(c.Reviewer), plural(c.DecisionsTotal, "decision", "decisions"))
+	approve, revoke := 0, 0
+	for _, it := range all {
+		if it.Decision == DecisionRevoke {
+			revoke++
+		} else {
+			approve++
+		}
+	}
+	p.Summary = fmt.Sprintf("Sign off certification %q (campaign %q) reviewed by %s: its %s (%d approved, %d revoked) become final, and ISC removes the revoked access.",
+		c.Name, c.Campaign.Name, reviewerName(c.Reviewer), plural(len(all), "decision", "decisions"), approve, revoke)
 	if p.OnBehalf != "" {
 		p.Summary += " Signed by " + actorName(a) + " on the reviewer's behalf: " + p.OnBehalf
 	}
 	return s.savePlan(ctx, a, p)
+}
+
+// decisionState hashes every item's decision and comments: a sign-off plan
+// makes exactly these final, and is refused if they changed since it was
+// shown (checkSignOffState).
+func decisionState(items []ReviewItem) string {
+	rows := make([]string, len(items))
+	for i, it := range items {
+		rows[i] = it.ID + "\x00" + string(it.Decision) + "\x00" + it.Comments
+	}
+	sort.Strings(rows)
+	sum := sha256.Sum256([]byte(strings.Join(rows, "\x01")))
+	return hex.EncodeToString(sum[:])[:digestLength]
+}
+
+// checkSignOffState refuses a sign-off whose certification's decisions
+// changed since the plan was shown. Errors: EINVALID, upstream codes.
+func (s *Service) checkSignOffState(ctx context.Context, p *Plan) error {
+	all, err := s.allItems(ctx, p.CertificationID, ReviewItemFilter{})
+	if err != nil {
+		return err
+	}
+	if decisionState(all) != p.SignOffState {
+		return Errorf(EINVALID, "the decisions of certification %q changed since sign-off plan %s was shown; nothing was signed: plan the sign-off again to see what becomes final", p.CertificationName, p.ID)
+	}
+	return nil
 }
 
 // SignOffReady reports whether ISC would accept signing certID off now,
@@ -393,7 +432,8 @@ func (p *Plan) digestOfKind() string {
 		CertificationID string         `json:"certificationId"`
 		Calls           []DecisionCall `json:"calls"`
 		OnBehalf        string         `json:"onBehalf"`
-	}{2, p.KindOf(), p.CertificationID, p.Decisions, p.OnBehalf}
+		SignOffState    string         `json:"signOffState,omitempty"`
+	}{2, p.KindOf(), p.CertificationID, p.Decisions, p.OnBehalf, p.SignOffState}
 	b, err := json.Marshal(canonical)
 	if err != nil {
 		panic("certs: plan digest: " + err.Error()) // plain data always encodes

@@ -43,6 +43,11 @@ func (s *Service) SubmitPlan(ctx context.Context, a Actor, planID, digest string
 		// would be deciding in their name.
 		return nil, Errorf(EFORBIDDEN, "plan %s was made by %s; only they can confirm their decisions", p.ID, actorName(p.CreatedBy))
 	}
+	if p.KindOf() == KindSignOff {
+		if err := s.checkSignOffState(ctx, p); err != nil {
+			return nil, err
+		}
+	}
 	if s.opts.Policy.RequireApproval && p.KindOf() == KindReassign {
 		return s.fileRequest(ctx, a, p, nil, nil, false)
 	}
