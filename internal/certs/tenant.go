@@ -41,6 +41,14 @@ type Tenant interface {
 	// GetCertification returns one certification, or ENOTFOUND.
 	GetCertification(ctx context.Context, id string) (*Certification, error)
 
+	// ListAllCertifications returns every certification ListCertifications
+	// returns for f, from f.Page.Offset on, in the same order, in pages of
+	// f.Page.Limit (0: DefaultPageLimit; Count is ignored): the first page
+	// asks for the count, and the others may then be read concurrently. Its
+	// errors are ListCertifications'; a page that fails fails the whole
+	// read with that page's error (Upstream kept).
+	ListAllCertifications(ctx context.Context, f CertificationFilter) ([]Certification, error)
+
 	// ListReviewers returns one page of a certification's reviewers, or
 	// ENOTFOUND for an unknown certification.
 	ListReviewers(ctx context.Context, certID string, f ReviewerFilter) (Page[IdentityRef], error)
@@ -49,6 +57,13 @@ type Tenant interface {
 	// or ENOTFOUND for an unknown certification. Setting more than one of
 	// Entitlements, AccessProfiles and Roles is EINVALID.
 	ListReviewItems(ctx context.Context, certID string, f ReviewItemFilter) (Page[ReviewItem], error)
+
+	// ListAllReviewItems returns every review item ListReviewItems returns
+	// for certID and f, read as ListAllCertifications reads them. Its
+	// errors are ListReviewItems' (ENOTFOUND for an unknown certification,
+	// EINVALID for a bad filter); a page that fails fails the whole read
+	// with that page's error.
+	ListAllReviewItems(ctx context.Context, certID string, f ReviewItemFilter) ([]ReviewItem, error)
 
 	// ListItemPermissions returns one page of what an entitlement review
 	// item grants, or ENOTFOUND.

@@ -425,6 +425,50 @@ func (t *Tenant) ListCertifications(ctx context.Context, f certs.CertificationFi
 	return page(out, f.Page), nil
 }
 
+// ListAllCertifications reads every page as sailpoint.Client does, the
+// first with its count, through ListCertifications: its Calls and Fail
+// count and fail each page.
+func (t *Tenant) ListAllCertifications(ctx context.Context, f certs.CertificationFilter) ([]certs.Certification, error) {
+	return listAll(t, "ListAllCertifications", f.Page, func(p certs.PageOptions) (certs.Page[certs.Certification], error) {
+		f.Page = p
+		return t.ListCertifications(ctx, f)
+	})
+}
+
+// listAll reads the pages from start.Offset on: the first with its count,
+// then up to that count.
+func listAll[T any](t *Tenant, method string, start certs.PageOptions, fetch func(certs.PageOptions) (certs.Page[T], error)) ([]T, error) {
+	if err := checkPage(start); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	err := t.enter(method)
+	t.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	limit := start.Limit
+	if limit == 0 {
+		limit = certs.DefaultPageLimit
+	}
+	first, err := fetch(certs.PageOptions{Offset: start.Offset, Limit: limit, Count: true})
+	if err != nil {
+		return nil, err
+	}
+	out := first.Items
+	if len(first.Items) < limit {
+		return out, nil
+	}
+	for off := start.Offset + limit; off < first.Total; off += limit {
+		page, err := fetch(certs.PageOptions{Offset: off, Limit: limit})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Items...)
+	}
+	return out, nil
+}
+
 func (t *Tenant) GetCertification(ctx context.Context, id string) (*certs.Certification, error) {
 	if err := certs.ValidateID("certification id", id); err != nil {
 		return nil, err
@@ -615,6 +659,15 @@ func (t *Tenant) ListReviewItems(ctx context.Context, certID string, f certs.Rev
 		return compareFold(source(a), source(b))
 	})
 	return page(out, f.Page), nil
+}
+
+// ListAllReviewItems reads every page through ListReviewItems, as
+// ListAllCertifications does.
+func (t *Tenant) ListAllReviewItems(ctx context.Context, certID string, f certs.ReviewItemFilter) ([]certs.ReviewItem, error) {
+	return listAll(t, "ListAllReviewItems", f.Page, func(p certs.PageOptions) (certs.Page[certs.ReviewItem], error) {
+		f.Page = p
+		return t.ListReviewItems(ctx, certID, f)
+	})
 }
 
 func (t *Tenant) ListItemPermissions(ctx context.Context, certID, itemID string, f certs.PermissionFilter) (certs.Page[certs.Permission], error) {

@@ -53,11 +53,13 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 	}{
 		{"certifications: pages", testCertificationPages},
 		{"certifications: filters and sorters", testCertificationFilters},
+		{"certifications: all pages", testListAllCertifications},
 		{"certifications: get", testGetCertification},
 		{"reviewers", testReviewers},
 		{"review items: pages", testReviewItemPages},
 		{"review items: filters", testReviewItemFilters},
 		{"review items: access selectors", testReviewItemSelectors},
+		{"review items: all pages", testListAllReviewItems},
 		{"permissions", testPermissions},
 		{"identities", testIdentities},
 		{"invalid arguments", testInvalidArguments},
@@ -359,6 +361,58 @@ func testCertificationFilters(t *testing.T, f Fixture) {
 	}
 }
 
+// testListAllCertifications: ListAllCertifications returns what reading
+// page after page returns, in the same order, whatever the page size, and
+// refuses what ListCertifications refuses.
+func testListAllCertifications(t *testing.T, f Fixture) {
+	ctx := context.Background()
+	tn := f.Tenant
+	all := allCertifications(t, tn, certs.CertificationFilter{})
+	require.GreaterOrEqual(t, len(all), 4)
+	counted, err := tn.ListCertifications(ctx, certs.CertificationFilter{Page: certs.PageOptions{Limit: 1, Count: true}})
+	require.NoError(t, err)
+	require.Equal(t, len(all), counted.Total)
+
+	for _, cf := range []struct {
+		name string
+		f    certs.CertificationFilter
+	}{
+		{"every certification", certs.CertificationFilter{}},
+		{"active and open", certs.CertificationFilter{Phase: certs.PhaseActive, Completed: new(false)}},
+		{"of one reviewer", certs.CertificationFilter{ReviewerIdentity: all[0].Reviewer.ID}},
+		{"of one campaign", certs.CertificationFilter{CampaignIDs: []string{all[0].Campaign.ID}}},
+		{"by name, descending", certs.CertificationFilter{Sorters: []string{"-name"}}},
+		{"by due date", certs.CertificationFilter{Sorters: []string{"due"}}},
+	} {
+		want := certIDs(allCertifications(t, tn, cf.f))
+		for _, limit := range []int{0, 1, 3} {
+			q := cf.f
+			q.Page = certs.PageOptions{Limit: limit, Count: limit == 3}
+			got, err := tn.ListAllCertifications(ctx, q)
+			require.NoError(t, err, "%s, pages of %d", cf.name, limit)
+			assert.Equal(t, want, certIDs(got), "%s, pages of %d: every one once, in order", cf.name, limit)
+		}
+	}
+	got, err := tn.ListAllCertifications(ctx, certs.CertificationFilter{Page: certs.PageOptions{Offset: 1, Limit: 2}})
+	require.NoError(t, err)
+	assert.Equal(t, certIDs(all[1:]), certIDs(got), "from an offset")
+	got, err = tn.ListAllCertifications(ctx, certs.CertificationFilter{Page: certs.PageOptions{Offset: len(all)}})
+	require.NoError(t, err)
+	assert.Empty(t, got, "past the end")
+	for _, c := range []struct {
+		names string
+		f     certs.CertificationFilter
+	}{
+		{"limit", certs.CertificationFilter{Page: certs.PageOptions{Limit: 251}}},
+		{"offset", certs.CertificationFilter{Page: certs.PageOptions{Offset: -1}}},
+		{"campaign id", certs.CertificationFilter{CampaignIDs: []string{`c" or "1`}}},
+		{"created", certs.CertificationFilter{Sorters: []string{"created"}}},
+	} {
+		_, err := tn.ListAllCertifications(ctx, c.f)
+		requireCode(t, certs.EINVALID, err, c.names)
+	}
+}
+
 func testGetCertification(t *testing.T, f Fixture) {
 	ctx := context.Background()
 	tn := f.Tenant
@@ -528,6 +582,61 @@ func testReviewItemSelectors(t *testing.T, f Fixture) {
 	c := allCertifications(t, tn, certs.CertificationFilter{})[0]
 	_, err := tn.ListReviewItems(ctx, c.ID, certs.ReviewItemFilter{Entitlements: []string{"a"}, Roles: []string{"b"}})
 	requireCode(t, certs.EINVALID, err, "entitlements", "roles")
+}
+
+// testListAllReviewItems: ListAllReviewItems returns what reading page
+// after page returns, in the same order, whatever the page size, filter or
+// sorter, and refuses what ListReviewItems refuses.
+func testListAllReviewItems(t *testing.T, f Fixture) {
+	ctx := context.Background()
+	tn := f.Tenant
+	c, items := certWithItems(t, tn, 4)
+	one := items[1]
+	for _, limit := range []int{0, 1, 3} {
+		got, err := tn.ListAllReviewItems(ctx, c.ID, certs.ReviewItemFilter{Page: certs.PageOptions{Limit: limit}})
+		require.NoError(t, err)
+		assert.Equal(t, itemIDs(items), itemIDs(got), "pages of %d: every item once, in order", limit)
+	}
+	assert.Len(t, items, c.DecisionsTotal, "the total")
+	got, err := tn.ListAllReviewItems(ctx, c.ID, certs.ReviewItemFilter{Page: certs.PageOptions{Offset: 2, Limit: 1}})
+	require.NoError(t, err)
+	assert.Equal(t, itemIDs(items[2:]), itemIDs(got), "from an offset")
+
+	for _, rf := range []struct {
+		name string
+		f    certs.ReviewItemFilter
+	}{
+		{"open", certs.ReviewItemFilter{Completed: new(false)}},
+		{"identity summary", certs.ReviewItemFilter{IdentitySummaryIDs: []string{one.IdentitySummary.ID}}},
+		{"ids", certs.ReviewItemFilter{IDs: []string{items[3].ID, one.ID}}},
+		{"access type", certs.ReviewItemFilter{AccessType: one.Access.Type}},
+		{"by access name", certs.ReviewItemFilter{Sorters: []string{"access.name"}}},
+		{"by identity name, descending", certs.ReviewItemFilter{Sorters: []string{"-identitySummary.name", "access.name"}}},
+	} {
+		want := itemIDs(allItems(t, tn, c.ID, rf.f))
+		q := rf.f
+		q.Page = certs.PageOptions{Limit: 1}
+		got, err := tn.ListAllReviewItems(ctx, c.ID, q)
+		require.NoError(t, err, rf.name)
+		assert.Equal(t, want, itemIDs(got), "%s, pages of 1", rf.name)
+	}
+
+	_, err = tn.ListAllReviewItems(ctx, unknownID, certs.ReviewItemFilter{Page: certs.PageOptions{Limit: 1}})
+	requireRefused(t, certs.ENOTFOUND, 404, err)
+	assert.Contains(t, certs.ErrorMessage(err), unknownID)
+	for _, bad := range []struct {
+		names  string
+		certID string
+		f      certs.ReviewItemFilter
+	}{
+		{"certification id", "../x", certs.ReviewItemFilter{}},
+		{"review item id", c.ID, certs.ReviewItemFilter{IDs: []string{`x") or (id pr`}}},
+		{"limit", c.ID, certs.ReviewItemFilter{Page: certs.PageOptions{Limit: 251}}},
+		{"entitlements", c.ID, certs.ReviewItemFilter{Entitlements: []string{"a"}, Roles: []string{"b"}}},
+	} {
+		_, err := tn.ListAllReviewItems(ctx, bad.certID, bad.f)
+		requireCode(t, certs.EINVALID, err, bad.names)
+	}
 }
 
 // entitlementWithPermissions finds an entitlement item that has
