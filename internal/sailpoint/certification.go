@@ -3,7 +3,6 @@ package sailpoint
 import (
 	"context"
 	"fmt"
-	"iter"
 	"net/http"
 	"net/url"
 	"slices"
@@ -37,24 +36,14 @@ func (c *Client) listCertificationsPage(ctx context.Context, q url.Values, p cer
 	return getPage[identityCertificationDTO, certs.Certification](ctx, c, req, p)
 }
 
-// Certifications iterates over every certification matching f, from
-// f.Page.Offset on, one page (f.Page.Limit, default 250) at a time.
-func (c *Client) Certifications(ctx context.Context, f certs.CertificationFilter) iter.Seq2[certs.Certification, error] {
-	q, err := certificationQuery(f)
-	if err == nil {
-		err = checkPage(f.Page)
-	}
-	if err != nil {
-		return errSeq[certs.Certification](err)
-	}
-	return pages(ctx, func(ctx context.Context, p certs.PageOptions) (certs.Page[certs.Certification], error) {
-		return c.listCertificationsPage(ctx, q, p)
-	}, f.Page)
-}
-
-// ListAllCertifications returns every certification matching f: the first
-// page with its total, then the other pages concurrently (at most
-// Config.Concurrency at once), in order.
+// ListAllCertifications returns every certification matching f, from
+// f.Page.Offset on, in pages of f.Page.Limit (0: 250): the first page with
+// its total, then the other pages concurrently (at most Config.Concurrency
+// at once), in order. Its errors are ListCertifications'; a page that fails
+// fails the whole read.
+//
+// SailPoint: listIdentityCertifications, listIdentityCertificationsV1, one
+// call per page.
 func (c *Client) ListAllCertifications(ctx context.Context, f certs.CertificationFilter) ([]certs.Certification, error) {
 	q, err := certificationQuery(f)
 	if err != nil {
@@ -153,12 +142,4 @@ func cloneValues(q url.Values) url.Values {
 		out[k] = slices.Clone(v)
 	}
 	return out
-}
-
-// errSeq yields err once.
-func errSeq[T any](err error) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		var zero T
-		yield(zero, err)
-	}
 }

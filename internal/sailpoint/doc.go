@@ -39,11 +39,11 @@
 // # Pagination
 //
 // List methods take certs.PageOptions and return one certs.Page (Total from
-// X-Total-Count when Count was asked, else -1). Certifications, Reviewers
-// and ReviewItems iterate over every page (iter.Seq2). ListAllCertifications,
-// ListAllReviewers and ListAllReviewItems fetch the first page with
+// X-Total-Count when Count was asked, else -1). ListAllCertifications,
+// ListAllReviewItems and ListPendingTasks read every page: the first with
 // count=true, then the remaining pages concurrently (Config.Concurrency at
-// once, errgroup), and return them in order.
+// once, errgroup), returned in order; the first page that fails fails the
+// read with SailPoint's answer and stops the pages not yet sent.
 //
 // # Pacing
 //

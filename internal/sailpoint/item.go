@@ -3,7 +3,6 @@ package sailpoint
 import (
 	"context"
 	"fmt"
-	"iter"
 	"net/http"
 	"net/url"
 	"slices"
@@ -39,22 +38,14 @@ func (c *Client) listReviewItemsPage(ctx context.Context, certID string, q url.V
 	return getPage[accessReviewItemDTO, certs.ReviewItem](ctx, c, req, p)
 }
 
-// ReviewItems iterates over every review item of a certification matching f.
-func (c *Client) ReviewItems(ctx context.Context, certID string, f certs.ReviewItemFilter) iter.Seq2[certs.ReviewItem, error] {
-	q, err := reviewItemQuery(certID, f)
-	if err == nil {
-		err = checkPage(f.Page)
-	}
-	if err != nil {
-		return errSeq[certs.ReviewItem](err)
-	}
-	return pages(ctx, func(ctx context.Context, p certs.PageOptions) (certs.Page[certs.ReviewItem], error) {
-		return c.listReviewItemsPage(ctx, certID, q, p)
-	}, f.Page)
-}
-
 // ListAllReviewItems returns every review item of a certification matching
-// f (pages fetched concurrently, in order).
+// f, from f.Page.Offset on, in pages of f.Page.Limit (0: 250): the first
+// page with its total, then the other pages concurrently (at most
+// Config.Concurrency at once), in order. Its errors are ListReviewItems'; a
+// page that fails fails the whole read.
+//
+// SailPoint: listIdentityAccessReviewItems, listIdentityAccessReviewItemsV1,
+// one call per page.
 func (c *Client) ListAllReviewItems(ctx context.Context, certID string, f certs.ReviewItemFilter) ([]certs.ReviewItem, error) {
 	q, err := reviewItemQuery(certID, f)
 	if err != nil {

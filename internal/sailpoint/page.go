@@ -2,7 +2,6 @@ package sailpoint
 
 import (
 	"context"
-	"iter"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -66,35 +65,12 @@ func totalCount(h http.Header, asked bool) int {
 	return n
 }
 
-// pages yields every item from start.Offset on, one page at a time, in
-// order. It stops at the first error, which it yields with a zero item.
-func pages[T any](ctx context.Context, fetch pageFunc[T], start certs.PageOptions) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		p := certs.PageOptions{Offset: start.Offset, Limit: effectiveLimit(start)}
-		for {
-			page, err := fetch(ctx, p)
-			if err != nil {
-				var zero T
-				yield(zero, err)
-				return
-			}
-			for _, it := range page.Items {
-				if !yield(it, nil) {
-					return
-				}
-			}
-			if len(page.Items) < p.Limit {
-				return
-			}
-			p.Offset += p.Limit
-		}
-	}
-}
-
-// listAll returns every item from start.Offset on. The first page asks for
-// the total (count=true); the other pages are then fetched concurrently, at
-// most Config.Concurrency at once, and joined in order. Without a total it
-// falls back to one page after another.
+// listAll returns every item from start.Offset on, in pages of start.Limit
+// (0: 250). The first page asks for the total (count=true); the other pages
+// are then fetched concurrently, at most Config.Concurrency at once, and
+// joined in order. The first failure fails the whole read (SailPoint's
+// error, its status and tracking id kept) and stops the pages not yet
+// started. Without a total it falls back to one page after another.
 //
 // Offset paging over a collection that changes meanwhile can skip or repeat
 // an item; that is ISC's model, and the same for a sequential loop.
@@ -144,11 +120,14 @@ func listAll[T any](ctx context.Context, c *Client, fetch pageFunc[T], start cer
 		// listing would cost under the rate limit.
 		return items, nil
 	}
-	for it, err := range pages(ctx, fetch, certs.PageOptions{Offset: next, Limit: limit}) {
+	for p := (certs.PageOptions{Offset: next, Limit: limit}); ; p.Offset += limit {
+		page, err := fetch(ctx, p)
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, it)
+		items = append(items, page.Items...)
+		if len(page.Items) < limit {
+			return items, nil
+		}
 	}
-	return items, nil
 }

@@ -3,7 +3,6 @@ package sailpoint
 import (
 	"context"
 	"fmt"
-	"iter"
 	"net/http"
 	"net/url"
 
@@ -34,32 +33,6 @@ func (c *Client) listReviewersPage(ctx context.Context, certID string, q url.Val
 	req := &request{op: opListReviewers, method: http.MethodGet, url: c.url(opListReviewers, q, certID, "reviewers"),
 		notFound: fmt.Sprintf("certification %s not found", certID)}
 	return getPage[identityReferenceWithNameAndEmailDTO, certs.IdentityRef](ctx, c, req, p)
-}
-
-// Reviewers iterates over every reviewer of a certification matching f.
-func (c *Client) Reviewers(ctx context.Context, certID string, f certs.ReviewerFilter) iter.Seq2[certs.IdentityRef, error] {
-	q, err := reviewerQuery(certID, f)
-	if err == nil {
-		err = checkPage(f.Page)
-	}
-	if err != nil {
-		return errSeq[certs.IdentityRef](err)
-	}
-	return pages(ctx, func(ctx context.Context, p certs.PageOptions) (certs.Page[certs.IdentityRef], error) {
-		return c.listReviewersPage(ctx, certID, q, p)
-	}, f.Page)
-}
-
-// ListAllReviewers returns every reviewer of a certification matching f
-// (pages fetched concurrently, in order).
-func (c *Client) ListAllReviewers(ctx context.Context, certID string, f certs.ReviewerFilter) ([]certs.IdentityRef, error) {
-	q, err := reviewerQuery(certID, f)
-	if err != nil {
-		return nil, err
-	}
-	return listAll(ctx, c, func(ctx context.Context, p certs.PageOptions) (certs.Page[certs.IdentityRef], error) {
-		return c.listReviewersPage(ctx, certID, q, p)
-	}, f.Page)
 }
 
 func reviewerQuery(certID string, f certs.ReviewerFilter) (url.Values, error) {

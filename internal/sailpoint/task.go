@@ -28,7 +28,7 @@ func (c *Client) GetTask(ctx context.Context, taskID string) (*certs.Task, error
 }
 
 // ListPendingTasks returns a certification's QUEUED and IN_PROGRESS tasks,
-// all pages.
+// all pages (read as ListAllCertifications reads them).
 //
 // SailPoint: getPendingCertificationTasks
 // (GET /v3/certification-tasks?filters=targetId eq "<id>"),
@@ -41,17 +41,10 @@ func (c *Client) ListPendingTasks(ctx context.Context, certID string) ([]certs.T
 	if err := setFilters(q, Eq("targetId", certID)); err != nil {
 		return nil, err
 	}
-	var tasks []certs.Task
-	for t, err := range pages(ctx, func(ctx context.Context, p certs.PageOptions) (certs.Page[certs.Task], error) {
+	return listAll(ctx, c, func(ctx context.Context, p certs.PageOptions) (certs.Page[certs.Task], error) {
 		q := cloneValues(q)
 		addPage(q, p)
 		req := &request{op: opListPendingTasks, method: http.MethodGet, url: c.url(opListPendingTasks, q)}
 		return getPage[certificationTaskDTO, certs.Task](ctx, c, req, p)
-	}, certs.PageOptions{}) {
-		if err != nil {
-			return nil, err
-		}
-		tasks = append(tasks, t)
-	}
-	return tasks, nil
+	}, certs.PageOptions{})
 }
