@@ -32,6 +32,11 @@ type Options struct {
 	Logger     *slog.Logger     // nil: slog.Default()
 	Now        func() time.Time // nil: time.Now; stamps token expiry
 	Metrics    Metrics          // nil: none; *metrics.Metrics fits
+	// Reads is where the client sends identical reads once and keeps
+	// identity lookups (see ReadCache); clients may share one, as its keys
+	// hold the credential. Nil: every read is sent, nothing is kept.
+	// internal/app gives the production client one.
+	Reads *ReadCache
 }
 
 // Metrics receives the client's measurements (internal/metrics implements
@@ -73,6 +78,7 @@ type Client struct {
 	pacer  *pacer
 	log    *slog.Logger
 	met    Metrics
+	reads  *ReadCache // nil: none
 
 	retryBase time.Duration // first backoff step
 }
@@ -148,6 +154,7 @@ func New(cfg Config, opts Options) (*Client, error) {
 		pacer:     newPacer(cfg, log),
 		log:       log,
 		met:       met,
+		reads:     opts.Reads,
 		retryBase: 250 * time.Millisecond,
 	}
 	return c, nil
@@ -159,6 +166,12 @@ func (c *Client) Config() Config {
 	cfg.ClientSecret = ""
 	return cfg
 }
+
+// CloseIdleConnections closes the connections the client keeps open for
+// later calls, as http.Client's does. A server shutting down waits for a
+// connection that was opened but never used (a call canceled while it was
+// being dialed), so close them first.
+func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 
 // TokensFetched is how many access tokens the client has fetched so far.
 func (c *Client) TokensFetched() int { return c.tokens.count() }
@@ -177,6 +190,9 @@ type request struct {
 	body     []byte // JSON, or nil
 	mutation bool   // never resent once it may have reached SailPoint
 	notFound string // the message for a 404
+	// cached: a GET whose answer ReadCache keeps for its TTL (identity
+	// lookups only; see ReadCache).
+	cached bool
 }
 
 // outcomeUnknown is what send returns for a mutation that may have reached
@@ -197,10 +213,11 @@ type outcomeUnknown struct {
 func (e *outcomeUnknown) Error() string { return "outcome unknown: " + e.why + ": " + e.cause.Error() }
 func (e *outcomeUnknown) Unwrap() error { return e.cause }
 
-// send makes req, with pacing, token handling and the retry rules of the
-// package doc, and decodes a 2xx JSON body into out (if not nil). It returns
-// the response header of the successful attempt.
-func (c *Client) send(ctx context.Context, req *request, out any) (http.Header, error) {
+// exchange makes req, with pacing, token handling and the retry rules of
+// the package doc, and decodes a 2xx JSON body into out (if not nil). It
+// returns the response header of the successful attempt. Callers go
+// through send (reads.go), which sends identical reads once.
+func (c *Client) exchange(ctx context.Context, req *request, out any) (http.Header, error) {
 	opID := c.opID(req.op)
 	retries := 0
 	refreshed := false

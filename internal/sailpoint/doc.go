@@ -45,6 +45,17 @@
 // once, errgroup), returned in order; the first page that fails fails the
 // read with SailPoint's answer and stops the pages not yet sent.
 //
+// # Shared reads
+//
+// A client given a ReadCache (Options.Reads; internal/app gives the
+// production client one) sends identical GETs in flight once
+// (singleflight) and keeps identity lookups for DefaultIdentityTTL;
+// nothing else is kept. Keys hold the client id, the API version, the
+// operation and the URL, so no answer crosses from one credential to
+// another; a read that starts after a mutation returned never joins one
+// that started before it, nor a person's read a background one. See
+// ReadCache.
+//
 // # Pacing
 //
 // One pacer per Client holds every request to SailPoint's limit

@@ -11,7 +11,8 @@ import (
 )
 
 // GetIdentity returns a public identity by id, or ENOTFOUND. ISC has no
-// GET-by-id for public identities, so this is a list with `id eq`.
+// GET-by-id for public identities, so this is a list with `id eq`. The
+// answer is kept for a while (ReadCache).
 //
 // SailPoint: getPublicIdentities (GET /v3/public-identities?filters=id eq "<id>"),
 // getPublicIdentitiesV1 (GET /public-identities/v1?filters=...).
@@ -37,7 +38,8 @@ func (c *Client) GetIdentity(ctx context.Context, id string) (*certs.Identity, e
 // say, with an identity id.
 //
 // The identities the tenant returns are checked again here, whatever the
-// server's comparison: only equal emails count.
+// server's comparison: only equal emails count. The answer is kept for a
+// while (ReadCache).
 //
 // SailPoint: getPublicIdentities (GET /v3/public-identities?filters=email eq "<email>"),
 // getPublicIdentitiesV1 (GET /public-identities/v1?filters=...).
@@ -73,7 +75,7 @@ func (c *Client) findIdentities(ctx context.Context, f Filter, limit int) ([]cer
 	}
 	p := certs.PageOptions{Limit: limit}
 	addPage(q, p)
-	req := &request{op: opListPublicIdentities, method: http.MethodGet, url: c.url(opListPublicIdentities, q)}
+	req := &request{op: opListPublicIdentities, method: http.MethodGet, url: c.url(opListPublicIdentities, q), cached: true}
 	page, err := getPage[publicIdentityDTO, certs.Identity](ctx, c, req, p)
 	if err != nil {
 		return nil, fmt.Errorf("looking up identities: %w", err)
