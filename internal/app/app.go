@@ -201,7 +201,9 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	if cfg.SQLitePath == "" {
 		cfg.SQLitePath = DefaultSQLitePath
 	}
-	spOpts := sailpoint.Options{Logger: logger}
+	// Identical reads in flight are sent once and identity lookups kept
+	// briefly (sailpoint.ReadCache).
+	spOpts := sailpoint.Options{Logger: logger, Reads: sailpoint.NewReadCache(sailpoint.DefaultIdentityTTL, nil)}
 	var certsMetrics certs.Metrics
 	if opts.Metrics != nil { // a typed nil in an interface is not nil
 		spOpts.Metrics = opts.Metrics
@@ -212,6 +214,9 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 		return nil, fmt.Errorf("sailpoint client: %w", err)
 	}
 	a.Tenant = tenant
+	// Closed before the sandbox (closers run last first): its shutdown
+	// would wait for a connection opened for a canceled call.
+	a.closers = append(a.closers, func() error { tenant.CloseIdleConnections(); return nil })
 
 	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.SQLitePath, store.Options{Logger: logger})
 	if err != nil {
