@@ -118,44 +118,31 @@ func (reassignKind) applied(ctx context.Context, s *Service, r *Request, i int) 
 	if err != nil {
 		return false, "", err
 	}
-	var targets []Certification
-	page := PageOptions{Limit: 250}
-	for {
-		got, err := s.opts.Tenant.ListCertifications(ctx, CertificationFilter{ReviewerIdentity: p.To.ID, CampaignIDs: []string{cert.Campaign.ID}, Page: page})
-		if err != nil {
-			return false, "", fmt.Errorf("certifications of %s in campaign %s: %w", p.To.ID, cert.Campaign.ID, err)
-		}
-		targets = append(targets, got.Items...)
-		if len(got.Items) < page.Limit {
-			break
-		}
-		page.Offset += page.Limit
+	targets, err := s.opts.Tenant.ListAllCertifications(ctx, CertificationFilter{ReviewerIdentity: p.To.ID, CampaignIDs: []string{cert.Campaign.ID}, Page: PageOptions{Limit: MaxPageLimit}})
+	if err != nil {
+		return false, "", fmt.Errorf("certifications of %s in campaign %s: %w", p.To.ID, cert.Campaign.ID, err)
 	}
 	ids := make([]string, len(refs))
 	for j, ref := range refs {
 		ids[j] = ref.ID
 	}
+	byIDs := func(chunk []string) ReviewItemFilter { return ReviewItemFilter{IDs: chunk} }
 	found := 0
 	for _, t := range targets {
-		for _, chunk := range chunks(ids, idsPerFilter) {
-			items, err := s.allItems(ctx, t.ID, ReviewItemFilter{IDs: chunk})
-			if err != nil {
-				return false, "", err
-			}
-			found += len(items)
+		items, err := s.itemsIn(ctx, t.ID, ids, byIDs)
+		if err != nil {
+			return false, "", err
 		}
+		found += len(items)
 	}
 	if found == len(refs) {
 		return true, "", nil
 	}
-	left := 0
-	for _, chunk := range chunks(ids, idsPerFilter) {
-		items, err := s.allItems(ctx, p.CertificationID, ReviewItemFilter{IDs: chunk})
-		if err != nil {
-			return false, "", err
-		}
-		left += len(items)
+	still, err := s.itemsIn(ctx, p.CertificationID, ids, byIDs)
+	if err != nil {
+		return false, "", err
 	}
+	left := len(still)
 	return false, fmt.Sprintf("%d of its %d review items are with %s, %d still in the certification and %d elsewhere",
 		found, len(refs), describeIdentity(&p.To), left, len(refs)-found-left), nil
 }

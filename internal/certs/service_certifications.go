@@ -6,6 +6,8 @@ import (
 	"net/mail"
 	"sort"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // The read side of the Service: certifications, their reviewers, items,
@@ -81,19 +83,44 @@ func sortDueNullsLast(cs []Certification) {
 
 // GetCertification returns one certification with progress, pending tasks
 // and reassignment history (every request filed against it, newest first).
-// Errors: EINVALID, ENOTFOUND, EFORBIDDEN.
+// The three reads go out together; the certification's decides: when it
+// fails, or the actor may not see it, that is the answer and the other two
+// are stopped. Errors: EINVALID, ENOTFOUND, EFORBIDDEN.
 func (s *Service) GetCertification(ctx context.Context, a Actor, id string) (*CertificationDetail, error) {
-	c, err := s.certificationFor(ctx, a, id)
-	if err != nil {
+	if err := checkActor(a); err != nil {
 		return nil, err
 	}
-	tasks, err := s.opts.Tenant.ListPendingTasks(ctx, id)
-	if err != nil {
-		return nil, fmt.Errorf("pending tasks of certification %s: %w", id, err)
+	if err := ValidateID("certification id", id); err != nil {
+		return nil, err
 	}
-	reqs, err := s.opts.Store.ListRequests(ctx, RequestFilter{CertificationID: id})
-	if err != nil {
-		return nil, fmt.Errorf("requests of certification %s: %w", id, err)
+	var (
+		c           *Certification
+		tasks       []Task
+		reqs        []*Request
+		tErr, rdErr error
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		c, err = s.certificationFor(gctx, a, id)
+		return err
+	})
+	g.Go(func() error {
+		tasks, tErr = s.opts.Tenant.ListPendingTasks(gctx, id)
+		return nil
+	})
+	g.Go(func() error {
+		reqs, rdErr = s.opts.Store.ListRequests(gctx, RequestFilter{CertificationID: id})
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if tErr != nil {
+		return nil, fmt.Errorf("pending tasks of certification %s: %w", id, tErr)
+	}
+	if rdErr != nil {
+		return nil, fmt.Errorf("requests of certification %s: %w", id, rdErr)
 	}
 	if tasks == nil {
 		tasks = []Task{}

@@ -6,9 +6,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Planning a reassignment: from what a person asked for to exactly what will
@@ -51,24 +54,28 @@ func (s *Service) PlanReassignment(ctx context.Context, a Actor, in PlanInput) (
 	if err := validatePlanInput(in); err != nil {
 		return nil, err
 	}
-	c, err := s.certificationFor(ctx, a, in.CertificationID)
+	rd, err := s.planReads(ctx, a, in)
 	if err != nil {
 		return nil, err
 	}
+	c := rd.cert
 	if c.Completed || c.Phase == PhaseSigned {
 		return nil, Errorf(EINVALID, "certification %q (%s) is signed off; its work can no longer be reassigned", c.Name, c.ID)
 	}
-	to, err := s.resolveIdentity(ctx, in.Target)
-	if err != nil {
-		return nil, err
+	if rd.toErr != nil {
+		return nil, rd.toErr
 	}
+	to := rd.to
 	if !to.Active() {
 		return nil, Errorf(EINVALID, "%s is %s in ISC and cannot take review work; choose an active identity", describeIdentity(to), to.State)
 	}
 	if to.ID == c.Reviewer.ID {
 		return nil, Errorf(EINVALID, "%s already reviews this certification (%q)", describeIdentity(to), c.Name)
 	}
-	items, err := s.selectItems(ctx, c, in)
+	if rd.itemsErr != nil {
+		return nil, rd.itemsErr
+	}
+	items, err := selectItems(c, in, rd.items)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +106,7 @@ func (s *Service) PlanReassignment(ctx context.Context, a Actor, in PlanInput) (
 	}
 	p.Calls = splitCalls(c.ID, to.ID, reason, p.Refs, p.Sync)
 	p.Summary = summarize(p)
-	p.Warnings = s.planWarnings(ctx, c, to)
+	p.Warnings = s.planWarnings(c, to, rd)
 	p.Digest = p.computeDigest()
 
 	if err := s.opts.Store.SavePlan(ctx, p); err != nil {
@@ -153,15 +160,117 @@ func validatePlanInput(in PlanInput) error {
 	return nil
 }
 
-// selectItems resolves the input's selection to open review items of c,
-// de-duplicated and sorted by id.
-func (s *Service) selectItems(ctx context.Context, c *Certification, in PlanInput) ([]ReviewItem, error) {
+// planInputs are what planning reads from the tenant. The reads go out
+// together: the certification, the target identity, the selected items
+// and the certification's pending tasks at once, and the target's
+// certifications in the campaign (for a warning) as soon as the
+// certification and the target are known. The certification comes first:
+// when it cannot be read, or the actor may not see it, planning fails with
+// that, the other reads are stopped and what they found is never used.
+type planInputs struct {
+	cert *Certification
+
+	to    *Identity
+	toErr error
+
+	items    []ReviewItem // what the selection needs, not yet checked
+	itemsErr error
+
+	tasks    []Task
+	tasksErr error
+
+	// campaign: one certification of the target in c's campaign, when
+	// read (campaignRead).
+	campaign     []Certification
+	campaignErr  error
+	campaignRead bool
+}
+
+func (s *Service) planReads(ctx context.Context, a Actor, in PlanInput) (*planInputs, error) {
+	rd := &planInputs{}
+	certDone, toDone := make(chan struct{}), make(chan struct{})
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(certDone)
+		c, err := s.certificationFor(gctx, a, in.CertificationID)
+		rd.cert = c
+		return err // stops the other reads
+	})
+	g.Go(func() error {
+		defer close(toDone)
+		rd.to, rd.toErr = s.resolveIdentity(gctx, in.Target)
+		return nil
+	})
+	g.Go(func() error {
+		rd.items, rd.itemsErr = s.readSelection(gctx, in, func() *Certification {
+			<-certDone
+			return rd.cert
+		})
+		return nil
+	})
+	g.Go(func() error {
+		rd.tasks, rd.tasksErr = s.opts.Tenant.ListPendingTasks(gctx, in.CertificationID)
+		return nil
+	})
+	g.Go(func() error {
+		<-certDone
+		<-toDone
+		c, to := rd.cert, rd.to
+		if c == nil || to == nil || c.Campaign.ID == "" {
+			return nil
+		}
+		page, err := s.opts.Tenant.ListCertifications(gctx, CertificationFilter{ReviewerIdentity: to.ID, CampaignIDs: []string{c.Campaign.ID}, Page: PageOptions{Limit: 1}})
+		rd.campaign, rd.campaignErr, rd.campaignRead = page.Items, err, true
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+// readSelection reads the review items the input's selection needs. Only
+// a selection of more than idsPerFilter item ids needs the certification
+// (its size says whether reading it whole takes fewer calls): cert waits
+// for it, and returns nil when it could not be read.
+func (s *Service) readSelection(ctx context.Context, in PlanInput, cert func() *Certification) ([]ReviewItem, error) {
+	certID := in.CertificationID
 	switch {
 	case len(in.ItemIDs) > 0:
 		ids := dedupe(in.ItemIDs)
-		found, err := s.itemsByID(ctx, c, ids)
-		if err != nil {
-			return nil, err
+		if len(ids) > idsPerFilter {
+			c := cert()
+			if c == nil {
+				return nil, nil // planning fails with the certification's error
+			}
+			byFilter := (len(ids) + idsPerFilter - 1) / idsPerFilter
+			whole := (c.DecisionsTotal + MaxPageLimit - 1) / MaxPageLimit
+			if c.DecisionsTotal > 0 && whole < byFilter {
+				return s.allItems(ctx, certID, ReviewItemFilter{})
+			}
+		}
+		return s.itemsIn(ctx, certID, ids, func(chunk []string) ReviewItemFilter { return ReviewItemFilter{IDs: chunk} })
+	case len(in.IdentitySummaryIDs) > 0:
+		return s.itemsIn(ctx, certID, dedupe(in.IdentitySummaryIDs), func(chunk []string) ReviewItemFilter {
+			return ReviewItemFilter{IdentitySummaryIDs: chunk}
+		})
+	case len(in.IdentityIDs) > 0:
+		// ISC cannot filter items on identitySummary.identityId: read the
+		// certification's items and match here.
+		return s.allItems(ctx, certID, ReviewItemFilter{})
+	}
+	return nil, nil
+}
+
+// selectItems resolves the input's selection to open review items of c,
+// de-duplicated and sorted by id, from the items readSelection read.
+func selectItems(c *Certification, in PlanInput, read []ReviewItem) ([]ReviewItem, error) {
+	switch {
+	case len(in.ItemIDs) > 0:
+		ids := dedupe(in.ItemIDs)
+		found := make(map[string]ReviewItem, len(read))
+		for _, it := range read {
+			found[it.ID] = it
 		}
 		var missing, decided []string
 		var open []ReviewItem
@@ -185,27 +294,10 @@ func (s *Service) selectItems(ctx context.Context, c *Certification, in PlanInpu
 		return sortItems(open), nil
 
 	case len(in.IdentitySummaryIDs) > 0:
-		ids := dedupe(in.IdentitySummaryIDs)
-		var all []ReviewItem
-		for _, chunk := range chunks(ids, idsPerFilter) {
-			got, err := s.allItems(ctx, c.ID, ReviewItemFilter{IdentitySummaryIDs: chunk})
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, got...)
-		}
-		return openItemsOf(c, ids, all, "identity summary", func(it ReviewItem) string { return it.IdentitySummary.ID })
+		return openItemsOf(c, dedupe(in.IdentitySummaryIDs), read, "identity summary", func(it ReviewItem) string { return it.IdentitySummary.ID })
 
 	case len(in.IdentityIDs) > 0:
-		// ISC cannot filter items on identitySummary.identityId: read the
-		// certification's items and match here.
-		ids := dedupe(in.IdentityIDs)
-		all, err := s.allItems(ctx, c.ID, ReviewItemFilter{})
-		if err != nil {
-			return nil, err
-		}
-		return openItemsOf(c, ids, all, "identity", func(it ReviewItem) string { return it.IdentitySummary.IdentityID })
-
+		return openItemsOf(c, dedupe(in.IdentityIDs), read, "identity", func(it ReviewItem) string { return it.IdentitySummary.IdentityID })
 	}
 	return nil, Errorf(EINVALID, "say what to reassign")
 }
@@ -247,49 +339,40 @@ func openItemsOf(c *Certification, keys []string, all []ReviewItem, what string,
 	return sortItems(open), nil
 }
 
-// itemsByID reads the items with the given ids: by "id in" filters, or by
-// reading the whole certification when that takes fewer calls.
-func (s *Service) itemsByID(ctx context.Context, c *Certification, ids []string) (map[string]ReviewItem, error) {
-	found := map[string]ReviewItem{}
-	byFilter := (len(ids) + idsPerFilter - 1) / idsPerFilter
-	whole := (c.DecisionsTotal + MaxPageLimit - 1) / MaxPageLimit
-	if c.DecisionsTotal > 0 && whole < byFilter {
-		all, err := s.allItems(ctx, c.ID, ReviewItemFilter{})
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range all {
-			found[it.ID] = it
-		}
-		return found, nil
+// allItems reads every review item of a certification matching f: every
+// page, the others at once after the first (Tenant.ListAllReviewItems).
+func (s *Service) allItems(ctx context.Context, certID string, f ReviewItemFilter) ([]ReviewItem, error) {
+	f.Page = PageOptions{Limit: MaxPageLimit}
+	all, err := s.opts.Tenant.ListAllReviewItems(ctx, certID, f)
+	if err != nil {
+		return nil, fmt.Errorf("review items of certification %s: %w", certID, err)
 	}
-	for _, chunk := range chunks(ids, idsPerFilter) {
-		got, err := s.allItems(ctx, c.ID, ReviewItemFilter{IDs: chunk})
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range got {
-			found[it.ID] = it
-		}
-	}
-	return found, nil
+	return all, nil
 }
 
-// allItems reads every page of a certification's items matching f.
-func (s *Service) allItems(ctx context.Context, certID string, f ReviewItemFilter) ([]ReviewItem, error) {
-	var all []ReviewItem
-	f.Page = PageOptions{Limit: MaxPageLimit}
-	for {
-		page, err := s.opts.Tenant.ListReviewItems(ctx, certID, f)
-		if err != nil {
-			return nil, fmt.Errorf("review items of certification %s: %w", certID, err)
-		}
-		all = append(all, page.Items...)
-		if len(page.Items) < MaxPageLimit {
-			return all, nil
-		}
-		f.Page.Offset += len(page.Items)
+// readsAtOnce bounds the filtered reads one operation sends at once (each
+// of which reads its pages at once in turn, as the Tenant bounds them).
+const readsAtOnce = 8
+
+// itemsIn reads a certification's items matching filter(chunk) for each
+// chunk of at most idsPerFilter ids, the reads at once, and returns them in
+// the order of the chunks. The first failure fails it and stops the rest.
+func (s *Service) itemsIn(ctx context.Context, certID string, ids []string, filter func(chunk []string) ReviewItemFilter) ([]ReviewItem, error) {
+	parts := chunks(ids, idsPerFilter)
+	got := make([][]ReviewItem, len(parts))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(readsAtOnce)
+	for i, chunk := range parts {
+		g.Go(func() error {
+			items, err := s.allItems(gctx, certID, filter(chunk))
+			got[i] = items
+			return err
+		})
 	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return slices.Concat(got...), nil
 }
 
 func isOpen(it ReviewItem) bool { return !it.Completed && it.Decision == "" }
@@ -388,9 +471,10 @@ func summarize(p *Plan) string {
 	return b.String()
 }
 
-// planWarnings lists what a person should know before confirming. They are
-// best effort: a failed check becomes a warning, never an error.
-func (s *Service) planWarnings(ctx context.Context, c *Certification, to *Identity) []string {
+// planWarnings lists what a person should know before confirming, from
+// what planReads found. They are best effort: a failed check becomes a
+// warning, never an error.
+func (s *Service) planWarnings(c *Certification, to *Identity, rd *planInputs) []string {
 	var w []string
 	if c.Phase == PhaseStaged {
 		w = append(w, fmt.Sprintf("certification %q is STAGED: reviewers do not see it yet", c.Name))
@@ -404,19 +488,17 @@ func (s *Service) planWarnings(ctx context.Context, c *Certification, to *Identi
 			w = append(w, fmt.Sprintf("the certification is due %s (in %s); %s will have little time", c.Due.UTC().Format("2006-01-02 15:04 MST"), roughDuration(left), to.Name))
 		}
 	}
-	if c.Campaign.ID != "" {
-		page, err := s.opts.Tenant.ListCertifications(ctx, CertificationFilter{ReviewerIdentity: to.ID, CampaignIDs: []string{c.Campaign.ID}, Page: PageOptions{Limit: 1}})
+	if rd.campaignRead {
 		switch {
-		case err != nil:
-			w = append(w, fmt.Sprintf("could not check whether %s already reviews in campaign %q: %s", to.Name, c.Campaign.Name, ErrorMessage(err)))
-		case len(page.Items) == 0:
+		case rd.campaignErr != nil:
+			w = append(w, fmt.Sprintf("could not check whether %s already reviews in campaign %q: %s", to.Name, c.Campaign.Name, ErrorMessage(rd.campaignErr)))
+		case len(rd.campaign) == 0:
 			w = append(w, fmt.Sprintf("%s is not a reviewer in campaign %q yet; ISC will give them a new certification", to.Name, c.Campaign.Name))
 		}
 	}
-	tasks, err := s.opts.Tenant.ListPendingTasks(ctx, c.ID)
-	switch {
-	case err != nil:
-		w = append(w, fmt.Sprintf("could not read the certification's pending ISC tasks: %s", ErrorMessage(err)))
+	switch tasks := rd.tasks; {
+	case rd.tasksErr != nil:
+		w = append(w, fmt.Sprintf("could not read the certification's pending ISC tasks: %s", ErrorMessage(rd.tasksErr)))
 	case len(tasks) > 0:
 		ids := make([]string, len(tasks))
 		for i, t := range tasks {
