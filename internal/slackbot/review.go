@@ -416,7 +416,7 @@ func (b *Bot) reviewAction(ctx context.Context, ic slack.InteractionCallback, ac
 		}
 		if rest {
 			b.enqueue(resp, "review", func(ctx context.Context) (message, bool, error) {
-				return b.planRest(ctx, ic.User, ref, ts, "", onBehalf)
+				return b.planRest(ctx, ic.User, ref, channel, ts, "", onBehalf)
 			})
 			return true
 		}
@@ -567,7 +567,7 @@ func (b *Bot) reviewSubmitted(ic slack.InteractionCallback) any {
 	resp := b.newResponder("", meta.Channel, ic.User.ID)
 	b.enqueue(resp, "review", func(ctx context.Context) (message, bool, error) {
 		if meta.Rest {
-			return b.planRest(ctx, ic.User, ref, meta.TS, comment, meta.OnBehalf)
+			return b.planRest(ctx, ic.User, ref, meta.Channel, meta.TS, comment, meta.OnBehalf)
 		}
 		return b.decideItem(ctx, ic.User, ref, meta.Channel, meta.TS, certs.ItemDecision{ItemID: ref.Item, Decision: meta.Decision, Comments: comment, ProposedEndDate: end}, meta.OnBehalf)
 	})
@@ -597,6 +597,7 @@ func (b *Bot) decideItem(ctx context.Context, u slack.User, ref reviewRef, chann
 	st := seat{Actor: a, OnBehalf: onBehalf}
 	p, err := b.svc.PlanDecisions(ctx, a, certs.DecisionInput{CertificationID: ref.Cert, Decisions: []certs.ItemDecision{d}, OnBehalf: onBehalf})
 	if err != nil {
+		b.redrawStale(ctx, st, ref, channel, ts, err)
 		return message{}, false, err // the Service says which rule
 	}
 	st.CanDecide = true
@@ -616,6 +617,15 @@ func (b *Bot) decideItem(ctx context.Context, u slack.User, ref reviewRef, chann
 		return message{}, false, err
 	}
 	return b.render.reviewSubmitted(r, false), false, nil
+}
+
+// redrawStale redraws a message whose click the Service refused as
+// invalid: the certification may have been signed off, or have left the
+// ACTIVE phase, since the message was drawn (its buttons then go).
+func (b *Bot) redrawStale(ctx context.Context, st seat, ref reviewRef, channel, ts string, err error) {
+	if certs.ErrorCode(err) == certs.EINVALID && channel != "" && ts != "" {
+		_ = b.redrawQuietly(ctx, &st, ref, channel, ts)
+	}
 }
 
 // already reports whether every decision of a plan is what its item already
@@ -641,7 +651,7 @@ func already(p *certs.Plan) bool {
 
 // planRest plans approving every open item of the person, and shows the
 // plan with Confirm / Cancel: nothing is sent before the person confirms.
-func (b *Bot) planRest(ctx context.Context, u slack.User, ref reviewRef, msgTS, comment, onBehalf string) (message, bool, error) {
+func (b *Bot) planRest(ctx context.Context, u slack.User, ref reviewRef, channel, msgTS, comment, onBehalf string) (message, bool, error) {
 	a, err := b.identities.actor(ctx, u.ID, u.Name)
 	if err != nil {
 		return message{}, false, err
@@ -651,6 +661,7 @@ func (b *Bot) planRest(ctx context.Context, u slack.User, ref reviewRef, msgTS, 
 		SelectDecision: certs.DecisionApprove, Comments: comment, OnBehalf: onBehalf,
 	})
 	if err != nil {
+		b.redrawStale(ctx, seat{Actor: a, OnBehalf: onBehalf}, ref, channel, msgTS, err)
 		return message{}, false, err
 	}
 	ref.Msg = msgTS

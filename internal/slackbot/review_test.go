@@ -145,6 +145,28 @@ func TestReviewFinishACertification(t *testing.T) {
 	assert.False(t, ok)
 	assert.Equal(t, 3, len(b.tenant.Decisions()))
 	assert.Equal(t, 3, b.tenant.Calls("Decide"))
+
+	// A click on a message drawn before the sign-off is told so, and the
+	// message loses its buttons.
+	stale := personMessage(t, b.slack, alice, "Bob Worker")
+	b.press(t, alice, stale, "act:item-r1", actionReviewRevoke)
+	view = openedView(t, b.slack, 2)
+	_, _ = b.submitReview(t, alice, view, "too late", "")
+	// A form has no response_url: the answer is an ephemeral message.
+	waitFor(t, "told it is signed off", func() bool {
+		for _, c := range b.slack.Calls("chat.postEphemeral") {
+			if c.Form.Get("user") == alice && strings.Contains(c.Form.Get("text"), "signed off") {
+				return true
+			}
+		}
+		return false
+	})
+	waitFor(t, "Bob's message without buttons", func() bool {
+		_, ok := findButton(messageAt(t, b.slack, alice, stale.TS).Blocks, "", actionReviewRevoke)
+		return !ok
+	})
+	assert.Contains(t, messageAt(t, b.slack, alice, stale.TS).Blocks, "Signed off: its decisions are final")
+	assert.Equal(t, 3, b.tenant.Calls("Decide"))
 }
 
 func TestReviewTwentyClicksOnOneItemDecideOnce(t *testing.T) {
