@@ -57,24 +57,21 @@ func TestManifestsSetOnlySettingsTheCodeReads(t *testing.T) {
 	read, required := envSettings(t)
 
 	provided := map[string]string{} // name → where it is set
-	// base runs the Slack bot in HTTP mode, the trial (with the
-	// socket-mode component) in Socket Mode.
-	for rendering, o := range map[string]objects{
-		"base":  render(t, filepath.Join(manifestsDir(t), "base")),
-		"trial": renderTrial(t),
-	} {
-		for name := range certopsWorkloads {
-			d := o.deployment(name)
-			require.NotNil(t, d, name)
-			for _, c := range d.Spec.Template.Spec.Containers {
+	for _, r := range renderings() {
+		o := renderRendering(t, r)
+		for _, w := range o.workloads() {
+			for _, c := range w.template.Spec.Containers {
+				if len(c.Command) == 0 || !strings.HasPrefix(c.Command[0], binDir) {
+					continue // PostgreSQL
+				}
 				for _, e := range c.Env {
-					provided[e.Name] = rendering + " " + name + " env"
+					provided[e.Name] = r.name + " " + w.name + " env"
 				}
 			}
 		}
 		for _, cm := range o.configMaps {
 			for k := range cm.Data {
-				provided[k] = rendering + " ConfigMap " + cm.Name
+				provided[k] = r.name + " ConfigMap " + cm.Name
 			}
 		}
 	}
@@ -113,36 +110,4 @@ func TestDeployTokensExampleParses(t *testing.T) {
 	assert.Equal(t, tools.HashToken(token), parsed[0].SHA256)
 	assert.Contains(t, string(deploy), `HASH=$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)`,
 		"the documented hash is the hex SHA-256 of the token, as tools.HashToken computes it")
-}
-
-// TestDeploySecretsHoldTheKeysTheManifestsRead checks DEPLOY.md's kubectl
-// create secret commands against the keys the manifests read: a key under
-// another name would leave its file missing, and the binary would not start.
-func TestDeploySecretsHoldTheKeysTheManifestsRead(t *testing.T) {
-	t.Parallel()
-	deploy, err := os.ReadFile(filepath.Join(manifestsDir(t), "DEPLOY.md"))
-	require.NoError(t, err)
-	// A command runs to the end of its line, continued by a backslash, or
-	// to the closing backtick of inline code.
-	command := regexp.MustCompile("create secret generic (certops-[a-z-]+)((?:[^\n`]*\\\\\n)*[^\n`]*)")
-	key := regexp.MustCompile(`--from-(?:literal|file)=([A-Za-z0-9_.-]+)=`)
-	commands := command.FindAllStringSubmatch(string(deploy), -1)
-	require.NotEmpty(t, commands)
-	created := map[string]bool{}
-	for _, m := range commands {
-		name := m[1]
-		created[name] = true
-		want, known := externalSecrets[name]
-		if !assert.True(t, known, "DEPLOY.md creates Secret %s, which the manifests do not read", name) {
-			continue
-		}
-		keys := key.FindAllStringSubmatch(m[2], -1)
-		assert.NotEmpty(t, keys, "kubectl create secret generic %s with no keys", name)
-		for _, k := range keys {
-			assert.Contains(t, want, k[1], "DEPLOY.md puts key %s in %s", k[1], name)
-		}
-	}
-	for name := range externalSecrets {
-		assert.True(t, created[name], "DEPLOY.md never shows how to create %s", name)
-	}
 }
