@@ -49,3 +49,18 @@ func kindOf(p *Plan) changeKind {
 	}
 	return reassignKind{}
 }
+
+// settleByReading settles call i of a kind with no task to find: the call
+// applied when its effect is visible (applied), with evidence saying so.
+func settleByReading(ctx context.Context, k changeKind, s *Service, r *Request, i int, evidence string) (settlement, error) {
+	ok, why, err := k.applied(ctx, s, r, i)
+	switch {
+	case ErrorCode(err) == ENOTFOUND:
+		return settlement{gone: true}, nil
+	case err != nil:
+		return settlement{}, err
+	case ok:
+		return settlement{applied: true, evidence: evidence}, nil
+	}
+	return settlement{why: why}, nil
+}

@@ -22,16 +22,7 @@ func (decideKind) send(ctx context.Context, t Tenant, p *Plan, i int) (*Task, er
 }
 
 func (k decideKind) settle(ctx context.Context, s *Service, r *Request, i int) (settlement, error) {
-	ok, why, err := k.applied(ctx, s, r, i)
-	switch {
-	case ErrorCode(err) == ENOTFOUND:
-		return settlement{gone: true}, nil
-	case err != nil:
-		return settlement{}, err
-	case ok:
-		return settlement{applied: true, evidence: fmt.Sprintf("its %s carry the decisions it sent", plural(r.Plan.CallSize(i), "review item", "review items"))}, nil
-	}
-	return settlement{why: why}, nil
+	return settleByReading(ctx, k, s, r, i, fmt.Sprintf("its %s carry the decisions it sent", plural(r.Plan.CallSize(i), "review item", "review items")))
 }
 
 // applied reads call i's items back and compares their decisions.

@@ -17,16 +17,7 @@ func (signOffKind) send(ctx context.Context, t Tenant, p *Plan, _ int) (*Task, e
 }
 
 func (k signOffKind) settle(ctx context.Context, s *Service, r *Request, i int) (settlement, error) {
-	ok, why, err := k.applied(ctx, s, r, i)
-	switch {
-	case ErrorCode(err) == ENOTFOUND:
-		return settlement{gone: true}, nil
-	case err != nil:
-		return settlement{}, err
-	case ok:
-		return settlement{applied: true, evidence: "the certification is signed off"}, nil
-	}
-	return settlement{why: why}, nil
+	return settleByReading(ctx, k, s, r, i, "the certification is signed off")
 }
 
 func (signOffKind) applied(ctx context.Context, s *Service, r *Request, _ int) (bool, string, error) {

@@ -107,18 +107,7 @@ func (s *Service) PlanReassignment(ctx context.Context, a Actor, in PlanInput) (
 	p.Calls = splitCalls(c.ID, to.ID, reason, p.Refs, p.Sync)
 	p.Summary = summarize(p)
 	p.Warnings = s.planWarnings(c, to, rd)
-	p.Digest = p.computeDigest()
-
-	if err := s.opts.Store.SavePlan(ctx, p); err != nil {
-		return nil, fmt.Errorf("save plan: %w", err)
-	}
-	ev := s.event(a, ActionPlanCreated, c.ID)
-	ev.Count = p.ItemCount
-	ev.Detail = fmt.Sprintf("plan %s (digest %s): %s", p.ID, p.Digest, p.Summary)
-	if err := s.opts.Store.AppendEvents(ctx, ev); err != nil {
-		return nil, fmt.Errorf("audit plan %s: %w", p.ID, err)
-	}
-	return p, nil
+	return s.savePlan(ctx, a, p)
 }
 
 // validatePlanInput checks everything about the input that needs no call.
