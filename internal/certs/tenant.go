@@ -108,4 +108,9 @@ type Tenant interface {
 	// case-insensitively), ENOTFOUND when none has it, or ECONFLICT when
 	// several do, whatever their spelling.
 	FindIdentityByEmail(ctx context.Context, email string) (*Identity, error)
+
+	// SearchIdentities returns one page of the identities whose name or
+	// email starts with the query, by IdentitySearch's rules, sorted by
+	// name. A query Words refuses is EINVALID.
+	SearchIdentities(ctx context.Context, s IdentitySearch) (Page[Identity], error)
 }

@@ -82,3 +82,50 @@ func (c *Client) findIdentities(ctx context.Context, f Filter, limit int) ([]cer
 	}
 	return page.Items, nil
 }
+
+// SearchIdentities returns one page of the identities whose name or email
+// starts with the query, by certs.IdentitySearch's rules, sorted by name.
+// ISC filters public identities by firstname, lastname, alias and email
+// (eq, sw), not by name, so the rules become one filter of those, e.g.
+// "bob b": firstname sw "bob b" or lastname sw "bob b" or (firstname sw
+// "bob" and lastname sw "b").
+//
+// SailPoint: getPublicIdentities (GET /v3/public-identities?filters=…&sorters=name),
+// getPublicIdentitiesV1 (GET /public-identities/v1?filters=...).
+func (c *Client) SearchIdentities(ctx context.Context, s certs.IdentitySearch) (certs.Page[certs.Identity], error) {
+	words, err := s.Words()
+	if err != nil {
+		return certs.Page[certs.Identity]{}, err
+	}
+	if err := checkPage(s.Page); err != nil {
+		return certs.Page[certs.Identity]{}, err
+	}
+	q := url.Values{}
+	if err := setFilters(q, identitySearchFilter(words)); err != nil {
+		return certs.Page[certs.Identity]{}, err
+	}
+	q.Set("sorters", "name")
+	addPage(q, s.Page)
+	req := &request{op: opListPublicIdentities, method: http.MethodGet, url: c.url(opListPublicIdentities, q)}
+	page, err := getPage[publicIdentityDTO, certs.Identity](ctx, c, req, s.Page)
+	if err != nil {
+		return certs.Page[certs.Identity]{}, fmt.Errorf("searching identities: %w", err)
+	}
+	return page, nil
+}
+
+// identitySearchFilter is certs.IdentitySearch's rule as an ISC filter.
+func identitySearchFilter(words []string) Filter {
+	whole := strings.Join(words, " ")
+	switch {
+	case strings.Contains(whole, "@"):
+		return Sw("email", whole)
+	case len(words) == 1:
+		return Or(Sw("firstname", whole), Sw("lastname", whole), Sw("alias", whole), Sw("email", whole))
+	}
+	fs := []Filter{Sw("firstname", whole), Sw("lastname", whole)}
+	for i := 1; i < len(words); i++ {
+		fs = append(fs, And(Sw("firstname", strings.Join(words[:i], " ")), Sw("lastname", strings.Join(words[i:], " "))))
+	}
+	return Or(fs...)
+}

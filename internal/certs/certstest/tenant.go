@@ -961,3 +961,34 @@ func (t *Tenant) FindIdentityByEmail(ctx context.Context, email string) (*certs.
 	slices.Sort(ids)
 	return nil, certs.Errorf(certs.ECONFLICT, "%d identities have the email %q (%s); use an identity id", len(matches), email, strings.Join(ids, ", "))
 }
+
+// SearchIdentities applies certs.IdentityMatches, taking an identity's
+// first name to be its name's first word and its last name the rest.
+func (t *Tenant) SearchIdentities(ctx context.Context, q certs.IdentitySearch) (certs.Page[certs.Identity], error) {
+	words, err := q.Words()
+	if err != nil {
+		return certs.Page[certs.Identity]{}, err
+	}
+	if err := checkPage(q.Page); err != nil {
+		return certs.Page[certs.Identity]{}, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.enter("SearchIdentities"); err != nil {
+		return certs.Page[certs.Identity]{}, err
+	}
+	var out []certs.Identity
+	for _, i := range t.identities {
+		first, last, _ := strings.Cut(i.Name, " ")
+		if certs.IdentityMatches(words, first, last, i.Alias, i.Email) {
+			out = append(out, *i)
+		}
+	}
+	slices.SortFunc(out, func(a, b certs.Identity) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return page(out, q.Page), nil
+}

@@ -62,6 +62,7 @@ func Run(t *testing.T, newFixture func(t *testing.T) Fixture) {
 		{"review items: all pages", testListAllReviewItems},
 		{"permissions", testPermissions},
 		{"identities", testIdentities},
+		{"identities: search", testSearchIdentities},
 		{"invalid arguments", testInvalidArguments},
 		{"reassign: synchronous", testReassignSync},
 		{"reassign: synchronous, by identity summary", testReassignSyncSummary},
@@ -732,6 +733,80 @@ func testIdentities(t *testing.T, f Fixture) {
 	}
 	_, err = tn.FindIdentityByEmail(ctx, f.SharedEmail)
 	requireCode(t, certs.ECONFLICT, err, f.SharedEmail)
+}
+
+// testSearchIdentities: SearchIdentities finds a person by the start of
+// their first name, last name, both, or email, whatever the case, sorted by
+// name and paged; every identity it returns matches by certs'
+// IdentityMatches; a query it cannot take is EINVALID naming the query.
+func testSearchIdentities(t *testing.T, f Fixture) {
+	ctx := context.Background()
+	tn := f.Tenant
+	c := allCertifications(t, tn, certs.CertificationFilter{})[0]
+	who, err := tn.GetIdentity(ctx, c.Reviewer.ID)
+	require.NoError(t, err)
+	first, last, ok := strings.Cut(who.Name, " ")
+	require.True(t, ok, "the reviewer %q has a first and a last name", who.Name)
+	local, _, _ := strings.Cut(who.Email, "@")
+
+	search := func(query string, p certs.PageOptions) certs.Page[certs.Identity] {
+		t.Helper()
+		got, err := tn.SearchIdentities(ctx, certs.IdentitySearch{Query: query, Page: p})
+		require.NoError(t, err, "query %q", query)
+		return got
+	}
+	for _, query := range []string{
+		first, strings.ToLower(first), strings.ToUpper(first[:1]), last, strings.ToLower(last),
+		first + " " + last[:1], strings.ToUpper(first + " " + last), "  " + first + "   " + last + " ",
+		strings.ToUpper(local + "@"), who.Email,
+	} {
+		got := search(query, certs.PageOptions{Count: true})
+		assert.Equal(t, len(got.Items), got.Total, "query %q: the count", query)
+		assert.Contains(t, identityIDs(got.Items), who.ID, "query %q finds %s", query, who.Name)
+		words := strings.Fields(query)
+		var names []string
+		for _, i := range got.Items {
+			f, l, _ := strings.Cut(i.Name, " ")
+			assert.True(t, certs.IdentityMatches(words, f, l, i.Alias, i.Email), "query %q: %s <%s> matches", query, i.Name, i.Email)
+			names = append(names, i.Name)
+		}
+		assert.True(t, slices.IsSorted(names), "query %q: sorted by name: %v", query, names)
+	}
+
+	// Pages: one at a time, they are the whole list.
+	initial := first[:1]
+	all := search(initial, certs.PageOptions{Count: true})
+	require.NotEmpty(t, all.Items)
+	var paged []string
+	for off := 0; off < all.Total; off++ {
+		p := search(initial, certs.PageOptions{Offset: off, Limit: 1})
+		require.Len(t, p.Items, 1)
+		paged = append(paged, p.Items[0].ID)
+	}
+	assert.Equal(t, identityIDs(all.Items), paged)
+
+	for _, query := range []string{"zz-nobody-qx", "nobody-qx@acme.example", `o"brien`, `back\slash`, first + " zz-nobody-qx"} {
+		got := search(query, certs.PageOptions{Count: true})
+		assert.Empty(t, got.Items, "query %q", query)
+		assert.Equal(t, 0, got.Total, "query %q", query)
+	}
+	for _, bad := range []struct{ query, names string }{
+		{"", "query"}, {"   ", "query"}, {"a b c d e", "5 words"}, {strings.Repeat("a", 101), "query"},
+		{"bob @acme", "@"}, {"a\nb", "query"},
+	} {
+		_, err := tn.SearchIdentities(ctx, certs.IdentitySearch{Query: bad.query})
+		requireCode(t, certs.EINVALID, err, bad.names)
+	}
+	_, err = tn.SearchIdentities(ctx, certs.IdentitySearch{Query: first, Page: certs.PageOptions{Limit: 251}})
+	requireCode(t, certs.EINVALID, err, "limit")
+}
+
+func identityIDs(is []certs.Identity) []string {
+	out := make([]string, len(is))
+	for i, id := range is {
+		out[i] = id.ID
+	}
+	return out
 }
 
 func testInvalidArguments(t *testing.T, f Fixture) {
