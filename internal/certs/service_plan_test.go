@@ -213,10 +213,36 @@ func TestPlanReassignment_digest(t *testing.T) {
 		// content no longer matches its digest cannot be submitted.
 		f2 := setup(t, certs.Policy{})
 		p := f2.plan(t, admin)
-		_, err := f2.svc.SubmitPlan(ctx, admin, p.ID, "0000000000000000")
+		altered := *p
+		altered.ID, altered.Reason = "plan-altered", "not what was shown"
+		require.NoError(t, f2.store.SavePlan(ctx, &altered))
+		_, err := f2.svc.SubmitPlan(ctx, admin, altered.ID, p.Digest)
 		requireCode(t, certs.EINVALID, err)
-		assert.Contains(t, certs.ErrorMessage(err), "the plan changed; show it again")
+		assert.Contains(t, certs.ErrorMessage(err), "plan plan-altered no longer matches the digest it was shown with: it changed after it was shown")
 		assert.Zero(t, f2.tenant.Calls("Reassign")+f2.tenant.Calls("ReassignAsync"))
+	})
+	t.Run("a mistyped digest, or another plan's, is told apart from a changed plan", func(t *testing.T) {
+		f2 := setup(t, certs.Policy{})
+		p := f2.plan(t, admin)
+		other, err := f2.svc.PlanReassignment(ctx, admin, certs.PlanInput{
+			CertificationID: certID, ItemIDs: []string{"item-a1"}, Target: "carol.diaz@example.com", Reason: "another plan",
+		})
+		require.NoError(t, err)
+		require.NotEqual(t, p.Digest, other.Digest)
+		for _, c := range []struct{ digest, says string }{
+			{p.Digest[:len(p.Digest)-1], "is not a plan digest (16 hexadecimal characters): it looks mistyped"},
+			{p.Digest[:len(p.Digest)-1] + "x", "is not a plan digest"},
+			{other.Digest, "is not plan " + p.ID + "'s: it is mistyped or another plan's digest"},
+			{"0000000000000000", "is not plan " + p.ID + "'s"},
+		} {
+			_, err := f2.svc.SubmitPlan(ctx, admin, p.ID, c.digest)
+			requireCode(t, certs.EINVALID, err)
+			assert.Contains(t, certs.ErrorMessage(err), c.says, c.digest)
+			assert.NotContains(t, certs.ErrorMessage(err), "changed", c.digest)
+		}
+		_, err = f2.svc.SubmitPlan(ctx, admin, p.ID, " "+strings.ToUpper(p.Digest)+" ")
+		require.NoError(t, err, "the digest as shown, whatever its case and surrounding blanks")
+		assert.Equal(t, 1, f2.tenant.Calls("Reassign")+f2.tenant.Calls("ReassignAsync"))
 	})
 }
 

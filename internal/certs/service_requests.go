@@ -2,6 +2,7 @@ package certs
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
@@ -166,9 +167,24 @@ func (s *Service) confirmedPlan(ctx context.Context, a Actor, planID, digest str
 		return nil, Errorf(EINVALID, "the plan's digest is required to confirm plan %s: show the plan and confirm its digest %s", planID, p.Digest)
 	}
 	if !p.digestMatches(digest) {
-		return nil, Errorf(EINVALID, "digest %s does not match plan %s: the plan changed; show it again", quoteShort(digest), planID)
+		return nil, digestMismatch(p, digest)
 	}
 	return p, nil
+}
+
+// digestMismatch says why digest does not confirm p: p itself no longer
+// matches the digest it was shown with (it changed after it was shown), or
+// the digest given is mistyped or another plan's. Plans do not change once
+// made: planning again makes a new plan, with its own id and digest.
+func digestMismatch(p *Plan, digest string) error {
+	if p.Digest != p.computeDigest() {
+		return Errorf(EINVALID, "plan %s no longer matches the digest it was shown with: it changed after it was shown; plan again and show the new plan", p.ID)
+	}
+	d := strings.TrimSpace(digest)
+	if _, err := hex.DecodeString(d); err != nil || len(d) != len(p.Digest) {
+		return Errorf(EINVALID, "digest %s is not a plan digest (%d hexadecimal characters): it looks mistyped; pass plan %s's digest exactly as it was shown", quoteShort(digest), len(p.Digest), p.ID)
+	}
+	return Errorf(EINVALID, "digest %s is not plan %s's: it is mistyped or another plan's digest; pass the digest shown with plan %s (planning again makes a new plan, with its own id and digest)", quoteShort(digest), p.ID, p.ID)
 }
 
 // Approve approves a pending request and submits it, exactly once however

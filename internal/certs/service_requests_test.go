@@ -50,7 +50,7 @@ func TestRequestApproval_refusals(t *testing.T) {
 		{"no approver at all", certs.Policy{}, bob, nil, nil, certs.EINVALID, "no approver"},
 		{"only the requester approves", certs.Policy{}, bob, nil, []string{"identity:id-bob"}, certs.EINVALID, "the only approver named is you"},
 		{"malformed approver", certs.Policy{}, bob, nil, []string{"alice"}, certs.EINVALID, `approver "alice" is not a key`},
-		{"wrong digest", approvalPolicy, bob, func(*certs.Plan) string { return "deadbeefdeadbeef" }, nil, certs.EINVALID, "the plan changed; show it again"},
+		{"wrong digest", approvalPolicy, bob, func(*certs.Plan) string { return "deadbeefdeadbeef" }, nil, certs.EINVALID, "is mistyped or another plan's digest"},
 		{"no digest", approvalPolicy, bob, func(*certs.Plan) string { return "" }, nil, certs.EINVALID, "digest is required"},
 		{"reviewer of another certification", approvalPolicy, eve, nil, nil, certs.EFORBIDDEN, "which you do not review"},
 		// An MCP token without an identity shares no key with its owner's

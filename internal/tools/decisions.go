@@ -701,6 +701,16 @@ func (d deps) notCarriedOut(ctx context.Context, a certs.Actor, p *certs.Plan) e
 	return certs.Errorf(certs.ECONFLICT, "plan %s was already filed as request %s, which is %s; plan again to make another", p.ID, r.ID, r.State)
 }
 
+// checkConfirmFor refuses, for a client that asks the person itself, a
+// confirm the model passed that is not p's digest: the model has confused
+// plans or mistyped it, and should know before the person is asked.
+func checkConfirmFor(p *certs.Plan, confirm string) error {
+	if confirm == "" || strings.EqualFold(strings.TrimSpace(confirm), p.Digest) {
+		return nil
+	}
+	return invalid("confirm %q is not plan %s's digest: it is mistyped or another plan's. This client asks the person itself, so confirm can be left out", confirm, p.ID)
+}
+
 func checkConfirm(v string) error {
 	if len(v) > certs.MaxIDLength {
 		return invalid("confirm is %d characters; a plan digest is at most %d", len(v), certs.MaxIDLength)
@@ -745,8 +755,8 @@ func confirmPlan(ctx context.Context, req mcp.CallToolRequest, p *certs.Plan, co
 		return confirmStep{digest: p.Digest}, nil
 	}
 	if clientCanElicit(ctx) {
-		if confirm != "" && confirm != p.Digest {
-			return confirmStep{}, invalid("confirm does not match plan %s's digest: plan again and confirm what it shows", p.ID)
+		if err := checkConfirmFor(p, confirm); err != nil {
+			return confirmStep{}, err
 		}
 		return confirmStep{ask: server.NewInputRequestBuilder(planState(p)).Elicit(input, question()).ToolResult()}, nil
 	}

@@ -69,7 +69,7 @@ func TestPlanDecisionsAndDecideWithDigest(t *testing.T) {
 		assert.Zero(t, b.tenant.Calls("Decide"))
 	})
 	t.Run("a wrong digest is refused", func(t *testing.T) {
-		assertError(t, callTool(t, s, "decide", map[string]any{"plan_id": p.PlanID, "confirm": "0000"}), certs.EINVALID, "does not match plan "+p.PlanID)
+		assertError(t, callTool(t, s, "decide", map[string]any{"plan_id": p.PlanID, "confirm": "0000"}), certs.EINVALID, "is not a plan digest", "mistyped", "plan "+p.PlanID+"'s digest")
 		assert.Zero(t, b.tenant.Calls("Decide"))
 	})
 	t.Run("the digest records the decisions in one call", func(t *testing.T) {
@@ -297,7 +297,7 @@ func TestDecideElicitation(t *testing.T) {
 	t.Run("a client that can ask is refused a wrong digest", func(t *testing.T) {
 		s, _, p := newPlan(t)
 		res := callToolParams(t, s, map[string]any{"name": "decide", "arguments": map[string]any{"plan_id": p.PlanID, "confirm": "0000"}, "_meta": modernMeta(true)})
-		assertError(t, res, certs.EINVALID, "confirm does not match plan "+p.PlanID)
+		assertError(t, res, certs.EINVALID, `confirm "0000" is not plan `+p.PlanID+"'s digest", "confirm can be left out")
 	})
 	t.Run("a modern client without elicitation must pass confirm", func(t *testing.T) {
 		s, _, p := newPlan(t)

@@ -303,7 +303,7 @@ func TestPlanAndReassignWithDigest(t *testing.T) {
 	})
 	t.Run("a wrong digest is refused", func(t *testing.T) {
 		res := callTool(t, s, "reassign", map[string]any{"plan_id": p.PlanID, "confirm": "digest-other"})
-		assertError(t, res, certs.EINVALID, `"digest-other"`, "does not match plan "+p.PlanID)
+		assertError(t, res, certs.EINVALID, `"digest-other"`, "is not a plan digest", "mistyped", "plan "+p.PlanID+"'s digest")
 		assert.Empty(t, b.tenant.Reassignments())
 	})
 	t.Run("the digest submits, and waiting follows it to the end", func(t *testing.T) {
@@ -577,7 +577,7 @@ func TestReassignElicitation(t *testing.T) {
 	t.Run("a client that can ask is refused a wrong digest", func(t *testing.T) {
 		s, b, p := newPlan(t)
 		res := callToolParams(t, s, map[string]any{"name": "reassign", "arguments": map[string]any{"plan_id": p.PlanID, "confirm": "0000"}, "_meta": modernMeta(true)})
-		assertError(t, res, certs.EINVALID, "confirm does not match plan "+p.PlanID)
+		assertError(t, res, certs.EINVALID, `confirm "0000" is not plan `+p.PlanID+"'s digest", "confirm can be left out")
 		assert.Empty(t, b.tenant.Reassignments())
 	})
 	t.Run("a modern client without elicitation must pass confirm", func(t *testing.T) {

@@ -252,8 +252,8 @@ func reassign(d deps) server.ServerTool {
 			}
 			digest = plan.Digest
 		case clientCanElicit(ctx):
-			if args.Confirm != "" && args.Confirm != plan.Digest {
-				return nil, invalid("confirm does not match plan %s's digest: plan again and confirm what it shows", plan.ID)
+			if err := checkConfirmFor(plan, args.Confirm); err != nil {
+				return nil, err
 			}
 			return server.NewInputRequestBuilder(plan.Digest).
 				Elicit(confirmInput, confirmation(plan, d.requireApproval)).
