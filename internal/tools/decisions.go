@@ -690,15 +690,26 @@ func (d deps) nextAfterDeciding(ctx context.Context, a certs.Actor, certID strin
 }
 
 // notCarriedOut refuses, before the person is asked, a plan that was
-// carried out already (its request has the plan's id). SubmitPlan refuses
-// it too, whatever this finds; this only spares the person a question
-// whose answer cannot count.
+// filed already (its request has the plan's id): carried out, refused, or
+// waiting for approvers. SubmitPlan refuses it too, whatever this finds;
+// this only spares the person a question whose answer cannot count. The
+// one request it lets through is the caller's own still pending one that
+// needs no approver, which SubmitPlan carries on submitting (an earlier
+// call stopped before it did).
 func (d deps) notCarriedOut(ctx context.Context, a certs.Actor, p *certs.Plan) error {
 	r, err := d.svc.GetRequest(ctx, a, p.ID)
 	if err != nil {
 		return nil
 	}
-	return certs.Errorf(certs.ECONFLICT, "plan %s was already filed as request %s, which is %s; plan again to make another", p.ID, r.ID, r.State)
+	approval := d.requireApproval && p.KindOf() == certs.KindReassign
+	if r.State == certs.StatePending && !approval && a.Same(r.Requester) {
+		return nil
+	}
+	next := "get_reassignment_status with request_id " + r.ID + " shows it; plan again to make another"
+	if r.State == certs.StatePending {
+		next = "it waits for an approver; get_reassignment_status with request_id " + r.ID + " follows it"
+	}
+	return certs.Errorf(certs.ECONFLICT, "plan %s was already filed as request %s, which is %s: nothing was asked or sent; %s", p.ID, r.ID, r.State, next)
 }
 
 // checkConfirmFor refuses, for a client that asks the person itself, a

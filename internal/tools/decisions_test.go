@@ -94,7 +94,7 @@ func TestPlanDecisionsAndDecideWithDigest(t *testing.T) {
 	t.Run("a plan is carried out once", func(t *testing.T) {
 		assertError(t, callTool(t, s, "decide", map[string]any{"plan_id": p.PlanID, "confirm": p.Digest}), certs.ECONFLICT, p.PlanID)
 		res := callToolParams(t, s, map[string]any{"name": "decide", "arguments": map[string]any{"plan_id": p.PlanID}, "_meta": modernMeta(true)})
-		assertError(t, res, certs.ECONFLICT, "plan "+p.PlanID+" was already filed as request "+p.PlanID+", which is completed")
+		assertError(t, res, certs.ECONFLICT, "plan "+p.PlanID+" was already filed as request "+p.PlanID+", which is completed: nothing was asked or sent")
 		assert.Empty(t, res.InputRequests, "the person is not asked about a plan carried out already")
 		assert.Equal(t, 1, b.tenant.Calls("Decide"))
 	})

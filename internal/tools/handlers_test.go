@@ -330,6 +330,13 @@ func TestPlanAndReassignWithDigest(t *testing.T) {
 		assertError(t, res, certs.ECONFLICT, p.PlanID)
 		assert.Len(t, b.tenant.Reassignments(), 1)
 	})
+	t.Run("a plan carried out already is refused before the person is asked", func(t *testing.T) {
+		res := callToolParams(t, s, map[string]any{"name": "reassign", "arguments": map[string]any{"plan_id": p.PlanID}, "_meta": modernMeta(true)})
+		assertError(t, res, certs.ECONFLICT, "plan "+p.PlanID+" was already filed as request "+p.PlanID+", which is completed: nothing was asked or sent",
+			"get_reassignment_status with request_id "+p.PlanID)
+		assert.Empty(t, res.InputRequests, "no question whose answer cannot count")
+		assert.Len(t, b.tenant.Reassignments(), 1)
+	})
 	t.Run("the certification shows the request", func(t *testing.T) {
 		res := callTool(t, s, "get_certification", map[string]any{"certification_id": "cert-1"})
 		require.False(t, res.IsError, resultText(res))
@@ -491,6 +498,11 @@ func TestReassignUnderApprovalPolicy(t *testing.T) {
 	assert.Contains(t, resultText(res), "Nothing has moved yet")
 	assert.Empty(t, b.tenant.Reassignments(), "nothing moves before an approver approves")
 
+	t.Run("filing it again is refused before the person is asked", func(t *testing.T) {
+		res := callToolParams(t, s, map[string]any{"name": "reassign", "arguments": map[string]any{"plan_id": p.PlanID}, "_meta": modernMeta(true)})
+		assertError(t, res, certs.ECONFLICT, "which is pending: nothing was asked or sent; it waits for an approver")
+		assert.Empty(t, res.InputRequests)
+	})
 	t.Run("its status", func(t *testing.T) {
 		res := callTool(t, s, "get_reassignment_status", map[string]any{"request_id": out.Request.ID})
 		require.False(t, res.IsError, resultText(res))

@@ -233,6 +233,9 @@ func reassign(d deps) server.ServerTool {
 		if err := planOfKind(plan, certs.KindReassign, "plan_id"); err != nil {
 			return nil, err
 		}
+		if err := d.notCarriedOut(ctx, a, plan); err != nil {
+			return nil, err
+		}
 
 		// A client that can ask its user always does, even when the model
 		// passed confirm: the model must not be able to skip the person.
