@@ -112,7 +112,7 @@ func exportReviewEvidence(d deps) server.ServerTool {
 		case len(recs) == 0:
 			fmt.Fprintf(&b, "Certification %s has no decisions to export yet.", args.CertificationID)
 		case out.From == 1 && out.To == len(recs):
-			fmt.Fprintf(&b, "Review evidence of certification %s: %d records (%s), head hash %s.", args.CertificationID, len(recs), format, head)
+			fmt.Fprintf(&b, "Review evidence of certification %s: %s (%s), head hash %s.", args.CertificationID, countOf(len(recs), "record", "records"), format, head)
 		default:
 			fmt.Fprintf(&b, "Review evidence of certification %s: records %d to %d of %d (%s), head hash %s.", args.CertificationID, out.From, out.To, len(recs), format, head)
 		}

@@ -101,7 +101,7 @@ func TestReadTools(t *testing.T) {
 		{"list_review_items", map[string]any{"certification_id": "cert-1", "access_type": "ENTITLEMENT"}, `ENTITLEMENT "db_admin" on Oracle · privileged`},
 		{"list_review_items", map[string]any{"certification_id": "cert-2", "status": "completed"}, `ROLE "Payroll Clerk" · APPROVE`},
 		{"get_item_permissions", map[string]any{"certification_id": "cert-1", "item_id": "item-1", "rights": []string{"SELECT"}}, "PAYROLL.SALARIES: SELECT, UPDATE"},
-		{"list_pending_tasks", map[string]any{"certification_id": "cert-1"}, "1 pending ISC tasks on certification cert-1.\n- task task-queued REASSIGN: QUEUED"},
+		{"list_pending_tasks", map[string]any{"certification_id": "cert-1"}, "1 pending ISC task on certification cert-1.\n- task task-queued REASSIGN: QUEUED"},
 		{"get_reassignment_status", map[string]any{"task_id": "task-done"}, "task task-done REASSIGN: SUCCESS"},
 	}
 	for _, c := range cases {
@@ -551,8 +551,15 @@ func TestReassignElicitation(t *testing.T) {
 		assert.Empty(t, b.tenant.Reassignments(), "asking submits nothing")
 		res := answer(t, s, p, first.RequestState, map[string]any{"action": "accept", "content": map[string]any{"confirm": true}})
 		require.False(t, res.IsError, resultText(res))
-		assert.Equal(t, outcomeCompleted, structured[ReassignOut](t, res).Outcome)
+		out := structured[ReassignOut](t, res)
+		assert.Equal(t, outcomeCompleted, out.Outcome)
 		assert.Len(t, b.tenant.Reassignments(), 1)
+		// One item, in the singular everywhere.
+		assert.Equal(t, "Done: 1 item moved to Carol Chen.", out.Message)
+		assert.Contains(t, resultText(res), `is completed: 1 item of "Q4 Manager Review: Alice" from Alice Admin to Carol Chen.`)
+		assert.Contains(t, resultText(res), "of 1; 1 item moved.")
+		confirm := first.InputRequests[confirmInput].Elicitation.RequestedSchema.(map[string]any)["properties"].(map[string]any)["confirm"].(map[string]any)
+		assert.Equal(t, "Move 1 item to Carol Chen", confirm["description"])
 	})
 	for _, c := range []struct {
 		name    string

@@ -283,7 +283,7 @@ func reassign(d deps) server.ServerTool {
 		case outcomePendingApproval:
 			out.Message = fmt.Sprintf("Filed request %s for approval by the Slack approvers; nothing moves until one approves it. Follow it with get_reassignment_status.", r.ID)
 		case outcomeCompleted:
-			out.Message = fmt.Sprintf("Done: %d items moved to %s.", st.Progress.ItemsMoved, st.To.Name)
+			out.Message = fmt.Sprintf("Done: %s moved to %s.", countOf(st.Progress.ItemsMoved, "item", "items"), st.To.Name)
 		case outcomeFailed:
 			out.Message = fmt.Sprintf("ISC reported a failure for request %s; see its tasks' errors. Check get_certification before planning again.", r.ID)
 		default:
@@ -334,7 +334,7 @@ func confirmation(p *certs.Plan, requireApproval bool) mcp.ElicitationParams {
 				"confirm": map[string]any{
 					"type":        "boolean",
 					"title":       "Move these items",
-					"description": fmt.Sprintf("Move %d items to %s", p.ItemCount, p.To.Name),
+					"description": fmt.Sprintf("Move %s to %s", countOf(p.ItemCount, "item", "items"), p.To.Name),
 					"default":     true,
 				},
 			},

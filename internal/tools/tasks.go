@@ -90,7 +90,7 @@ func requestSummary(r *certs.Request) RequestSummary {
 }
 
 func (r RequestSummary) line() string {
-	what := fmt.Sprintf("%d items to %s", r.ItemCount, r.To.Name)
+	what := fmt.Sprintf("%s to %s", countOf(r.ItemCount, "item", "items"), r.To.Name)
 	switch r.kind {
 	case certs.KindDecide:
 		what = fmt.Sprintf("decisions: approve %d, revoke %d", r.approve, r.revoke)
@@ -194,11 +194,11 @@ func (r RequestStatus) text() string {
 	var b strings.Builder
 	switch r.kind {
 	case certs.KindDecide:
-		fmt.Fprintf(&b, "Request %s is %s: %d decisions on %q, reviewed by %s.\n", r.ID, r.State, r.ItemCount, r.CertificationName, r.From.Name)
+		fmt.Fprintf(&b, "Request %s is %s: %s on %q, reviewed by %s.\n", r.ID, r.State, countOf(r.ItemCount, "decision", "decisions"), r.CertificationName, r.From.Name)
 	case certs.KindSignOff:
 		fmt.Fprintf(&b, "Request %s is %s: sign-off of %q, reviewed by %s.\n", r.ID, r.State, r.CertificationName, r.From.Name)
 	default:
-		fmt.Fprintf(&b, "Request %s is %s: %d items of %q from %s to %s.\n", r.ID, r.State, r.ItemCount, r.CertificationName, r.From.Name, r.To.Name)
+		fmt.Fprintf(&b, "Request %s is %s: %s of %q from %s to %s.\n", r.ID, r.State, countOf(r.ItemCount, "item", "items"), r.CertificationName, r.From.Name, r.To.Name)
 	}
 	switch r.State {
 	case string(certs.StatePending):
@@ -221,11 +221,11 @@ func (r RequestStatus) text() string {
 		}
 		switch r.kind {
 		case certs.KindDecide:
-			fmt.Fprintf(&b, " of %d; %d decisions recorded.\n", p.Calls, p.ItemsMoved)
+			fmt.Fprintf(&b, " of %d; %s recorded.\n", p.Calls, countOf(p.ItemsMoved, "decision", "decisions"))
 		case certs.KindSignOff:
 			fmt.Fprintf(&b, " of %d.\n", p.Calls)
 		default:
-			fmt.Fprintf(&b, " of %d; %d items moved.\n", p.Calls, p.ItemsMoved)
+			fmt.Fprintf(&b, " of %d; %s moved.\n", p.Calls, countOf(p.ItemsMoved, "item", "items"))
 		}
 		if r.waitingFor != "" && !r.Final {
 			fmt.Fprintf(&b, "Waiting: the next call is not sent until %s is settled; certops then sends it by itself.\n", waitingText(r.waitingFor))
@@ -371,7 +371,7 @@ func listPendingTasks(d deps) server.ServerTool {
 		}
 		out := TaskList{CertificationID: args.CertificationID, Tasks: make([]TaskOut, 0, len(tasks))}
 		var b strings.Builder
-		fmt.Fprintf(&b, "%d pending ISC tasks on certification %s.\n", len(tasks), args.CertificationID)
+		fmt.Fprintf(&b, "%s on certification %s.\n", countOf(len(tasks), "pending ISC task", "pending ISC tasks"), args.CertificationID)
 		for i := range tasks {
 			t := taskOut(&tasks[i])
 			out.Tasks = append(out.Tasks, t)
