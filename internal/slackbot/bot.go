@@ -51,6 +51,7 @@ type Service interface {
 	PlanSignOff(ctx context.Context, a certs.Actor, certID, onBehalf string) (*certs.Plan, error)
 	GetPlan(ctx context.Context, a certs.Actor, id string) (*certs.Plan, error)
 	SubmitPlan(ctx context.Context, a certs.Actor, planID, digest string) (*certs.Request, error)
+	ExportReviewEvidence(ctx context.Context, a certs.Actor, certID string) ([]certs.EvidenceRecord, error) // evidence.go
 	ClaimNotifications(ctx context.Context, consumer, owner string, lease time.Duration, limit int) ([]certs.Notification, error)
 	AckNotifications(ctx context.Context, consumer, owner string, seq int64) error
 }
@@ -67,6 +68,9 @@ type SlackAPI interface {
 	OpenViewContext(ctx context.Context, triggerID string, view slack.ModalViewRequest) (*slack.ViewResponse, error)
 	GetUserGroupMembersContext(ctx context.Context, userGroup string, options ...slack.GetUserGroupMembersOption) ([]string, error)
 	GetPermalinkContext(ctx context.Context, params *slack.PermalinkParameters) (string, error)
+	// The evidence export's file, in a direct message (evidence.go).
+	OpenConversationContext(ctx context.Context, params *slack.OpenConversationParameters) (*slack.Channel, bool, bool, error)
+	UploadFileContext(ctx context.Context, params slack.UploadFileParameters) (*slack.FileSummary, error)
 }
 
 var _ SlackAPI = (*slack.Client)(nil)

@@ -117,6 +117,12 @@ func (b *Bot) commandTable() []*command {
 			Parse:    b.parseReview,
 		},
 		{
+			Name: "evidence", Usage: "<cert> [csv|jsonl]",
+			Summary:  "Export a certification's decisions with the evidence each person was shown, for auditors: sent to you as a file in a direct message, each record chained to the one before by its hash (check it with certops-audit verify).",
+			Examples: []string{"evidence ef38f94347e94562b5bb8424a56397d8", "evidence ef38f94347e94562b5bb8424a56397d8 jsonl"},
+			Parse:    b.parseEvidence,
+		},
+		{
 			Name: "status", Usage: "<request|task>", Summary: "Show where a reassignment request or a SailPoint task is.",
 			Examples: []string{"status 0f6b2c7e4b3d4a53a9d1d1e3c0b6a0f1"},
 			Parse:    oneID("request or task id", func(ctx context.Context, in *invocation, id string) (message, error) { return in.status(ctx, id) }),
