@@ -1,9 +1,11 @@
 # syntax=docker/dockerfile:1
 #
-# One image holding certops' three static binaries in /usr/local/bin:
-#   mcp-server  the MCP server (the default command: streamable HTTP on :8080)
-#   slackbot    the Slack bot (run /usr/local/bin/slackbot --addr 0.0.0.0:3000)
-#   sandbox     an emulated SailPoint ISC tenant, for demos and trials
+# One image holding certops' four static binaries in /usr/local/bin:
+#   mcp-server     the MCP server (the default command: streamable HTTP on :8080)
+#   slackbot       the Slack bot (run /usr/local/bin/slackbot --addr 0.0.0.0:3000)
+#   sandbox        an emulated SailPoint ISC tenant, for demos and trials
+#   certops-audit  review evidence exports for auditors, and their verification
+#                  (kubectl exec deploy/certops-mcp -- certops-audit export --cert …)
 #
 #   docker build -t certops:dev --build-arg VERSION=$(git describe --always) \
 #     --build-arg REVISION=$(git rev-parse HEAD) .
@@ -25,7 +27,7 @@ ENV CGO_ENABLED=0
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -ldflags="-s -w" -o /out/ ./cmd/mcp-server ./cmd/slackbot ./cmd/sandbox
+    go build -trimpath -ldflags="-s -w" -o /out/ ./cmd/mcp-server ./cmd/slackbot ./cmd/sandbox ./cmd/certops-audit
 # The runtime image has no shell to make the SQLite directory with.
 RUN mkdir -p /data
 
@@ -42,7 +44,7 @@ LABEL org.opencontainers.image.title="certops" \
       org.opencontainers.image.vendor="certops" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
-COPY --from=build /out/mcp-server /out/slackbot /out/sandbox /usr/local/bin/
+COPY --from=build /out/mcp-server /out/slackbot /out/sandbox /out/certops-audit /usr/local/bin/
 # SQLite's home when DATABASE_URL is not set (CERTOPS_SQLITE_PATH=/data/certops.db).
 COPY --from=build --chown=65532:65532 /data /data
 VOLUME ["/data"]
