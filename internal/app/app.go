@@ -17,13 +17,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kelseyhightower/envconfig"
-
 	"github.com/certops/certops/internal/certs"
 	"github.com/certops/certops/internal/metrics"
 	"github.com/certops/certops/internal/sailpoint"
 	"github.com/certops/certops/internal/sandbox"
 	"github.com/certops/certops/internal/secret"
+	"github.com/certops/certops/internal/settings"
 	"github.com/certops/certops/internal/store"
 )
 
@@ -54,50 +53,67 @@ type Config struct {
 	ShutdownGrace time.Duration `envconfig:"CERTOPS_SHUTDOWN_GRACE" default:"25s"`
 }
 
+// SandboxHint is said after missing SailPoint settings: how to try certops
+// without a tenant.
+const SandboxHint = "No SailPoint tenant at hand? Run with --sandbox: an emulated tenant starts in-process and no SAIL_* setting is needed."
+
 // LoadConfig reads Config from the environment. With sandbox set the SAIL_*
 // settings are not required: the in-process tenant provides them, and only
 // SAIL_API_VERSION is read, so that the per-service v1 paths can be tried
 // against it.
+//
+// Every missing or malformed setting is reported at once, as a
+// *settings.Error (which a binary may merge with its own settings' with
+// settings.Report); when SailPoint settings are missing it says that
+// --sandbox needs none.
 func LoadConfig(sandbox bool) (Config, error) {
 	var cfg Config
-	if err := envconfig.Process("", &cfg); err != nil {
-		return Config{}, fmt.Errorf("configuration: %w", err)
-	}
-	if cfg.DatabaseURLFile != "" {
-		if cfg.DatabaseURL != "" {
-			return Config{}, errors.New("configuration: DATABASE_URL and DATABASE_URL_FILE are both set: set only one")
+	var errs settings.Errors
+	errs.Add(settings.Process("", &cfg))
+	if strings.TrimSpace(cfg.DatabaseURLFile) != "" {
+		if strings.TrimSpace(cfg.DatabaseURL) != "" {
+			errs.Add(settings.Invalidf("DATABASE_URL", "and DATABASE_URL_FILE are both set: set only one"))
+		} else if f, err := secret.OpenFile("DATABASE_URL_FILE", cfg.DatabaseURLFile, secret.Options{}); err != nil {
+			errs.Add(settings.Named(err))
+		} else {
+			cfg.DatabaseURL = f.Value()
 		}
-		f, err := secret.OpenFile("DATABASE_URL_FILE", cfg.DatabaseURLFile, secret.Options{})
-		if err != nil {
-			return Config{}, fmt.Errorf("configuration: %w", err)
-		}
-		cfg.DatabaseURL = f.Value()
 	}
-	if cfg.RequestTTL <= 0 {
-		return Config{}, errors.New("configuration: CERTOPS_REQUEST_TTL must be positive")
-	}
-	for name, d := range map[string]time.Duration{
-		"CERTOPS_WORKER_INTERVAL": cfg.WorkerInterval,
-		"CERTOPS_SUBMIT_LEASE":    cfg.SubmitLease,
-		"CERTOPS_CLAIM_LEASE":     cfg.ClaimLease,
-		"CERTOPS_SHUTDOWN_GRACE":  cfg.ShutdownGrace,
+	for _, d := range []struct {
+		name  string
+		value time.Duration
+	}{
+		{"CERTOPS_REQUEST_TTL", cfg.RequestTTL},
+		{"CERTOPS_WORKER_INTERVAL", cfg.WorkerInterval},
+		{"CERTOPS_SUBMIT_LEASE", cfg.SubmitLease},
+		{"CERTOPS_CLAIM_LEASE", cfg.ClaimLease},
+		{"CERTOPS_SHUTDOWN_GRACE", cfg.ShutdownGrace},
 	} {
-		if d <= 0 {
-			return Config{}, fmt.Errorf("configuration: %s must be positive, got %s", name, d)
+		if d.value <= 0 {
+			errs.Add(settings.Invalidf(d.name, "must be positive, got %s", d.value))
 		}
 	}
 	if sandbox {
 		version, err := loadSandboxAPIVersion()
-		if err != nil {
-			return Config{}, err
-		}
+		errs.Add(err)
 		cfg.Sail.APIVersion = version
 	} else {
 		sail, err := sailpoint.LoadConfig()
-		if err != nil {
-			return Config{}, fmt.Errorf("configuration: %w", err)
+		errs.Add(err)
+		if path := strings.TrimSpace(sail.ClientSecretFile); err == nil && path != "" {
+			// The client reads it again; reading it here reports a bad file
+			// with the other problems.
+			if _, err := secret.OpenFile("SAIL_CLIENT_SECRET_FILE", path, secret.Options{}); err != nil {
+				errs.Add(settings.Named(err))
+			}
 		}
 		cfg.Sail = sail
+		if errs.Missing("SAIL_") {
+			errs.Hint(SandboxHint)
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return Config{}, err
 	}
 	return cfg, nil
 }
@@ -106,14 +122,13 @@ func LoadConfig(sandbox bool) (Config, error) {
 // to blanks it is as good as unset (v3).
 func loadSandboxAPIVersion() (string, error) {
 	var c struct {
-		APIVersion string `envconfig:"SAIL_API_VERSION"`
+		APIVersion string `envconfig:"SAIL_API_VERSION" default:"v3"`
 	}
-	if err := envconfig.Process("", &c); err != nil {
-		return "", fmt.Errorf("configuration: %w", err)
+	if err := settings.Process("", &c); err != nil {
+		return sailpoint.APIv3, err
 	}
-	c.APIVersion = cmp.Or(strings.TrimSpace(c.APIVersion), sailpoint.APIv3)
 	if c.APIVersion != sailpoint.APIv3 && c.APIVersion != sailpoint.APIv1 {
-		return "", fmt.Errorf("configuration: SAIL_API_VERSION must be %s or %s, got %q", sailpoint.APIv3, sailpoint.APIv1, c.APIVersion)
+		return sailpoint.APIv3, settings.Invalidf("SAIL_API_VERSION", "must be %s or %s, got %q", sailpoint.APIv3, sailpoint.APIv1, c.APIVersion)
 	}
 	return c.APIVersion, nil
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/certops/certops/internal/app"
 	"github.com/certops/certops/internal/certs"
+	"github.com/certops/certops/internal/settings"
 )
 
 func TestLoadConfigNamesMissingSailPointSettings(t *testing.T) {
@@ -26,9 +28,52 @@ func TestLoadConfigNamesMissingSailPointSettings(t *testing.T) {
 		assert.Contains(t, err.Error(), name)
 	}
 
+	assert.Contains(t, err.Error(), "--sandbox", "the way to try certops without a tenant")
+
 	cfg, err := app.LoadConfig(true)
 	require.NoError(t, err, "the sandbox needs no SailPoint settings")
 	assert.Equal(t, certs.DefaultRequestTTL, cfg.RequestTTL)
+}
+
+func TestLoadConfigReportsEveryProblemAtOnce(t *testing.T) {
+	t.Setenv("SAIL_BASE_URL", "")
+	t.Setenv("SAIL_CLIENT_ID", "id")
+	t.Setenv("SAIL_CLIENT_SECRET", "")
+	t.Setenv("SAIL_TIMEOUT", "hunter2")
+	t.Setenv("CERTOPS_REQUEST_TTL", "0s")
+	t.Setenv("CERTOPS_CLAIM_LEASE", "soon")
+	t.Setenv("CERTOPS_REQUIRE_APPROVAL", "maybe")
+	t.Setenv("DATABASE_URL_FILE", filepath.Join(t.TempDir(), "missing"))
+
+	_, err := app.LoadConfig(false)
+	require.Error(t, err)
+	var se *settings.Error
+	require.ErrorAs(t, err, &se)
+	var names []string
+	for _, p := range se.Problems {
+		var pr *settings.Problem
+		require.ErrorAs(t, p, &pr)
+		names = append(names, pr.Name)
+	}
+	assert.ElementsMatch(t, []string{"SAIL_BASE_URL", "SAIL_CLIENT_SECRET", "SAIL_TIMEOUT", "CERTOPS_REQUEST_TTL",
+		"CERTOPS_CLAIM_LEASE", "CERTOPS_REQUIRE_APPROVAL", "DATABASE_URL_FILE"}, names)
+	assert.Contains(t, err.Error(), "configuration: 7 settings to fix:\n")
+	assert.Contains(t, err.Error(), "\n  - CERTOPS_CLAIM_LEASE must be a duration such as 30s or 1m\n")
+	assert.NotContains(t, err.Error(), "hunter2")
+	assert.True(t, strings.HasSuffix(err.Error(), "\n"+app.SandboxHint), err.Error())
+
+	t.Setenv("SAIL_BASE_URL", "https://acme.api.identitynow.com")
+	t.Setenv("SAIL_CLIENT_SECRET", "s")
+	t.Setenv("SAIL_TIMEOUT", "")
+	_, err = app.LoadConfig(false)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "--sandbox", "no SailPoint setting is missing")
+
+	t.Setenv("SAIL_API_VERSION", "v2")
+	_, err = app.LoadConfig(true)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "SAIL_API_VERSION")
+	assert.Contains(t, err.Error(), "CERTOPS_REQUEST_TTL", "the sandbox reports the rest too")
 }
 
 func TestLoadConfigRejectsBadDurations(t *testing.T) {

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
-	"reflect"
 	"strings"
 	"time"
 
-	"github.com/kelseyhightower/envconfig"
+	"github.com/certops/certops/internal/settings"
 )
 
 // API flavours: SailPoint's versioned v3 paths (/v3/certifications) or its
@@ -24,9 +22,10 @@ const (
 // environment; New validates it again, so a Config built in code gets the
 // same checks.
 type Config struct {
-	BaseURL      string `envconfig:"SAIL_BASE_URL" required:"true"`  // the tenant's API URL, e.g. https://acme.api.identitynow.com
-	ClientID     string `envconfig:"SAIL_CLIENT_ID" required:"true"` // OAuth client id (or personal access token id)
-	ClientSecret string `envconfig:"SAIL_CLIENT_SECRET"`             // never logged; required unless ClientSecretFile is set
+	// BaseURL, ClientID and a client secret are required (Validate says so).
+	BaseURL      string `envconfig:"SAIL_BASE_URL"`      // the tenant's API URL, e.g. https://acme.api.identitynow.com
+	ClientID     string `envconfig:"SAIL_CLIENT_ID"`     // OAuth client id (or personal access token id)
+	ClientSecret string `envconfig:"SAIL_CLIENT_SECRET"` // never logged; required unless ClientSecretFile is set
 	// ClientSecretFile holds the client secret instead, re-read when the
 	// file changes (internal/secret): a rotated secret is used from the
 	// next token fetch, and a token request refused as unauthorized re-reads
@@ -60,69 +59,20 @@ const (
 )
 
 // LoadConfig reads the SAIL_* variables from the environment and validates
-// them. Errors name the variable.
+// them, reporting every problem at once (an errors.Join of
+// *settings.Problem), each naming its variable. A value that does not parse
+// is not echoed: it might be a secret pasted in the wrong variable.
 func LoadConfig() (Config, error) {
 	var cfg Config
-	// envconfig reports a missing required variable as "required key X
-	// missing value" and stops at the first; we name all of them, in words an
-	// operator reads at start-up.
-	missing := missingRequired(reflect.TypeOf(cfg))
-	if !isSet("SAIL_CLIENT_SECRET") && !isSet("SAIL_CLIENT_SECRET_FILE") {
-		missing = append(missing, "SAIL_CLIENT_SECRET")
-	}
-	if len(missing) > 0 {
-		errs := make([]error, len(missing))
-		for i, name := range missing {
-			errs[i] = fmt.Errorf("%s is required", name)
-			if name == "SAIL_CLIENT_SECRET" {
-				errs[i] = fmt.Errorf("%s is required (or SAIL_CLIENT_SECRET_FILE)", name)
-			}
-		}
-		return Config{}, errors.Join(errs...)
-	}
-	if err := envconfig.Process("", &cfg); err != nil {
-		var perr *envconfig.ParseError
-		if errors.As(err, &perr) {
-			// The value is not echoed: it might be a secret pasted in the
-			// wrong variable.
-			return Config{}, fmt.Errorf("%s must be %s", perr.KeyName, kindOf(perr.TypeName))
-		}
-		return Config{}, fmt.Errorf("reading SAIL_* settings: %w", err)
-	}
-	if err := cfg.Validate(); err != nil {
-		return Config{}, err
+	var errs settings.Errors
+	errs.Add(settings.Process("", &cfg))
+	// Validate names again what Process found missing or unparsable;
+	// settings.Errors keeps the first word on each variable.
+	errs.Add(cfg.Validate())
+	if err := errs.Err(); err != nil {
+		return Config{}, errors.Join(err.(*settings.Error).Problems...)
 	}
 	return cfg, nil
-}
-
-func kindOf(typeName string) string {
-	switch typeName {
-	case "time.Duration", "Duration":
-		return "a duration such as 30s or 1m"
-	case "int":
-		return "a whole number"
-	}
-	return "a valid " + typeName
-}
-
-func missingRequired(t reflect.Type) []string {
-	var missing []string
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if f.Tag.Get("required") != "true" {
-			continue
-		}
-		if !isSet(f.Tag.Get("envconfig")) {
-			missing = append(missing, f.Tag.Get("envconfig"))
-		}
-	}
-	return missing
-}
-
-// isSet reports whether the variable is set to something other than blanks.
-func isSet(name string) bool {
-	v, ok := os.LookupEnv(name)
-	return ok && strings.TrimSpace(v) != ""
 }
 
 // Validate checks every setting and returns all problems at once, each naming
@@ -130,50 +80,50 @@ func isSet(name string) bool {
 // loopback address (the sandbox, a local proxy).
 func (c Config) Validate() error {
 	var errs []error
-	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	add := func(name, format string, args ...any) { errs = append(errs, settings.Invalidf(name, format, args...)) }
 
 	if strings.TrimSpace(c.BaseURL) == "" {
-		add("SAIL_BASE_URL is required")
+		errs = append(errs, settings.Missingf("SAIL_BASE_URL", "(the tenant's API URL, e.g. https://acme.api.identitynow.com)"))
 	} else if err := checkURL(c.BaseURL); err != nil {
-		add("SAIL_BASE_URL %v", err)
+		add("SAIL_BASE_URL", "%v", err)
 	}
 	if c.TokenURL != "" {
 		if err := checkURL(c.TokenURL); err != nil {
-			add("SAIL_TOKEN_URL %v", err)
+			add("SAIL_TOKEN_URL", "%v", err)
 		}
 	}
 	if strings.TrimSpace(c.ClientID) == "" {
-		add("SAIL_CLIENT_ID is required")
+		errs = append(errs, settings.Missingf("SAIL_CLIENT_ID", "(the id of an ISC API client of an ORG_ADMIN or CERT_ADMIN identity)"))
 	}
 	switch {
 	case c.ClientSecret == "" && c.ClientSecretFile == "":
-		add("SAIL_CLIENT_SECRET is required (or SAIL_CLIENT_SECRET_FILE)")
+		errs = append(errs, settings.Missingf("SAIL_CLIENT_SECRET", "(or SAIL_CLIENT_SECRET_FILE)"))
 	case c.ClientSecret != "" && c.ClientSecretFile != "":
-		add("SAIL_CLIENT_SECRET and SAIL_CLIENT_SECRET_FILE are both set: set only one (SAIL_CLIENT_SECRET_FILE to re-read the secret when the file changes)")
+		add("SAIL_CLIENT_SECRET", "and SAIL_CLIENT_SECRET_FILE are both set: set only one (SAIL_CLIENT_SECRET_FILE to re-read the secret when the file changes)")
 	}
 	if c.APIVersion != APIv3 && c.APIVersion != APIv1 {
-		add("SAIL_API_VERSION must be v3 or v1, got %s", printable(c.APIVersion))
+		add("SAIL_API_VERSION", "must be v3 or v1, got %s", printable(c.APIVersion))
 	}
 	if c.RateLimit < 0 {
-		add("SAIL_RATE_LIMIT must be 0 (no limit) or more, got %d", c.RateLimit)
+		add("SAIL_RATE_LIMIT", "must be 0 (no limit) or more, got %d", c.RateLimit)
 	}
 	if c.RateLimit > 0 && c.RateWindow <= 0 {
-		add("SAIL_RATE_WINDOW must be positive, got %s", c.RateWindow)
+		add("SAIL_RATE_WINDOW", "must be positive, got %s", c.RateWindow)
 	}
 	if c.RateBurst < 0 {
-		add("SAIL_RATE_BURST must be 0 or more, got %d", c.RateBurst)
+		add("SAIL_RATE_BURST", "must be 0 or more, got %d", c.RateBurst)
 	}
 	if c.Timeout <= 0 {
-		add("SAIL_TIMEOUT must be positive, got %s", c.Timeout)
+		add("SAIL_TIMEOUT", "must be positive, got %s", c.Timeout)
 	}
 	if c.MaxRetries < 0 || c.MaxRetries > maxRetriesLimit {
-		add("SAIL_MAX_RETRIES must be between 0 and %d, got %d", maxRetriesLimit, c.MaxRetries)
+		add("SAIL_MAX_RETRIES", "must be between 0 and %d, got %d", maxRetriesLimit, c.MaxRetries)
 	}
 	if c.Concurrency < 1 || c.Concurrency > maxConcurrencyLimit {
-		add("SAIL_CONCURRENCY must be between 1 and %d, got %d", maxConcurrencyLimit, c.Concurrency)
+		add("SAIL_CONCURRENCY", "must be between 1 and %d, got %d", maxConcurrencyLimit, c.Concurrency)
 	}
 	if c.MaxBackoff < 0 {
-		add("SAIL_MAX_BACKOFF must be 0 or more, got %s", c.MaxBackoff)
+		add("SAIL_MAX_BACKOFF", "must be 0 or more, got %s", c.MaxBackoff)
 	}
 	return errors.Join(errs...)
 }
