@@ -113,6 +113,10 @@ func New(cfg Config, opts Options) (*Client, error) {
 		log = slog.Default()
 	}
 	log = log.With(slog.String("component", "sailpoint"))
+	if base.Scheme == "http" && !isLoopback(base.Hostname()) {
+		log.Warn("SAIL_ALLOW_HTTP: SailPoint calls go over plain http, the client secret and tokens unencrypted; this is for the sandbox tenant only",
+			slog.String("base_url", cfg.BaseURL))
+	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now

@@ -50,6 +50,12 @@ type Config struct {
 	MaxRetries  int           `envconfig:"SAIL_MAX_RETRIES" default:"5"`   // retry budget per read
 	Concurrency int           `envconfig:"SAIL_CONCURRENCY" default:"8"`   // pages fetched at once by list-all
 	MaxBackoff  time.Duration `envconfig:"SAIL_MAX_BACKOFF" default:"10s"` // cap of the exponential backoff between retries; 0 in code: 10s
+	// AllowHTTP lets the base and token URLs be plain http on any host, not
+	// only on loopback: for the sandbox tenant (cmd/sandbox) running as its
+	// own Deployment in a trial cluster (manifests/components/sandbox). The
+	// client secret and tokens then cross the network unencrypted, so never
+	// set it for a real tenant; New logs a warning when it is used.
+	AllowHTTP bool `envconfig:"SAIL_ALLOW_HTTP"`
 }
 
 // Bounds that keep a typo from turning into a denial of service.
@@ -84,11 +90,11 @@ func (c Config) Validate() error {
 
 	if strings.TrimSpace(c.BaseURL) == "" {
 		errs = append(errs, settings.Missingf("SAIL_BASE_URL", "(the tenant's API URL, e.g. https://acme.api.identitynow.com)"))
-	} else if err := checkURL(c.BaseURL); err != nil {
+	} else if err := checkURL(c.BaseURL, c.AllowHTTP); err != nil {
 		add("SAIL_BASE_URL", "%v", err)
 	}
 	if c.TokenURL != "" {
-		if err := checkURL(c.TokenURL); err != nil {
+		if err := checkURL(c.TokenURL, c.AllowHTTP); err != nil {
 			add("SAIL_TOKEN_URL", "%v", err)
 		}
 	}
@@ -128,9 +134,9 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// checkURL accepts an absolute https URL, or http on a loopback host, with
-// no credentials, query or fragment.
-func checkURL(raw string) error {
+// checkURL accepts an absolute https URL, or http on a loopback host (on
+// any host with allowHTTP), with no credentials, query or fragment.
+func checkURL(raw string, allowHTTP bool) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return fmt.Errorf("is not a valid URL: %v", err)
@@ -144,8 +150,8 @@ func checkURL(raw string) error {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return errors.New("must not have a query or fragment")
 	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return fmt.Errorf("must use https (http is allowed only on loopback hosts), got %s", printable(raw))
+	if u.Scheme == "http" && !allowHTTP && !isLoopback(u.Hostname()) {
+		return fmt.Errorf("must use https (http is allowed only on loopback hosts, or with SAIL_ALLOW_HTTP=true for the sandbox), got %s", printable(raw))
 	}
 	return nil
 }
