@@ -227,5 +227,5 @@ func TestManifestMatchesTheBot(t *testing.T) {
 	assert.True(t, m.Features.SlashCommands[0].ShouldEscape, "mentions arrive as <@U…|name>")
 	assert.True(t, m.Settings.Interactivity.Enabled)
 	assert.True(t, strings.HasSuffix(m.Settings.Interactivity.RequestURL, "/slack/interactions"))
-	assert.ElementsMatch(t, []string{"commands", "chat:write", "users:read", "users:read.email", "usergroups:read"}, m.OAuth.Scopes.Bot)
+	assert.ElementsMatch(t, []string{"commands", "chat:write", "users:read", "users:read.email", "usergroups:read", "files:write"}, m.OAuth.Scopes.Bot)
 }

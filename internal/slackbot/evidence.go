@@ -16,8 +16,9 @@ import (
 //
 // The export is uploaded as a file, through Slack's upload flow
 // (files.getUploadURLExternal, the upload, files.completeUploadExternal),
-// into the bot's direct message with the person who asked, with a summary
-// as its comment; the channel where the command was typed gets an ephemeral
+// shared with the person's user id, which puts it in the app's direct
+// message with them as posting to a user id does (so no im:write scope,
+// only files:write), with a summary as its comment; the channel where the command was typed gets an ephemeral
 // note saying so. A file, because the export is for keeping and verifying
 // (certops-audit verify FILE), not for reading in a message, and a
 // certification's records do not fit one; a direct message, because the
@@ -64,12 +65,8 @@ func (in *invocation) evidence(ctx context.Context, certID string, format export
 		return &certs.Error{Code: certs.EUNAVAILABLE, Err: err, Message: fmt.Sprintf(
 			"the export of certification %s was made (and recorded in the audit trail) but Slack did not take the file (%s: %v); try again, or ask an admin for certops-audit export --cert %s", certID, what, err, certID)}
 	}
-	dm, _, _, err := in.bot.api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{in.user}})
-	if err != nil {
-		return message{}, sent("conversations.open", err)
-	}
 	_, err = in.bot.api.UploadFileContext(ctx, slack.UploadFileParameters{
-		Channel: dm.ID, Filename: name, FileSize: len(data), Content: string(data),
+		Channels: []string{in.user}, Filename: name, FileSize: len(data), Content: string(data),
 		Title: "Review evidence: " + recs[0].CertificationName, InitialComment: in.bot.render.evidenceComment(recs, format, name),
 	})
 	if err != nil {
@@ -107,16 +104,8 @@ func (r *renderer) evidenceNone(certID string) message {
 	return r.notice(fmt.Sprintf(":information_source: Certification `%s` has no decisions to export yet; nothing was sent.", certID))
 }
 
-// The upload's Web API calls with the token's current value, as
-// RotatingAPI's others (token.go).
-
-func (r *RotatingAPI) OpenConversationContext(ctx context.Context, params *slack.OpenConversationParameters) (*slack.Channel, bool, bool, error) {
-	ch, noOp, open, err := r.Client().OpenConversationContext(ctx, params)
-	if r.refusedAgain(err) {
-		ch, noOp, open, err = r.Client().OpenConversationContext(ctx, params)
-	}
-	return ch, noOp, open, err
-}
+// UploadFileContext uploads with the token's current value, as
+// RotatingAPI's other calls do (token.go).
 
 func (r *RotatingAPI) UploadFileContext(ctx context.Context, params slack.UploadFileParameters) (*slack.FileSummary, error) {
 	f, err := r.Client().UploadFileContext(ctx, params)

@@ -14,7 +14,6 @@ import (
 
 	"github.com/certops/certops/internal/certs"
 	"github.com/certops/certops/internal/export"
-	"github.com/certops/certops/internal/slackbot/slackfake"
 )
 
 // aliceDecides has Alice decide two items of cert-1 through the Service,
@@ -62,7 +61,8 @@ func TestEvidenceCommand_sendsTheExportAsAFileInADirectMessage(t *testing.T) {
 			require.Len(t, files, before+1)
 			f := files[before]
 			assert.True(t, f.Completed, "shared")
-			assert.Equal(t, slackfake.DMChannel(alice), f.Channel, "in Alice's direct message, not the channel")
+			assert.Equal(t, []string{alice}, f.Channels, "shared with Alice (her DM with the app), not in the channel")
+			assert.Empty(t, f.Channel)
 			assert.Equal(t, "review-evidence-cert-1"+tt.format.Extension(), f.Name)
 			assert.Equal(t, "Review evidence: Alice's Q4 review", f.Title)
 
@@ -107,14 +107,14 @@ func TestEvidenceCommand_whoMayExport(t *testing.T) {
 		_, reply := b.run(t, bob, "evidence cert-1")
 		assert.Contains(t, reply.Body.Text, "you do not review certification")
 		assert.Empty(t, b.slack.Files())
-		assert.Empty(t, b.slack.Calls("files.getUploadURLExternal", "conversations.open"))
+		assert.Empty(t, b.slack.Calls("files.getUploadURLExternal"))
 	})
 	t.Run("an admin may", func(t *testing.T) {
 		_, reply := b.run(t, admin, "evidence cert-1")
 		assert.Contains(t, reply.Body.Text, "Sent you the review evidence")
 		files := b.slack.Files()
 		require.Len(t, files, 1)
-		assert.Equal(t, slackfake.DMChannel(admin), files[0].Channel)
+		assert.Equal(t, []string{admin}, files[0].Channels)
 	})
 	t.Run("nothing decided: nothing sent", func(t *testing.T) {
 		_, reply := b.run(t, bob, "evidence cert-b")

@@ -21,7 +21,6 @@ import (
 //  3. files.completeUploadExternal (files: [{"id","title"}], channel_id,
 //     initial_comment, thread_ts) shares it and answers the files.
 //
-// and conversations.open (users) for the direct message to share it in.
 // The fake's upload_url is on its own host, which slack-go accepts to send
 // the token to, as it does for Slack's files.slack.com.
 
@@ -32,9 +31,11 @@ type File struct {
 	Length int    // the length it declared
 	// Content is what was POSTed to the upload URL (nil until then).
 	Content []byte
-	// Title, Channel, Comment and ThreadTS are files.completeUploadExternal's
-	// (Channel is channel_id); Completed tells whether it was called.
+	// Title, Channel (channel_id), Channels (channels: channel or user
+	// ids), Comment (initial_comment) and ThreadTS are
+	// files.completeUploadExternal's; Completed tells whether it was called.
 	Title, Channel, Comment, ThreadTS string
+	Channels                          []string
 	Completed                         bool
 }
 
@@ -50,10 +51,6 @@ func (s *Server) Files() []File {
 	}
 	return out
 }
-
-// DMChannel is the direct-message channel id conversations.open answers
-// for a user: "D" followed by the user id.
-func DMChannel(user string) string { return "D" + strings.TrimPrefix(user, "U") }
 
 // uploadPath is where the fake receives uploads (upload_url's path).
 const uploadPath = "/upload/v1/"
@@ -134,6 +131,10 @@ func (s *Server) completeUpload(w http.ResponseWriter, call Call) {
 			return
 		}
 		f.Title, f.Channel, f.Comment, f.ThreadTS, f.Completed = fl.Title, call.Form.Get("channel_id"), call.Form.Get("initial_comment"), call.Form.Get("thread_ts"), true
+		f.Channels = nil
+		if chs := call.Form.Get("channels"); chs != "" {
+			f.Channels = strings.Split(chs, ",")
+		}
 		title := fl.Title
 		if title == "" {
 			title = f.Name
@@ -142,17 +143,4 @@ func (s *Server) completeUpload(w http.ResponseWriter, call Call) {
 	}
 	b, _ := json.Marshal(map[string]any{"ok": true, "files": out})
 	_, _ = w.Write(b)
-}
-
-// openConversation answers conversations.open for one user: their DM.
-func openConversation(w http.ResponseWriter, call Call) {
-	users := call.Form.Get("users")
-	switch {
-	case users == "":
-		_, _ = io.WriteString(w, `{"ok":false,"error":"users_list_not_supplied"}`)
-	case strings.Contains(users, ","): // a group DM
-		fmt.Fprintf(w, `{"ok":true,"channel":{"id":%q}}`, "G"+strings.ReplaceAll(users, ",", ""))
-	default:
-		fmt.Fprintf(w, `{"ok":true,"channel":{"id":%q}}`, DMChannel(users))
-	}
 }

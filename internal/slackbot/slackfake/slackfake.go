@@ -30,7 +30,7 @@ import (
 var Methods = []string{
 	"chat.postMessage", "chat.update", "chat.postEphemeral", "chat.getPermalink",
 	"views.open", "users.info", "usergroups.users.list",
-	"files.getUploadURLExternal", "files.completeUploadExternal", "conversations.open",
+	"files.getUploadURLExternal", "files.completeUploadExternal",
 }
 
 // Call is one Web API call made to the fake.
@@ -258,8 +258,6 @@ func (s *Server) handler(method string) http.HandlerFunc {
 			s.getUploadURL(w, call)
 		case "files.completeUploadExternal":
 			s.completeUpload(w, call)
-		case "conversations.open":
-			openConversation(w, call)
 		case "users.info":
 			if !known {
 				_, _ = io.WriteString(w, `{"ok":false,"error":"user_not_found"}`)

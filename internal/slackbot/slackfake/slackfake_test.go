@@ -139,24 +139,17 @@ func TestServerTakesFileUploads(t *testing.T) {
 	s := slackfake.New(t)
 	api := s.Client("xoxb-test")
 
-	ch, _, _, err := api.OpenConversationContext(ctx, &slack.OpenConversationParameters{Users: []string{"UALICE"}})
-	require.NoError(t, err)
-	assert.Equal(t, "DALICE", ch.ID)
-	assert.Equal(t, slackfake.DMChannel("UALICE"), ch.ID)
-	_, _, _, err = api.OpenConversationContext(ctx, &slack.OpenConversationParameters{})
-	assert.EqualError(t, err, "users_list_not_supplied")
-
 	content := "seq,total\n1,1\n"
 	f, err := api.UploadFileContext(ctx, slack.UploadFileParameters{
 		Filename: "evidence.csv", FileSize: len(content), Content: content,
-		Title: "Evidence", Channel: ch.ID, InitialComment: "here it is",
+		Title: "Evidence", Channels: []string{"UALICE"}, InitialComment: "here it is",
 	})
 	require.NoError(t, err)
 	assert.Equal(t, "Evidence", f.Title)
 	files := s.Files()
 	require.Len(t, files, 1)
 	assert.Equal(t, slackfake.File{ID: f.ID, Name: "evidence.csv", Length: len(content), Content: []byte(content),
-		Title: "Evidence", Channel: "DALICE", Comment: "here it is", Completed: true}, files[0])
+		Title: "Evidence", Channels: []string{"UALICE"}, Comment: "here it is", Completed: true}, files[0])
 	got := s.Calls("files.getUploadURLExternal", "files.completeUploadExternal")
 	require.Len(t, got, 2)
 	assert.Equal(t, "evidence.csv", got[0].Form.Get("filename"))
@@ -168,7 +161,7 @@ func TestServerTakesFileUploads(t *testing.T) {
 	})
 	t.Run("a refused upload", func(t *testing.T) {
 		s.Fail("files.getUploadURLExternal", slackfake.Failure{Status: http.StatusOK, Body: `{"ok":false,"error":"not_authed"}`})
-		_, err = api.UploadFileContext(ctx, slack.UploadFileParameters{Filename: "x", FileSize: 1, Content: "x", Channel: "DALICE"})
+		_, err = api.UploadFileContext(ctx, slack.UploadFileParameters{Filename: "x", FileSize: 1, Content: "x", Channel: "C1"})
 		assert.ErrorContains(t, err, "not_authed")
 	})
 }
