@@ -340,6 +340,8 @@ func VerifyEvidence(records []EvidenceRecord) (EvidenceChain, error) {
 		}
 		if r.Prev != prev {
 			switch {
+			case i == 0 && seqAt(records, 1) > 0:
+				return EvidenceChain{}, broken(i, "records are out of order: record %d is at position 1; record 1 is at position %d", r.Seq, seqAt(records, 1)+1)
 			case i == 0:
 				return EvidenceChain{}, broken(i, "the export does not start with its first record: records before it were removed")
 			case r.Seq > pos && seqAt(records, pos) < 0:

@@ -303,6 +303,10 @@ func TestVerifyEvidence_findsTheFirstBrokenLink(t *testing.T) {
 			r[1], r[2] = r[2], r[1]
 			return r
 		}, 2, "out of order: record 3 is at position 2; record 2 is at position 3"},
+		{"the first two swapped", func(r []certs.EvidenceRecord) []certs.EvidenceRecord {
+			r[0], r[1] = r[1], r[0]
+			return r
+		}, 1, "out of order: record 2 is at position 1; record 1 is at position 2"},
 		{"a record duplicated", func(r []certs.EvidenceRecord) []certs.EvidenceRecord {
 			return append(r[:3:3], append([]certs.EvidenceRecord{r[1]}, r[3:]...)...)
 		}, 4, "record 2 appears a second time (first at position 2)"},
