@@ -5,7 +5,7 @@
 #   slackbot       the Slack bot (run /usr/local/bin/slackbot --addr 0.0.0.0:3000)
 #   sandbox        an emulated SailPoint ISC tenant, for demos and trials
 #   certops-audit  review evidence exports for auditors, and their verification
-#                  (kubectl exec deploy/certops-mcp -- certops-audit export --cert …)
+#                  (kubectl exec deploy/certops-mcp-server -- certops-audit export --cert … --as …)
 #
 #   docker build -t certops:dev --build-arg VERSION=$(git describe --always) \
 #     --build-arg REVISION=$(git rev-parse HEAD) .
