@@ -483,6 +483,16 @@ func TestDocumentedCommands(t *testing.T) {
 			case "port-forward":
 				require.Len(t, k.args, 3, "%s", c)
 				checkPortForward(t, c, all, k.args[1], k.args[2])
+			case "exec":
+				// kubectl exec <workload> -- <binary> …: the workload exists,
+				// and what it runs is one of the image's binaries (the image
+				// has no shell, nor anything else to run).
+				require.GreaterOrEqual(t, len(k.args), 2, "%s", c)
+				checkNamed(t, c, all, k.args[1:2])
+				i := slices.Index(c.words, "--")
+				if assert.True(t, i > 0 && i+1 < len(c.words), "%s: kubectl exec <workload> -- <command>", c) {
+					assert.Contains(t, binaries, strings.TrimPrefix(c.words[i+1], binDir), "%s: exec one of the image's binaries", c)
+				}
 			case "logs":
 				sel, err := labels.Parse(k.selector)
 				require.NoError(t, err, "%s", c)
