@@ -1,7 +1,6 @@
 package sailpoint_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -9,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/certops/certops/internal/testkit"
 
 	"github.com/stretchr/testify/require"
 
@@ -110,23 +111,8 @@ func (h *harness) move(t testing.TB, cert certs.Certification, n int) (target st
 // (and the client, when shared) move only when the test moves it.
 func newClock() *storetest.Clock { return storetest.NewClock(time.Now()) }
 
-// syncBuffer is a bytes.Buffer safe for the client's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is the module's synchronised buffer (internal/testkit).
+type syncBuffer = testkit.Buffer
 
 // bearerRecorder is the client's transport in tests: it remembers every
 // access token the sandbox issued and the client sent.

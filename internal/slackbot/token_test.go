@@ -1,7 +1,6 @@
 package slackbot
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -10,9 +9,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/certops/certops/internal/testkit"
 
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
@@ -22,23 +22,8 @@ import (
 	"github.com/certops/certops/internal/store/storetest"
 )
 
-// lockedBuffer collects logs from any goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// lockedBuffer is the module's synchronised buffer (internal/testkit).
+type lockedBuffer = testkit.Buffer
 
 // secretFile writes value to a file and opens it as a secret.File that
 // looks at the file on every read.
