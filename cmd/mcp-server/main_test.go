@@ -15,12 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certops/certops/internal/testkit"
-
 	"github.com/google/jsonschema-go/jsonschema"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/certops/certops/internal/testkit"
 )
 
 // binary is the mcp-server built once for the stdio tests.

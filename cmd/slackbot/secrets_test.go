@@ -16,11 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certops/certops/internal/testkit"
-
 	"github.com/slack-go/slack/slacktest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/certops/certops/internal/testkit"
 )
 
 // lockedBuffer is the module's synchronised buffer (internal/testkit).

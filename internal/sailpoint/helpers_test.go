@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certops/certops/internal/testkit"
-
 	"github.com/stretchr/testify/require"
 
 	"github.com/certops/certops/internal/certs"
@@ -18,6 +16,7 @@ import (
 	"github.com/certops/certops/internal/sandbox"
 	"github.com/certops/certops/internal/sandbox/sandboxtest"
 	"github.com/certops/certops/internal/store/storetest"
+	"github.com/certops/certops/internal/testkit"
 )
 
 // versions are the two API flavours every operation is tested in.

@@ -12,14 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certops/certops/internal/testkit"
-
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/certops/certops/internal/secret"
 	"github.com/certops/certops/internal/store/storetest"
+	"github.com/certops/certops/internal/testkit"
 )
 
 // lockedBuffer is the module's synchronised buffer (internal/testkit).
