@@ -201,6 +201,9 @@ func TestManifestMatchesTheBot(t *testing.T) {
 	require.NoError(t, err)
 	var m struct {
 		Features struct {
+			AppHome struct {
+				MessagesTab bool `yaml:"messages_tab_enabled"`
+			} `yaml:"app_home"`
 			SlashCommands []struct {
 				Command      string `yaml:"command"`
 				URL          string `yaml:"url"`
@@ -228,4 +231,5 @@ func TestManifestMatchesTheBot(t *testing.T) {
 	assert.True(t, m.Settings.Interactivity.Enabled)
 	assert.True(t, strings.HasSuffix(m.Settings.Interactivity.RequestURL, "/slack/interactions"))
 	assert.ElementsMatch(t, []string{"commands", "chat:write", "users:read", "users:read.email", "usergroups:read", "files:write"}, m.OAuth.Scopes.Bot)
+	assert.True(t, m.Features.AppHome.MessagesTab, "/certs review posts to the app's DM with the reviewer")
 }
