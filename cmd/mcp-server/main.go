@@ -20,7 +20,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kelseyhightower/envconfig"
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
@@ -38,27 +37,6 @@ func main() {
 	}
 }
 
-// mcpConfig is the MCP server's own environment, beside app.Config's.
-type mcpConfig struct {
-	// TokensFile lists the bearer tokens HTTP accepts (JSON or YAML:
-	// name, sha256, identityId, role).
-	TokensFile string `envconfig:"CERTOPS_MCP_TOKENS_FILE"`
-	// IdentityID and Role are who a stdio caller acts as.
-	IdentityID string     `envconfig:"CERTOPS_MCP_IDENTITY_ID"`
-	Role       certs.Role `envconfig:"CERTOPS_MCP_ROLE" default:"admin"`
-	// AllowedHosts and AllowedOrigins guard HTTP against DNS rebinding
-	// and cross-site requests (defaults: loopback names for a loopback
-	// listener; loopback origins).
-	AllowedHosts   []string `envconfig:"CERTOPS_MCP_ALLOWED_HOSTS"`
-	AllowedOrigins []string `envconfig:"CERTOPS_MCP_ALLOWED_ORIGINS"`
-	// Tools and DenyTools select tools by name (comma-separated).
-	Tools     string `envconfig:"CERTOPS_MCP_TOOLS"`
-	DenyTools string `envconfig:"CERTOPS_MCP_DENY_TOOLS"`
-	// MaxBodyBytes caps HTTP request bodies.
-	MaxBodyBytes int64  `envconfig:"CERTOPS_MCP_MAX_BODY_BYTES" default:"1048576"`
-	LogLevel     string `envconfig:"CERTOPS_LOG_LEVEL" default:"info"`
-}
-
 // run is the whole program. Configuration comes from args and, through
 // envconfig, from the process environment (which envconfig reads itself:
 // tests set it with t.Setenv). Over stdio, stdout carries nothing but MCP
@@ -74,43 +52,37 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	readOnly := fs.Bool("read-only", false, "offer only the tools that change nothing")
 	sqlitePath := fs.String("sqlite", "", "SQLite database file (default: CERTOPS_SQLITE_PATH, or a temporary file with --sandbox)")
 	migrateOnly := fs.Bool("migrate-only", false, "apply the database migrations (DATABASE_URL, or the SQLite file) and exit; needs no SailPoint settings")
+	fs.Usage = usage(fs)
 	if len(args) == 0 {
 		args = []string{"mcp-server"}
 	}
+	if len(args) > 1 && args[1] == "whoami" {
+		return runWhoami(ctx, args[1:], stdout, stderr)
+	}
 	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // asked for, and printed
+		}
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 
-	var mc mcpConfig
-	if err := envconfig.Process("", &mc); err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(mc.LogLevel)); err != nil {
-		return fmt.Errorf("configuration: CERTOPS_LOG_LEVEL: %w", err)
-	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// Every missing or malformed setting is reported at once (config.go);
+	// mc holds what could be read even then.
+	mc, cfg, err := loadConfig(*sandboxMode, *httpAddr)
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: mc.level}))
 	if *migrateOnly {
 		if *sandboxMode {
 			return errors.New("--migrate-only and --sandbox: the sandbox's database is a temporary file; migrate the one you use (DATABASE_URL, --sqlite)")
 		}
 		return app.Migrate(ctx, *sqlitePath, logger)
 	}
-	if mc.Role != certs.RoleAdmin && mc.Role != certs.RoleReviewer {
-		return fmt.Errorf("configuration: CERTOPS_MCP_ROLE must be admin or reviewer, not %q", mc.Role)
-	}
-	if mc.Role == certs.RoleReviewer && mc.IdentityID == "" && *httpAddr == "" && !*sandboxMode {
-		return errors.New("configuration: CERTOPS_MCP_ROLE=reviewer needs CERTOPS_MCP_IDENTITY_ID: a reviewer sees only what their identity reviews")
-	}
-	selection := tools.Selection{ReadOnly: *readOnly, Allow: tools.ParseToolList(mc.Tools), Deny: tools.ParseToolList(mc.DenyTools)}
-
-	cfg, err := app.LoadConfig(*sandboxMode)
 	if err != nil {
 		return err
 	}
+	selection := tools.Selection{ReadOnly: *readOnly, Allow: tools.ParseToolList(mc.Tools), Deny: tools.ParseToolList(mc.DenyTools)}
 	if *sqlitePath != "" {
 		cfg.SQLitePath = *sqlitePath
 	}
@@ -131,11 +103,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		identityID, err = sandboxReviewer(ctx, a)
 		if err != nil {
 			return err
-		}
-	}
-	if identityID != "" {
-		if err := certs.ValidateID("CERTOPS_MCP_IDENTITY_ID", identityID); err != nil {
-			return fmt.Errorf("configuration: %w", err)
 		}
 	}
 
@@ -163,24 +130,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if *httpAddr == "" {
 			actor := certs.Actor{ID: "stdio", Name: "stdio", Frontend: certs.FrontendMCP, Role: mc.Role, IdentityID: identityID}
 			logger.Info("serving MCP over stdio", "identity", identityID, "role", mc.Role, "read_only", *readOnly)
-			return serveStdio(ctx, srv, actor, stdin, stdout, logger)
+			return serveStdio(ctx, srv, actor, stdin, stdout, logger, cfg.ShutdownGrace)
 		}
 		return serveHTTP(ctx, srv, a, mc, *httpAddr, *sandboxMode, identityID, stdout, logger, httpMetrics{met, reg}, cfg.ShutdownGrace)
 	})
 	err = app.AwaitShutdown(stopping, g.Wait, cfg.ShutdownGrace, logger)
 	if errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return err
-}
-
-func serveStdio(ctx context.Context, srv *server.MCPServer, actor certs.Actor, stdin io.Reader, stdout io.Writer, logger *slog.Logger) error {
-	s := server.NewStdioServer(srv)
-	s.SetErrorLogger(slog.NewLogLogger(logger.Handler(), slog.LevelError))
-	s.SetContextFunc(func(ctx context.Context) context.Context { return tools.WithActor(ctx, actor) })
-	err := s.Listen(ctx, stdin, stdout)
-	if err == nil || errors.Is(err, io.EOF) || ctx.Err() != nil {
-		logger.Info("stdio closed")
 		return nil
 	}
 	return err
@@ -193,26 +148,26 @@ type httpMetrics struct {
 }
 
 func serveHTTP(ctx context.Context, srv *server.MCPServer, a *app.App, mc mcpConfig, addr string, sandboxMode bool, identityID string, stdout io.Writer, logger *slog.Logger, hm httpMetrics, grace time.Duration) error {
-	var tokens []tools.Token
-	if mc.TokensFile != "" {
-		var err error
-		if tokens, err = tools.LoadTokens(mc.TokensFile); err != nil {
-			return fmt.Errorf("configuration: CERTOPS_MCP_TOKENS_FILE: %w", err)
-		}
-	}
-	auth, err := tools.NewAuthenticator(tokens)
+	auth, err := tools.NewAuthenticator(mc.tokens) // CERTOPS_MCP_TOKENS_FILE's (config.go)
 	if err != nil {
 		return err
 	}
 	var sandboxToken string
 	if sandboxMode {
-		// A fresh token for this run only; just its hash is kept.
-		b := make([]byte, 32)
-		if _, err := rand.Read(b); err != nil {
-			return err
+		// CERTOPS_MCP_SANDBOX_TOKEN(_FILE)'s, or a fresh token for this run
+		// only; just its hash is kept.
+		token := ""
+		if mc.sandboxToken != nil {
+			token = mc.sandboxToken.Value()
+		} else {
+			b := make([]byte, 32)
+			if _, err := rand.Read(b); err != nil {
+				return err
+			}
+			token = base64.RawURLEncoding.EncodeToString(b)
+			sandboxToken = token
 		}
-		sandboxToken = base64.RawURLEncoding.EncodeToString(b)
-		if err := auth.Add(tools.Token{Name: "sandbox", SHA256: tools.HashToken(sandboxToken), IdentityID: identityID, Role: certs.RoleAdmin}); err != nil {
+		if err := auth.Add(tools.Token{Name: "sandbox", SHA256: tools.HashToken(token), IdentityID: identityID, Role: certs.RoleAdmin}); err != nil {
 			return err
 		}
 	}
@@ -243,9 +198,12 @@ func serveHTTP(ctx context.Context, srv *server.MCPServer, a *app.App, mc mcpCon
 
 	url := "http://" + ln.Addr().String() + tools.MCPPath
 	fmt.Fprintf(stdout, "certops MCP server listening on %s\n", url)
-	if sandboxToken != "" {
+	switch {
+	case sandboxToken != "":
 		fmt.Fprintf(stdout, "sandbox token (valid for this run): %s\n", sandboxToken)
 		fmt.Fprintf(stdout, "connect with header: Authorization: Bearer %s\n", sandboxToken)
+	case sandboxMode:
+		fmt.Fprintf(stdout, "sandbox token: %s\n", describeSandboxToken(mc.sandboxToken))
 	}
 	logger.Info("serving MCP over HTTP", "url", url, "tokens", auth.Len(), "allowed_hosts", strings.Join(hosts, ","))
 
