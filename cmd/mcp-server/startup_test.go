@@ -98,7 +98,9 @@ func startHTTPWithToken(t *testing.T, token string) *fixedTokenServer {
 	out := &syncBuffer{}
 	logs := &syncBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"mcp-server", "--sandbox", "--http", "127.0.0.1:0"}, strings.NewReader(""), out, logs) }()
+	go func() {
+		done <- run(ctx, []string{"mcp-server", "--sandbox", "--http", "127.0.0.1:0"}, strings.NewReader(""), out, logs)
+	}()
 	s := &fixedTokenServer{httpServer: &httpServer{Token: token, Logs: logs}, cancel: cancel, done: done}
 	require.Eventually(t, func() bool {
 		sc := bufio.NewScanner(strings.NewReader(out.String()))
