@@ -3,6 +3,13 @@ package slackbot
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
@@ -13,7 +20,12 @@ import (
 // through the same Bot.Command / Bot.Interaction as over HTTP, its ack sent
 // back with the envelope id. Envelopes need no signature check: the
 // WebSocket was opened with the app-level token.
-func (b *Bot) RunSocketMode(ctx context.Context, client *socketmode.Client) error {
+//
+// It logs what the connection does (connecting, connected, lost,
+// reconnecting, retrying after a failure) and keeps state, when not nil,
+// up to date for /readyz. slack-go gives up, and RunSocketMode returns its
+// error, when Slack refuses the app-level token (TokenRefused tells).
+func (b *Bot) RunSocketMode(ctx context.Context, client *socketmode.Client, state *SocketState) error {
 	h := socketmode.NewSocketmodeHandler(client)
 	h.Handle(socketmode.EventTypeSlashCommand, func(evt *socketmode.Event, c *socketmode.Client) {
 		b.socketEvent(ctx, evt, c)
@@ -32,7 +44,167 @@ func (b *Bot) RunSocketMode(ctx context.Context, client *socketmode.Client) erro
 			_ = c.Ack(*evt.Request)
 		}
 	})
-	return h.RunEventLoopContext(ctx)
+	if state == nil {
+		state = &SocketState{}
+	}
+	// SocketmodeHandler's own loop runs every handler on a goroutine of its
+	// own, connection events included, so they could be seen out of order;
+	// here they are seen in order, then dispatched.
+	loop, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		for {
+			select {
+			case evt, ok := <-client.Events:
+				if !ok {
+					return
+				}
+				b.socketConnection(evt, state)
+				h.DispatchEvent(evt)
+			case <-loop.Done():
+				return
+			}
+		}
+	}()
+	err := client.RunContext(ctx)
+	switch {
+	case ctx.Err() != nil:
+		state.set(false, "Socket Mode stopped")
+		b.log.Info("Socket Mode: disconnected from Slack (shutting down)")
+		return ctx.Err()
+	case err != nil:
+		why := "Slack's Socket Mode connection failed: " + redact(err.Error())
+		if code, ok := TokenRefused(err); ok {
+			why = "Slack refused the app-level token (" + code + ")"
+		}
+		state.set(false, why)
+	}
+	return err
+}
+
+// SocketState is what the Socket Mode connection is doing, for /readyz: in
+// Socket Mode the bot takes slash commands only while connected. The zero
+// value is not connected. It is safe for concurrent use.
+type SocketState struct {
+	mu        sync.Mutex
+	connected bool
+	why       string // why not connected
+}
+
+// Ready returns nil while the socket is connected, and says why not
+// otherwise.
+func (s *SocketState) Ready(context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.connected:
+		return nil
+	case s.why == "":
+		return errors.New("Socket Mode: not connected to Slack yet")
+	}
+	return errors.New("Socket Mode: " + s.why)
+}
+
+// set records the connection's state and returns whether it was connected.
+func (s *SocketState) set(connected bool, why string) (was bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	was, s.connected, s.why = s.connected, connected, why
+	return was
+}
+
+// socketConnection logs a connection event of slack-go's and keeps state.
+// slack-go tells of a lost connection only by connecting again (and, for a
+// failed read, by an incoming_error event first); Slack's own requests to
+// reconnect (a "disconnect" message, every few hours) look the same.
+func (b *Bot) socketConnection(evt socketmode.Event, state *SocketState) {
+	switch evt.Type {
+	case socketmode.EventTypeConnecting:
+		e, _ := evt.Data.(*slack.ConnectingEvent)
+		if e == nil {
+			e = &slack.ConnectingEvent{Attempt: 1}
+		}
+		was := state.set(false, "connecting to Slack")
+		switch {
+		case e.Attempt > 1:
+			b.log.Debug("Socket Mode: connecting to Slack", "attempt", e.Attempt)
+		case e.ConnectionCount == 0:
+			b.log.Info("Socket Mode: connecting to Slack")
+		case was:
+			b.log.Info("Socket Mode: disconnected from Slack; reconnecting", "connection", e.ConnectionCount+1)
+		default:
+			b.log.Info("Socket Mode: reconnecting to Slack", "connection", e.ConnectionCount+1)
+		}
+	case socketmode.EventTypeConnectionError:
+		e, _ := evt.Data.(*slack.ConnectionErrorEvent)
+		attrs := []any{}
+		why := "cannot connect to Slack"
+		if e != nil {
+			msg := redact(fmt.Sprint(e.ErrorObj))
+			attrs = append(attrs, "attempt", e.Attempt, "retry_in", e.Backoff.Round(time.Millisecond), "err", msg)
+			why += ": " + msg
+		}
+		state.set(false, why)
+		b.log.Warn("Socket Mode: could not connect to Slack; retrying", attrs...)
+	case socketmode.EventTypeInvalidAuth:
+		state.set(false, "Slack refused the app-level token")
+		b.log.Error("Socket Mode: Slack refused the app-level token; not retrying")
+	case socketmode.EventTypeConnected:
+		e, _ := evt.Data.(*socketmode.ConnectedEvent)
+		attrs := []any{}
+		if e != nil {
+			attrs = append(attrs, "connection", e.ConnectionCount+1)
+		}
+		state.set(true, "")
+		b.log.Info("Socket Mode: connected to Slack", attrs...)
+	case socketmode.EventTypeIncomingError:
+		e, _ := evt.Data.(*slack.IncomingEventError)
+		why := "the connection to Slack was lost"
+		attrs := []any{}
+		if e != nil {
+			attrs = append(attrs, "err", redact(fmt.Sprint(e.ErrorObj)))
+		}
+		if state.set(false, why) {
+			b.log.Warn("Socket Mode: "+why, attrs...)
+		}
+	case socketmode.EventTypeDisconnect:
+		state.set(false, "Slack asked to reconnect")
+		b.log.Info("Socket Mode: Slack asked to reconnect")
+	case socketmode.EventTypeHello:
+		b.log.Debug("Socket Mode: hello from Slack")
+	}
+}
+
+// TokenRefused reports whether err is Slack refusing a token (as opposed to
+// Slack being unreachable), and Slack's error code.
+func TokenRefused(err error) (code string, ok bool) {
+	var resp slack.SlackErrorResponse
+	if errors.As(err, &resp) {
+		switch resp.Err {
+		case "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "not_allowed_token_type", "missing_scope":
+			return resp.Err, true
+		}
+	}
+	var status slack.StatusCodeError
+	if errors.As(err, &status) && (status.Code == http.StatusUnauthorized || status.Code == http.StatusForbidden || status.Code == http.StatusNotFound) {
+		return status.Status, true
+	}
+	return "", false
+}
+
+// secretish are the parts of an error text that must not reach a log:
+// tokens that found their way into a message, and the one-time ticket of a
+// Socket Mode WebSocket URL.
+var secretish = regexp.MustCompile(`xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|ticket=[^&\s"]+`)
+
+// redact hides what secretish matches.
+func redact(s string) string {
+	return secretish.ReplaceAllStringFunc(s, func(m string) string {
+		if k, _, ok := strings.Cut(m, "="); ok {
+			return k + "=…"
+		}
+		return m[:strings.Index(m, "-")+1] + "…"
+	})
 }
 
 // socketEvent handles one envelope and acks it.
