@@ -15,11 +15,9 @@ import (
 	"os"
 	"os/signal"
 	"slices"
-	"strings"
 	"syscall"
 	"time"
 
-	"github.com/kelseyhightower/envconfig"
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
 	"golang.org/x/sync/errgroup"
@@ -32,77 +30,9 @@ import (
 
 func main() {
 	if err := run(context.Background(), os.Args, os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(2) // usage already printed
-		}
 		fmt.Fprintln(os.Stderr, "slackbot:", err)
 		os.Exit(1)
 	}
-}
-
-// slackConfig is the bot's environment; SailPoint and database settings are
-// app.Config's. Each secret comes from its variable or, re-read when the
-// file changes, from the file its _FILE variable names (internal/secret:
-// setting both is an error).
-type slackConfig struct {
-	BotToken          string   `envconfig:"SLACK_BOT_TOKEN"`
-	BotTokenFile      string   `envconfig:"SLACK_BOT_TOKEN_FILE"`
-	SigningSecret     string   `envconfig:"SLACK_SIGNING_SECRET"`
-	SigningSecretFile string   `envconfig:"SLACK_SIGNING_SECRET_FILE"`
-	AppToken          string   `envconfig:"SLACK_APP_TOKEN"`
-	AppTokenFile      string   `envconfig:"SLACK_APP_TOKEN_FILE"`
-	ApprovalsChannel  string   `envconfig:"SLACK_APPROVALS_CHANNEL" required:"true"`
-	Approvers         []string `envconfig:"SLACK_APPROVERS"`
-	ApproverGroup     string   `envconfig:"SLACK_APPROVER_GROUP"`
-	Admins            []string `envconfig:"SLACK_ADMINS"`
-	Command           string   `envconfig:"SLACK_COMMAND" default:"/certs"`
-	APIURL            string   `envconfig:"SLACK_API_URL"`
-	CertificationURL  string   `envconfig:"SLACK_CERTIFICATION_URL"`
-	// NotifierLease bounds how long Slack updates pause when a replica dies
-	// in the middle of telling Slack about events; another replica then
-	// takes over its claim.
-	NotifierLease time.Duration `envconfig:"SLACK_NOTIFIER_LEASE" default:"30s"`
-
-	// The secrets, from the variables above.
-	botToken, signingSecret, appToken secret.Source
-}
-
-func loadSlackConfig(logger *slog.Logger) (slackConfig, error) {
-	var c slackConfig
-	if err := envconfig.Process("", &c); err != nil {
-		return c, fmt.Errorf("configuration: %w", err)
-	}
-	opts := secret.Options{Logger: logger}
-	var err error
-	for _, s := range []struct {
-		name string
-		dst  *secret.Source
-	}{{"SLACK_BOT_TOKEN", &c.botToken}, {"SLACK_SIGNING_SECRET", &c.signingSecret}, {"SLACK_APP_TOKEN", &c.appToken}} {
-		if *s.dst, err = secret.FromEnv(s.name, os.Getenv, opts); err != nil {
-			return c, fmt.Errorf("configuration: %w", err)
-		}
-	}
-	// envconfig's required accepts a variable set to "", which is as good as
-	// missing here.
-	if c.botToken == nil {
-		return c, errors.New("configuration: SLACK_BOT_TOKEN (or SLACK_BOT_TOKEN_FILE) is required")
-	}
-	if strings.TrimSpace(c.ApprovalsChannel) == "" {
-		return c, errors.New("configuration: SLACK_APPROVALS_CHANNEL is required")
-	}
-	if c.appToken == nil && c.signingSecret == nil {
-		return c, errors.New("configuration: SLACK_SIGNING_SECRET (or SLACK_SIGNING_SECRET_FILE) is required in HTTP mode (set SLACK_APP_TOKEN for Socket Mode)")
-	}
-	if c.appToken != nil && !strings.HasPrefix(c.appToken.Value(), "xapp-") {
-		return c, errors.New("configuration: SLACK_APP_TOKEN must be an app-level token (xapp-…)")
-	}
-	if c.CertificationURL != "" && (!strings.Contains(c.CertificationURL, "{id}") || !strings.HasPrefix(c.CertificationURL, "https://")) {
-		return c, errors.New("configuration: SLACK_CERTIFICATION_URL must be an https URL with {id} where the certification id goes")
-	}
-	if c.APIURL != "" && !strings.HasSuffix(c.APIURL, "/") {
-		c.APIURL += "/" // slack-go joins method names onto it
-	}
-	return c, nil
 }
 
 // slackCallTimeout bounds each Slack Web API call. slack-go's default
@@ -123,7 +53,7 @@ func slackAPIOptions(apiURL string, timeout time.Duration) []slack.Option {
 }
 
 // run is the whole program. Configuration comes from args and the process
-// environment, which envconfig reads itself (tests set it with t.Setenv);
+// environment, which config.go reads itself (tests set it with t.Setenv);
 // the bot reads no standard input.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -134,7 +64,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:3000", "listen address for Slack's request URLs and the health probes")
 	useSandbox := fs.Bool("sandbox", false, "run against an in-process emulated ISC tenant instead of SAIL_BASE_URL")
 	migrateOnly := fs.Bool("migrate-only", false, "apply the database migrations (DATABASE_URL, or CERTOPS_SQLITE_PATH) and exit; needs no SailPoint or Slack settings")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "certops Slack bot: the /certs slash command and approval buttons, over HTTP or Socket Mode.\n\n"+
+			"Usage: slackbot [flags]\n\nSettings come from the environment (SLACK_*, SAIL_*, DATABASE_URL, CERTOPS_*); see cmd/slackbot/README.md. Flags:\n")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // asked for, and printed
+		}
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
@@ -145,11 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return app.Migrate(ctx, "", logger)
 	}
 
-	sc, err := loadSlackConfig(logger)
-	if err != nil {
-		return err
-	}
-	cfg, err := app.LoadConfig(*useSandbox)
+	// Every missing or malformed setting is reported at once (config.go).
+	sc, cfg, err := loadConfig(*useSandbox, logger)
 	if err != nil {
 		return err
 	}
@@ -185,9 +120,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// bot still listens on --addr for them. Every path: slackbot/routes.go.
 	httpOpts := slackbot.HTTPOptions{Ready: a.Ready, Logger: logger, Metrics: met, MetricsHandler: metrics.Handler(reg)}
 	mode := "socket"
+	var socket slackbot.SocketState
 	if sc.appToken == nil {
 		mode = "http"
 		httpOpts.SigningSecret = sc.signingSecret
+	} else {
+		// Slack's requests arrive only over the socket: not ready until
+		// it is connected.
+		httpOpts.Ready = func(ctx context.Context) error {
+			if err := socket.Ready(ctx); err != nil {
+				return err
+			}
+			return a.Ready(ctx)
+		}
 	}
 
 	ln, err := net.Listen("tcp", *addr)
@@ -206,6 +151,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	})
 	g.Go(func() error { return a.RunWorker(gctx) })
+	g.Go(func() error { return checkBotToken(gctx, api, sc.botToken, logger) })
 	g.Go(func() error {
 		return bot.NewNotifier(slackbot.NotifierConfig{Lease: sc.NotifierLease}).Run(gctx)
 	})
@@ -213,7 +159,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		g.Go(func() error {
 			return runSocketMode(gctx, bot, sc.appToken, func(appToken string) *socketmode.Client {
 				return socketmode.New(slack.New(sc.botToken.Value(), append(slices.Clone(apiOpts), slack.OptionAppLevelToken(appToken))...))
-			}, logger)
+			}, &socket, logger)
 		})
 	}
 	g.Go(func() error {
@@ -241,11 +187,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // with; when Slack refuses it (revoked after a rotation: slack-go then
 // gives up), the token's file is read again and, if it changed, the bot
 // connects anew with the rotated token.
-func runSocketMode(ctx context.Context, bot *slackbot.Bot, appToken secret.Source, newClient func(appToken string) *socketmode.Client, logger *slog.Logger) error {
+//
+// A token Slack refuses for good ends the bot with an error naming the
+// variable it came from; state tells /readyz whether the socket is
+// connected.
+func runSocketMode(ctx context.Context, bot *slackbot.Bot, appToken secret.Source, newClient func(appToken string) *socketmode.Client, state *slackbot.SocketState, logger *slog.Logger) error {
 	type reloader interface{ Reload() bool }
 	for {
 		attempt, cancel := context.WithCancel(ctx) // ends this client's event loop
-		err := bot.RunSocketMode(attempt, newClient(appToken.Value()))
+		err := bot.RunSocketMode(attempt, newClient(appToken.Value()), state)
 		cancel()
 		if ctx.Err() != nil || err == nil {
 			return nil
@@ -254,6 +204,29 @@ func runSocketMode(ctx context.Context, bot *slackbot.Bot, appToken secret.Sourc
 			logger.Warn("Slack refused the Socket Mode connection; reconnecting with the rotated SLACK_APP_TOKEN_FILE", "err", err)
 			continue
 		}
+		if code, ok := slackbot.TokenRefused(err); ok {
+			return fmt.Errorf("Slack refused %s (%s): use the app-level token (xapp-…) from Basic Information → App-Level Tokens, with the connections:write scope, of an app with Socket Mode enabled", appTokenVar(appToken), code)
+		}
 		return fmt.Errorf("socket mode: %w", err)
 	}
+}
+
+// checkBotToken asks Slack whose the bot token is (auth.test), once at
+// start-up, so that a wrong token stops the bot at once with the variable
+// named, not at the first command. An unreachable Slack is only logged:
+// Slack may come back, and calls will be retried then.
+func checkBotToken(ctx context.Context, api *slackbot.RotatingAPI, token secret.Source, logger *slog.Logger) error {
+	resp, err := api.Client().AuthTestContext(ctx)
+	switch {
+	case ctx.Err() != nil:
+		return nil
+	case err != nil:
+		if code, ok := slackbot.TokenRefused(err); ok {
+			return fmt.Errorf("Slack refused %s (%s): use the app's Bot User OAuth Token (xoxb-…) from OAuth & Permissions, after installing the app to the workspace", botTokenVar(token), code)
+		}
+		logger.Warn("could not reach Slack to check "+botTokenVar(token)+"; going on", "err", err)
+		return nil
+	}
+	logger.Info("Slack accepted "+botTokenVar(token), "team", resp.Team, "bot_user", resp.User)
+	return nil
 }

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/certops/certops/internal/app"
+	"github.com/certops/certops/internal/secret"
+	"github.com/certops/certops/internal/settings"
+)
+
+// slackConfig is the bot's environment; SailPoint and database settings are
+// app.Config's. Each secret comes from its variable or, re-read when the
+// file changes, from the file its _FILE variable names (internal/secret:
+// setting both is an error).
+type slackConfig struct {
+	BotToken          string   `envconfig:"SLACK_BOT_TOKEN"`
+	BotTokenFile      string   `envconfig:"SLACK_BOT_TOKEN_FILE"`
+	SigningSecret     string   `envconfig:"SLACK_SIGNING_SECRET"`
+	SigningSecretFile string   `envconfig:"SLACK_SIGNING_SECRET_FILE"`
+	AppToken          string   `envconfig:"SLACK_APP_TOKEN"`
+	AppTokenFile      string   `envconfig:"SLACK_APP_TOKEN_FILE"`
+	ApprovalsChannel  string   `envconfig:"SLACK_APPROVALS_CHANNEL"`
+	Approvers         []string `envconfig:"SLACK_APPROVERS"`
+	ApproverGroup     string   `envconfig:"SLACK_APPROVER_GROUP"`
+	Admins            []string `envconfig:"SLACK_ADMINS"`
+	Command           string   `envconfig:"SLACK_COMMAND" default:"/certs"`
+	APIURL            string   `envconfig:"SLACK_API_URL"`
+	CertificationURL  string   `envconfig:"SLACK_CERTIFICATION_URL"`
+	// NotifierLease bounds how long Slack updates pause when a replica dies
+	// in the middle of telling Slack about events; another replica then
+	// takes over its claim.
+	NotifierLease time.Duration `envconfig:"SLACK_NOTIFIER_LEASE" default:"30s"`
+
+	// The secrets, from the variables above.
+	botToken, signingSecret, appToken secret.Source
+}
+
+// loadConfig reads the bot's settings and app.Config's, and reports every
+// missing or malformed one of both at once (settings.Error), each naming
+// its variable.
+func loadConfig(sandbox bool, logger *slog.Logger) (slackConfig, app.Config, error) {
+	var c slackConfig
+	var errs settings.Errors
+	errs.Add(settings.Process("", &c))
+	opts := secret.Options{Logger: logger}
+	for _, s := range []struct {
+		name string
+		dst  *secret.Source
+	}{{"SLACK_BOT_TOKEN", &c.botToken}, {"SLACK_SIGNING_SECRET", &c.signingSecret}, {"SLACK_APP_TOKEN", &c.appToken}} {
+		src, err := secret.FromEnv(s.name, os.Getenv, opts)
+		errs.Add(settings.Named(err))
+		*s.dst = src
+	}
+	if c.botToken == nil && !errs.Has("SLACK_BOT_TOKEN") && !errs.Has("SLACK_BOT_TOKEN_FILE") {
+		errs.Add(settings.Missingf("SLACK_BOT_TOKEN", "(or SLACK_BOT_TOKEN_FILE): the Bot User OAuth Token, xoxb-…, from the app's OAuth & Permissions page"))
+	}
+	if strings.TrimSpace(c.ApprovalsChannel) == "" {
+		errs.Add(settings.Missingf("SLACK_APPROVALS_CHANNEL", "(the id of the channel where requests are posted for approval, e.g. C0123APPROV: channel details → bottom)"))
+	}
+	if c.appToken == nil && c.signingSecret == nil && !errs.Has("SLACK_APP_TOKEN") && !errs.Has("SLACK_APP_TOKEN_FILE") && !errs.Has("SLACK_SIGNING_SECRET") && !errs.Has("SLACK_SIGNING_SECRET_FILE") {
+		errs.Add(settings.Missingf("SLACK_SIGNING_SECRET", "(or SLACK_SIGNING_SECRET_FILE) in HTTP mode; or set SLACK_APP_TOKEN (xapp-…) for Socket Mode"))
+	}
+	if c.appToken != nil && !strings.HasPrefix(c.appToken.Value(), "xapp-") {
+		errs.Add(settings.Invalidf(appTokenVar(c.appToken), "must hold an app-level token (xapp-…, Basic Information → App-Level Tokens, scope connections:write)"))
+	}
+	if c.CertificationURL != "" && (!strings.Contains(c.CertificationURL, "{id}") || !strings.HasPrefix(c.CertificationURL, "https://")) {
+		errs.Add(settings.Invalidf("SLACK_CERTIFICATION_URL", "must be an https URL with {id} where the certification id goes"))
+	}
+	if c.NotifierLease <= 0 && !errs.Has("SLACK_NOTIFIER_LEASE") {
+		errs.Add(settings.Invalidf("SLACK_NOTIFIER_LEASE", "must be positive, got %s", c.NotifierLease))
+	}
+	if c.APIURL != "" && !strings.HasSuffix(c.APIURL, "/") {
+		c.APIURL += "/" // slack-go joins method names onto it
+	}
+	cfg, err := app.LoadConfig(sandbox)
+	errs.Add(err)
+	return c, cfg, errs.Err()
+}
+
+// appTokenVar is the variable the app-level token came from.
+func appTokenVar(src secret.Source) string {
+	if f, ok := src.(*secret.File); ok {
+		return f.Name()
+	}
+	return "SLACK_APP_TOKEN"
+}
+
+// botTokenVar is the variable the bot token came from.
+func botTokenVar(src secret.Source) string {
+	if f, ok := src.(*secret.File); ok {
+		return f.Name()
+	}
+	return "SLACK_BOT_TOKEN"
+}
