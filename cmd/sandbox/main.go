@@ -18,9 +18,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kelseyhightower/envconfig"
-
 	"github.com/certops/certops/internal/sandbox"
+	"github.com/certops/certops/internal/settings"
 )
 
 func main() {
@@ -51,12 +50,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// Every problem with the settings is reported at once, flags' included.
 	var c config
-	if err := envconfigProcess(&c); err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
+	var errs settings.Errors
+	errs.Add(envconfigProcess(&c))
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "certops sandbox: an emulated SailPoint ISC tenant on a local port, for certops or any ISC client.\n\n"+
+			"Usage: sandbox [flags]\n\nEach flag can be set in the environment too (SANDBOX_*); flags win. Flags:\n")
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (SANDBOX_ADDR); port 0 picks a free one")
 	fs.Int64Var(&c.Seed, "seed", c.Seed, "seed of the generated data (SANDBOX_SEED); the same seed and size give the same tenant")
 	fs.StringVar(&c.Size, "size", c.Size, "small (12 certifications × 8 items) or large (10,000 × 10) (SANDBOX_SIZE)")
@@ -71,6 +75,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		args = []string{"sandbox"}
 	}
 	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // asked for, and printed
+		}
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -78,14 +85,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
-		return fmt.Errorf("configuration: SANDBOX_LOG_LEVEL: %w", err)
+		errs.Add(settings.Invalidf("SANDBOX_LOG_LEVEL", "must be debug, info, warn or error, got %q", c.LogLevel))
+	}
+	cfg, err := sandboxConfig(c)
+	errs.Add(err)
+	if err := errs.Err(); err != nil {
+		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-
-	cfg, err := sandboxConfig(c)
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
 	cfg.Logger = logger.With("component", "sandbox")
 	sb := sandbox.New(cfg)
 
@@ -124,19 +131,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// sandboxConfig turns the settings into a sandbox.Config.
+// sandboxConfig turns the settings into a sandbox.Config, or returns every
+// problem with them (an errors.Join of *settings.Problem), each naming the
+// variable and its flag.
 func sandboxConfig(c config) (sandbox.Config, error) {
 	cfg := sandbox.Config{Seed: c.Seed, RateLimit: c.RateLimit, Latency: c.Latency, Jitter: c.Jitter, ErrorRate: c.ErrorRate}
+	var errs []error
+	bad := func(name, flag, format string, args ...any) {
+		errs = append(errs, settings.Invalidf(name, "(--"+flag+") "+format, args...))
+	}
 	switch c.Size {
 	case "small", "":
 		cfg.Certifications, cfg.ItemsPerCertification = sandbox.SmallCertifications, sandbox.SmallItemsPerCert
 	case "large":
 		cfg.Certifications, cfg.ItemsPerCertification = sandbox.LargeCertifications, sandbox.LargeItemsPerCert
 	default:
-		return cfg, fmt.Errorf("--size must be small or large, not %q", c.Size)
+		bad("SANDBOX_SIZE", "size", "must be small or large, got %q", c.Size)
 	}
-	if c.Certifications < 0 || c.ItemsPerCert < 0 {
-		return cfg, errors.New("--certifications and --items-per-cert must not be negative")
+	if c.Certifications < 0 {
+		bad("SANDBOX_CERTIFICATIONS", "certifications", "must not be negative, got %d", c.Certifications)
+	}
+	if c.ItemsPerCert < 0 {
+		bad("SANDBOX_ITEMS_PER_CERT", "items-per-cert", "must not be negative, got %d", c.ItemsPerCert)
 	}
 	if c.Certifications > 0 {
 		cfg.Certifications = c.Certifications
@@ -144,19 +160,24 @@ func sandboxConfig(c config) (sandbox.Config, error) {
 	if c.ItemsPerCert > 0 {
 		cfg.ItemsPerCertification = c.ItemsPerCert
 	}
-	switch {
-	case c.RateLimit == 0 || c.RateLimit < -1:
-		return cfg, fmt.Errorf("--rate-limit must be positive, or -1 for none, not %d", c.RateLimit)
-	case c.Latency < 0 || c.Jitter < 0:
-		return cfg, errors.New("--latency and --jitter must not be negative")
-	case c.TaskTime <= 0:
-		return cfg, errors.New("--task-time must be positive")
-	case c.ErrorRate < 0 || c.ErrorRate > 1:
-		return cfg, fmt.Errorf("--error-rate must be between 0 and 1, not %v", c.ErrorRate)
+	if c.RateLimit == 0 || c.RateLimit < -1 {
+		bad("SANDBOX_RATE_LIMIT", "rate-limit", "must be positive, or -1 for none, got %d", c.RateLimit)
+	}
+	if c.Latency < 0 {
+		bad("SANDBOX_LATENCY", "latency", "must not be negative, got %s", c.Latency)
+	}
+	if c.Jitter < 0 {
+		bad("SANDBOX_JITTER", "jitter", "must not be negative, got %s", c.Jitter)
+	}
+	if c.TaskTime <= 0 {
+		bad("SANDBOX_TASK_TIME", "task-time", "must be positive, got %s", c.TaskTime)
+	}
+	if c.ErrorRate < 0 || c.ErrorRate > 1 {
+		bad("SANDBOX_ERROR_RATE", "error-rate", "must be between 0 and 1, got %v", c.ErrorRate)
 	}
 	cfg.TaskQueuedFor = c.TaskTime * 2 / 5
 	cfg.TaskRunningFor = c.TaskTime - cfg.TaskQueuedFor
-	return cfg, nil
+	return cfg, errors.Join(errs...)
 }
 
 // printBanner tells a person how to use the tenant. The credentials are the
@@ -192,4 +213,5 @@ func printBanner(w io.Writer, base string, cfg sandbox.Config, clients []sandbox
 	p("Test controls (no auth): GET %s/_sandbox/stats, GET %s/_sandbox/decisions, POST %s/_sandbox/faults, POST %s/_sandbox/latency", base, base, base, base)
 }
 
-func envconfigProcess(c *config) error { return envconfig.Process("sandbox", c) }
+// envconfigProcess reads the SANDBOX_* variables into c.
+func envconfigProcess(c *config) error { return settings.Process("sandbox", c) }

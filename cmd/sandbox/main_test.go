@@ -112,3 +112,24 @@ func TestRunConfiguration(t *testing.T) {
 	err = run(context.Background(), []string{"sandbox", "--size", "huge", "--addr", "127.0.0.1:0"}, io.Discard, io.Discard)
 	assert.ErrorContains(t, err, "huge")
 }
+
+func TestRunReportsEveryProblemAtOnce(t *testing.T) {
+	t.Setenv("SANDBOX_SEED", "forty-two")
+	t.Setenv("SANDBOX_LOG_LEVEL", "chatty")
+	t.Setenv("SANDBOX_ERROR_RATE", "2")
+	err := run(context.Background(), []string{"sandbox", "--size", "huge", "--task-time", "0s", "--addr", "127.0.0.1:0"}, io.Discard, io.Discard)
+	require.Error(t, err)
+	assert.Equal(t, "configuration: 5 settings to fix:\n"+
+		"  - SANDBOX_SEED must be a whole number\n"+
+		"  - SANDBOX_LOG_LEVEL must be debug, info, warn or error, got \"chatty\"\n"+
+		"  - SANDBOX_SIZE (--size) must be small or large, got \"huge\"\n"+
+		"  - SANDBOX_TASK_TIME (--task-time) must be positive, got 0s\n"+
+		"  - SANDBOX_ERROR_RATE (--error-rate) must be between 0 and 1, got 2", err.Error())
+}
+
+func TestHelpExitsZero(t *testing.T) {
+	var out strings.Builder
+	require.NoError(t, run(context.Background(), []string{"sandbox", "--help"}, io.Discard, &out))
+	assert.Contains(t, out.String(), "Usage: sandbox [flags]")
+	assert.Contains(t, out.String(), "-seed")
+}
