@@ -25,7 +25,7 @@ import (
 	"github.com/certops/certops/internal/tools"
 )
 
-var allTools = []string{"decide", "export_review_evidence", "get_certification", "get_item_permissions", "get_reassignment_status", "get_review_item", "list_certifications",
+var allTools = []string{"decide", "export_review_evidence", "find_people", "get_certification", "get_item_permissions", "get_reassignment_status", "get_review_item", "list_certifications",
 	"list_pending_tasks", "list_review_items", "list_reviewers", "plan_decisions", "plan_reassignment", "reassign", "sign_off"}
 
 // fixture is what a tour of the read tools finds to reassign.
@@ -69,13 +69,23 @@ func readTour(t *testing.T, cs *mcp.ClientSession, rs map[string]*jsonschema.Res
 
 	// The new reviewer: another reviewer of the same campaign.
 	campaign := validated(t, cs, rs, "list_certifications", map[string]any{"campaign_id": str(rows[0], "campaign", "id"), "status": "all", "limit": 100})
+	var targetName string
 	for _, r := range list(campaign, "certifications") {
 		if id := str(r, "reviewer", "id"); id != fx.reviewerID && str(r, "reviewer", "email") != "" {
-			fx.targetID, fx.targetEmail = id, str(r, "reviewer", "email")
+			fx.targetID, fx.targetEmail, targetName = id, str(r, "reviewer", "email"), str(r, "reviewer", "name")
 			break
 		}
 	}
 	require.NotEmpty(t, fx.targetEmail, "no other reviewer in the campaign")
+	// Known only by name, the new reviewer is found with their id and email.
+	people := validated(t, cs, rs, "find_people", map[string]any{"query": targetName})
+	var found []string
+	for _, p := range list(people, "people") {
+		if str(p, "id") == fx.targetID {
+			found = append(found, str(p, "email"))
+		}
+	}
+	assert.Equal(t, []string{fx.targetEmail}, found, "find_people %q", targetName)
 
 	open := validated(t, cs, rs, "list_review_items", map[string]any{"certification_id": fx.certID, "limit": 100})
 	for _, it := range list(open, "items") {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -50,8 +51,8 @@ type CertificationRow struct {
 // CertificationList is list_certifications' result.
 type CertificationList struct {
 	Certifications []CertificationRow `json:"certifications"`
-	Total          int                `json:"total" jsonschema:"number of certifications matching the query, -1 if unknown"`
-	NextCursor     string             `json:"nextCursor,omitempty" jsonschema:"pass as cursor to get the next page; absent on the last page"`
+	Total          int                `json:"total" jsonschema:"-1 if unknown"`
+	NextCursor     string             `json:"nextCursor,omitempty"`
 }
 
 func certificationRow(c *certs.Certification) CertificationRow {
@@ -98,13 +99,11 @@ type listCertificationsArgs struct {
 
 func listCertifications(d deps) server.ServerTool {
 	tool := newTool("list_certifications",
-		mcp.WithDescription("List certifications (access reviews), due soonest first. By default the caller's own open ones; "+
-			"or a reviewer's (identity id or email; admins only), or every reviewer's certifications of one campaign. "+
-			"Rows are compact: id, name, reviewer, campaign, due date and progress; use get_certification for one in full."),
+		mcp.WithDescription("List certifications (access reviews), due soonest first: your open ones, a reviewer's, or a campaign's (others' need the admin role)."),
 		mcp.WithString("reviewer",
-			mcp.Description(`Whose certifications: "me" (default), an ISC identity id, or an email address. Other reviewers' need the admin role.`),
-			mcp.MinLength(1), mcp.MaxLength(maxEmailLen)),
-		idArg("campaign_id", "Only certifications of this campaign. Without reviewer, an admin sees every reviewer's", false),
+			mcp.Description(`"me" (default), an identity id or an email.`),
+			mcp.MaxLength(maxEmailLen)),
+		idArg("campaign_id", "Campaign id; without reviewer, every reviewer's.", false),
 		statusArg(statusOpen, "signed off"),
 		limitArg(),
 		cursorArg(),
@@ -116,7 +115,7 @@ func listCertifications(d deps) server.ServerTool {
 		if err != nil {
 			return nil, err
 		}
-		reviewer, err := d.reviewerArg(ctx, a, args.Reviewer, args.CampaignID != "")
+		reviewer, reviewerName, err := d.reviewerArg(ctx, a, args.Reviewer, args.CampaignID != "")
 		if err != nil {
 			return nil, err
 		}
@@ -154,14 +153,27 @@ func listCertifications(d deps) server.ServerTool {
 		out.NextCursor = nextCursor(offset, len(page.Items), page.Total, limit, key)
 
 		var b strings.Builder
-		whose := "Your"
+		whose, note := "Your", ""
 		switch {
 		case reviewer != "me" && reviewer != "":
-			whose = "Reviewer " + reviewer + "'s"
+			if reviewerName == "" {
+				reviewerName, note = d.reviewerName(ctx, a, reviewer, out.Certifications)
+			}
+			whose = fmt.Sprintf("%s's [%s]", reviewerName, reviewer)
+			if reviewerName == "" {
+				whose = "Reviewer " + reviewer + "'s"
+			}
 		case args.CampaignID != "" && args.Reviewer == "":
 			whose = "Campaign " + args.CampaignID + "'s"
 		}
-		fmt.Fprintf(&b, "%s %s certifications, due soonest first: %s.\n", whose, status, countText(offset, len(out.Certifications), page.Total))
+		which := status + " certifications"
+		if status == statusAll {
+			which = "certifications (open and completed)"
+		}
+		fmt.Fprintf(&b, "%s %s, due soonest first: %s.\n", whose, which, countText(offset, len(out.Certifications), page.Total))
+		if note != "" {
+			b.WriteString(note + "\n")
+		}
 		for _, r := range out.Certifications {
 			b.WriteString(r.line(d.now()))
 			b.WriteByte('\n')
@@ -175,27 +187,89 @@ func listCertifications(d deps) server.ServerTool {
 
 // reviewerArg resolves the reviewer argument: "" is "me" unless a campaign
 // is given (then "" means every reviewer of the campaign); an email is
-// resolved to its identity id. The argument keeps its schema bound and the
-// text policy of free text; whether it is a valid identity id or email
-// address is the Service's to judge.
-func (d deps) reviewerArg(ctx context.Context, a certs.Actor, v string, campaign bool) (string, error) {
+// resolved to its identity id (and name). The argument keeps its schema
+// bound and the text policy of free text; a name is refused with the way
+// to find the person (identityArg); whether it is a valid identity id or
+// email address is the Service's to judge.
+func (d deps) reviewerArg(ctx context.Context, a certs.Actor, v string, campaign bool) (id, name string, err error) {
 	switch {
 	case v == "" && campaign:
-		return "", nil
+		return "", "", nil
 	case v == "" || strings.EqualFold(v, "me"):
-		return "me", nil
+		return "me", "", nil
 	}
 	if err := checkText("reviewer", v, maxEmailLen); err != nil {
-		return "", err
+		return "", "", err
+	}
+	if err := identityArg("reviewer", v); err != nil {
+		return "", "", err
 	}
 	if strings.Contains(v, "@") && strings.Contains(v, ".") {
-		id, err := d.svc.ResolveIdentity(ctx, a, v)
+		who, err := d.svc.ResolveIdentity(ctx, a, v)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
-		return id.ID, nil
+		return who.ID, who.Name, nil
 	}
-	return v, nil
+	return v, "", nil
+}
+
+// reviewerName names the reviewer whose certifications were listed: from
+// the rows, else from ISC. When no identity has the id, the note says so
+// and how to find the person meant; the (empty) list stands either way.
+func (d deps) reviewerName(ctx context.Context, a certs.Actor, id string, rows []CertificationRow) (name, note string) {
+	for _, r := range rows {
+		if r.Reviewer.ID == id && r.Reviewer.Name != "" {
+			return r.Reviewer.Name, ""
+		}
+	}
+	who, err := d.svc.ResolveIdentity(ctx, a, id)
+	switch {
+	case certs.ErrorCode(err) == certs.ENOTFOUND:
+		return "", fmt.Sprintf("No ISC identity has the id %q; to find a person by name, use find_people.", id)
+	case err != nil:
+		// Only the wording needed the name.
+		d.log.WarnContext(ctx, "naming a reviewer", "reviewer", id, "err", err)
+		return "", ""
+	}
+	return who.Name, ""
+}
+
+// identityArg refuses, for an argument that takes an ISC identity id or an
+// email address, a person's name (which is neither), saying how to find
+// the person; any other value that is not an id keeps certs' refusal.
+func identityArg(arg, v string) error {
+	if v == "" || strings.Contains(v, "@") {
+		return nil
+	}
+	err := certs.ValidateID(arg, v)
+	if err == nil || !looksLikeName(v) {
+		return err
+	}
+	return invalid("%s %q looks like a name; give an ISC identity id or an email address. find_people finds a person by name and returns both", arg, v)
+}
+
+// looksLikeName reports whether v is words of letters (with - ' .), as a
+// person's name is.
+func looksLikeName(v string) bool {
+	if !strings.ContainsRune(strings.TrimSpace(v), ' ') {
+		return false
+	}
+	for _, r := range v {
+		if !unicode.IsLetter(r) && !unicode.IsSpace(r) && !strings.ContainsRune("-'.’", r) {
+			return false
+		}
+	}
+	return true
+}
+
+// withPeopleHint adds, to "no identity has the id" refusals, the way to
+// find the person meant.
+func withPeopleHint(err error) error {
+	if certs.ErrorCode(err) != certs.ENOTFOUND || !strings.Contains(certs.ErrorMessage(err), "no ISC identity has the id") {
+		return err
+	}
+	return &certs.Error{Code: certs.ENOTFOUND, Message: certs.ErrorMessage(err) + "; to find a person by name, use find_people", Err: err}
 }
 
 func countText(offset, n, total int) string {
@@ -213,14 +287,14 @@ func countText(offset, n, total int) string {
 // CertificationDetailOut is get_certification's result.
 type CertificationDetailOut struct {
 	Certification  CertificationRow   `json:"certification"`
-	Signed         string             `json:"signed,omitempty" jsonschema:"RFC 3339 time the reviewer signed off"`
+	Signed         string             `json:"signed,omitempty"`
 	Created        string             `json:"created,omitempty"`
 	Modified       string             `json:"modified,omitempty"`
-	ReassignedFrom *ReassignedFromOut `json:"reassignedFrom,omitempty" jsonschema:"set when this certification was created by reassigning work from another"`
+	ReassignedFrom *ReassignedFromOut `json:"reassignedFrom,omitempty" jsonschema:"the certification its work came from"`
 	HasErrors      bool               `json:"hasErrors"`
 	ErrorMessage   string             `json:"errorMessage,omitempty"`
-	PendingTasks   []TaskOut          `json:"pendingTasks" jsonschema:"queued and running ISC tasks of this certification"`
-	Requests       []RequestSummary   `json:"requests" jsonschema:"reassignment requests filed through certops against this certification, newest first"`
+	PendingTasks   []TaskOut          `json:"pendingTasks"`
+	Requests       []RequestSummary   `json:"requests" jsonschema:"newest first"`
 }
 
 // ReassignedFromOut says where a certification's work came from.
@@ -237,9 +311,8 @@ type certificationIDArgs struct {
 
 func getCertification(d deps) server.ServerTool {
 	tool := newTool("get_certification",
-		mcp.WithDescription("Get one certification: reviewer, campaign, due date, progress, where its work came from if it was reassigned, "+
-			"its pending ISC tasks and the reassignment requests filed through certops (the history of what moved, who asked and who approved)."),
-		idArg("certification_id", "The certification's id, as list_certifications returns it", true),
+		mcp.WithDescription("Get a certification: progress, where reassigned work came from, pending ISC tasks, and the requests filed through certops."),
+		idArg("certification_id", "Certification id.", true),
 		readAnnotations("Get a certification", true),
 		mcp.WithOutputSchema[CertificationDetailOut](),
 	)

@@ -23,22 +23,22 @@ import (
 // DecisionPlanOut is plan_decisions' result: exactly what would be
 // approved and revoked.
 type DecisionPlanOut struct {
-	PlanID            string                 `json:"planId" jsonschema:"pass to decide to carry the plan out"`
-	Digest            string                 `json:"digest" jsonschema:"fingerprint of exactly these decisions; a client without elicitation passes it to decide as confirm once the person agreed"`
+	PlanID            string                 `json:"planId" jsonschema:"for decide"`
+	Digest            string                 `json:"digest" jsonschema:"decide's confirm, once the person agreed"`
 	CertificationID   string                 `json:"certificationId"`
 	CertificationName string                 `json:"certificationName"`
 	CampaignName      string                 `json:"campaignName,omitempty"`
 	Reviewer          Person                 `json:"reviewer"`
-	OnBehalf          string                 `json:"onBehalf,omitempty" jsonschema:"an admin's reason for deciding in the reviewer's place"`
-	Approve           int                    `json:"approve" jsonschema:"items the plan approves"`
-	Revoke            int                    `json:"revoke" jsonschema:"items the plan revokes (removed when the certification is signed off)"`
+	OnBehalf          string                 `json:"onBehalf,omitempty"`
+	Approve           int                    `json:"approve"`
+	Revoke            int                    `json:"revoke"`
 	ItemCount         int                    `json:"itemCount"`
-	IdentityCount     int                    `json:"identityCount" jsonschema:"identities whose access the plan decides"`
-	Calls             int                    `json:"calls" jsonschema:"ISC calls, at most 250 decisions each"`
-	Identities        []IdentityDecisionsOut `json:"identities" jsonschema:"the decisions by identity, in the certification's order; a large plan lists its revocations only (see notListed)"`
-	NotListed         *NotListedOut          `json:"notListed,omitempty" jsonschema:"what a large plan does not list item by item; the counts and the digest cover everything"`
-	Summary           string                 `json:"summary" jsonschema:"what will happen, in words to show the person"`
-	Warnings          []string               `json:"warnings" jsonschema:"things the person should know before confirming"`
+	IdentityCount     int                    `json:"identityCount"`
+	Calls             int                    `json:"calls" jsonschema:"ISC calls"`
+	Identities        []IdentityDecisionsOut `json:"identities" jsonschema:"a large plan lists only its revocations"`
+	NotListed         *NotListedOut          `json:"notListed,omitempty" jsonschema:"what a large plan leaves out"`
+	Summary           string                 `json:"summary" jsonschema:"show it to the person"`
+	Warnings          []string               `json:"warnings"`
 	Created           string                 `json:"created"`
 }
 
@@ -283,20 +283,9 @@ func decisionEnum() []string {
 	return []string{string(certs.DecisionApprove), string(certs.DecisionRevoke)}
 }
 
-func idSchema(what string) map[string]any {
-	return map[string]any{
-		"type": "string", "description": what + " (1-128 characters: letters, digits and - _ . : @).",
-		"minLength": 1, "maxLength": certs.MaxIDLength, "pattern": idPattern,
-	}
-}
-
-func commentsSchema(what string) map[string]any {
-	return map[string]any{"type": "string", "description": fmt.Sprintf("%s (at most %d characters).", what, certs.MaxCommentLength), "maxLength": certs.MaxCommentLength}
-}
-
 func onBehalfArg(what string) mcp.ToolOption {
 	return mcp.WithString("on_behalf",
-		mcp.Description(fmt.Sprintf("Admins only, when not the certification's reviewer: why you %s in the reviewer's place (1-%d characters; kept in the plan and the audit trail). Leave it out when you are the reviewer.", what, certs.MaxReasonLength)),
+		mcp.Description(fmt.Sprintf("An admin %s for the reviewer: why.", what)),
 		mcp.MaxLength(certs.MaxReasonLength))
 }
 
@@ -307,42 +296,34 @@ func objectRequired(names ...string) mcp.PropertyOption {
 
 func planDecisions(d deps) server.ServerTool {
 	tool := newTool("plan_decisions",
-		mcp.WithDescription("Work out approving or revoking review items of a certification, WITHOUT changing anything: "+
-			"returns the plan (how many items are approved and revoked, the decisions by identity, warnings such as revoking privileged access, "+
-			"revokes without a comment or decisions being changed), its id and digest. Give explicit decisions, or select open items "+
-			"(every open item, or some identities' open items, optionally leaving out privileged or new access) to give one decision; "+
-			"both may be combined, and every item ends up listed in the plan. The rules are checked first: only the reviewer decides "+
-			"(an admin may, on the reviewer's behalf, giving on_behalf), nobody decides on their own access, and the campaign may require comments. "+
-			"Show the plan to the person; carry it out with decide. Revocations take effect when the certification is signed off. "+
-			"The plan is recorded in certops's audit trail."),
-		idArg("certification_id", "The certification whose items are decided", true),
+		mcp.WithDescription("Plan approving or revoking a certification's items, changing nothing: counts, decisions by identity, warnings, plan id and digest. "+
+			"Give decisions, select (open items, one decision), or both. Only the reviewer decides (or an admin, with on_behalf), never on their own access. "+
+			"Show the plan to the person; decide carries it out."),
+		idArg("certification_id", "Certification id.", true),
 		mcp.WithArray("decisions",
-			mcp.Description(fmt.Sprintf("Explicit decisions, one per review item (at most %d).", certs.MaxPlanDecisions)),
-			mcp.MinItems(1), mcp.MaxItems(certs.MaxPlanDecisions),
+			mcp.Description("One per item."),
 			mcp.Items(map[string]any{
 				"type": "object", "additionalProperties": false, "required": []string{"item_id", "decision"},
 				"properties": map[string]any{
-					"item_id":  idSchema("The review item's id, from list_review_items"),
-					"decision": map[string]any{"type": "string", "enum": decisionEnum(), "description": "APPROVE keeps the access; REVOKE removes it when the certification is signed off."},
-					"comments": commentsSchema("Why; overrides the top-level comments. The campaign may require one"),
-					"proposed_end_date": map[string]any{"type": "string", "maxLength": maxDateLen,
-						"description": "REVOKE only: when the access should end, a future date (YYYY-MM-DD, midnight UTC) or RFC 3339 time."},
+					"item_id":           map[string]any{"type": "string"},
+					"decision":          map[string]any{"type": "string", "enum": decisionEnum(), "description": "REVOKE removes the access at sign-off."},
+					"comments":          map[string]any{"type": "string", "description": "Why; the campaign may require it.", "maxLength": certs.MaxCommentLength},
+					"proposed_end_date": map[string]any{"type": "string", "description": "REVOKE: when access ends (YYYY-MM-DD or RFC 3339)."},
 				},
 			})),
 		mcp.WithObject("select",
-			mcp.Description("Pick the certification's open (undecided) items to give one decision: all of them, or some identities', leaving out privileged or new access if asked. An explicit decision on the same item wins."),
+			mcp.Description("Open items to give one decision; an explicit decision wins."),
 			mcp.Properties(map[string]any{
-				"decision": map[string]any{"type": "string", "enum": decisionEnum(), "description": "The decision for every selected item."},
-				"identity_ids": map[string]any{"type": "array", "description": "Only these identities' open items (ISC identity ids: identity.identityId in list_review_items); all identities when left out.",
-					"maxItems": certs.MaxPlanDecisions, "uniqueItems": true, "items": idSchema("An ISC identity id")},
-				"exclude_privileged": map[string]any{"type": "boolean", "description": "Leave out privileged access."},
+				"decision":           map[string]any{"type": "string", "enum": decisionEnum()},
+				"identity_ids":       map[string]any{"type": "array", "description": "Only these identities' (identity.identityId).", "items": map[string]any{"type": "string"}},
+				"exclude_privileged": map[string]any{"type": "boolean"},
 				"exclude_new_access": map[string]any{"type": "boolean", "description": "Leave out access new since the last review."},
 			}),
 			mcp.AdditionalProperties(false), objectRequired("decision")),
 		mcp.WithString("comments",
-			mcp.Description(fmt.Sprintf("The comment for every decision that has none of its own (at most %d characters).", certs.MaxCommentLength)),
+			mcp.Description("For decisions without their own."),
 			mcp.MaxLength(certs.MaxCommentLength)),
-		onBehalfArg("decide"),
+		onBehalfArg("deciding"),
 		// Planning changes nothing in ISC; it stores the plan so that what
 		// is confirmed later is exactly what was shown. Each call makes a
 		// new plan, so it is not idempotent.
@@ -563,10 +544,10 @@ func (s ChangeStatus) text() string {
 
 // DecideOut is decide's result.
 type DecideOut struct {
-	Outcome string        `json:"outcome" jsonschema:"declined or cancelled (the person said no; nothing was sent), completed (every decision recorded in ISC), failed (some were not; see request), submitted (confirmed; a call waits or its outcome is being settled: follow it with get_reassignment_status)"`
+	Outcome string        `json:"outcome" jsonschema:"declined, cancelled, completed, failed, or submitted (follow it with get_reassignment_status)"`
 	Message string        `json:"message"`
 	PlanID  string        `json:"planId"`
-	Request *ChangeStatus `json:"request,omitempty" jsonschema:"the decision request, when the person confirmed"`
+	Request *ChangeStatus `json:"request,omitempty"`
 }
 
 const (
@@ -585,16 +566,10 @@ type decideArgs struct {
 
 func decide(d deps) server.ServerTool {
 	tool := newTool("decide",
-		mcp.WithDescription("Carry out a plan from plan_decisions: record its approvals and revocations in SailPoint. "+
-			"The person confirms first: the client asks them (elicitation), showing what will be approved and revoked, by identity "+
-			"(every revocation, and for a large plan the approvals counted), or, when the client cannot ask, the call must carry confirm = the plan's digest, "+
-			"passed only after the person agreed to that plan (a client that can ask always asks, confirm or not). "+
-			"If the person declines, nothing is sent. Only whoever made the plan can carry it out, once. "+
-			"Revocations take effect when the certification is signed off (sign_off); until then a decision can be changed by a new plan."),
-		idArg("plan_id", "The plan's id, from plan_decisions", true),
-		mcp.WithString("confirm",
-			mcp.Description("The plan's digest, from plan_decisions, as proof the person confirmed this exact plan. Needed only when the client cannot ask the person itself."),
-			mcp.MaxLength(certs.MaxIDLength)),
+		mcp.WithDescription("Record a plan_decisions plan in SailPoint, once, by its maker. The person confirms first: the client asks them, "+
+			"or, if it cannot, pass confirm = the plan's digest once they agreed. Revocations take effect at sign_off; until then a new plan can change them."),
+		idArg("plan_id", "Plan id.", true),
+		confirmArg(),
 		mcp.WithToolAnnotation(mcp.ToolAnnotation{
 			Title:        "Decide review items",
 			ReadOnlyHint: mcp.ToBoolPtr(false),
@@ -722,6 +697,11 @@ func checkConfirmFor(p *certs.Plan, confirm string) error {
 	return invalid("confirm %q is not plan %s's digest: it is mistyped or another plan's. This client asks the person itself, so confirm can be left out", confirm, p.ID)
 }
 
+// confirmArg is the digest a client that cannot ask the person passes.
+func confirmArg() mcp.ToolOption {
+	return mcp.WithString("confirm", mcp.Description("The plan's digest, if the client cannot ask the person."))
+}
+
 func checkConfirm(v string) error {
 	if len(v) > certs.MaxIDLength {
 		return invalid("confirm is %d characters; a plan digest is at most %d", len(v), certs.MaxIDLength)
@@ -808,14 +788,14 @@ func decisionQuestion(p *certs.Plan) mcp.ElicitationParams {
 
 // SignOffOut is sign_off's result.
 type SignOffOut struct {
-	Outcome         string        `json:"outcome" jsonschema:"confirmation_required (nothing was signed: show the summary to the person and, only if they agree, call sign_off again with plan_id and confirm set to digest), declined or cancelled (the person said no; nothing was sent), completed (signed off), failed, or submitted (ISC's answer is being settled: follow it with get_reassignment_status)"`
+	Outcome         string        `json:"outcome" jsonschema:"confirmation_required, declined, cancelled, completed, failed, or submitted (follow it with get_reassignment_status)"`
 	Message         string        `json:"message"`
 	CertificationID string        `json:"certificationId"`
 	PlanID          string        `json:"planId"`
-	Digest          string        `json:"digest,omitempty" jsonschema:"with confirmation_required: the plan's digest, to pass as confirm once the person agreed"`
-	Summary         string        `json:"summary" jsonschema:"what signing off does, in words to show the person"`
-	Decisions       *SignOffTally `json:"decisions,omitempty" jsonschema:"the decisions the sign-off makes final, when they were read for the person"`
-	Request         *ChangeStatus `json:"request,omitempty" jsonschema:"the sign-off request, when the person confirmed"`
+	Digest          string        `json:"digest,omitempty" jsonschema:"confirm, once the person agreed"`
+	Summary         string        `json:"summary" jsonschema:"show it to the person"`
+	Decisions       *SignOffTally `json:"decisions,omitempty" jsonschema:"what becomes final"`
+	Request         *ChangeStatus `json:"request,omitempty"`
 }
 
 // SignOffTally is what signing off makes final.
@@ -849,17 +829,13 @@ type signOffArgs struct {
 
 func signOff(d deps) server.ServerTool {
 	tool := newTool("sign_off",
-		mcp.WithDescription("Sign a certification off once every item is decided: its decisions become final and ISC carries out the revocations "+
-			"(revoked access is removed only now). Refused while ISC would refuse it: the answer says how many items are still to decide, or which ISC task is pending. "+
-			"The person confirms first: the client asks them (elicitation), showing what becomes final; a client that cannot ask gets the plan back "+
-			"(outcome confirmation_required) and calls again with plan_id and confirm = its digest, only after the person agreed (a client that can ask always asks, confirm or not). "+
-			"If the person declines, nothing is sent. This is final: no decision can be changed afterwards."),
-		idArg("certification_id", "The certification to sign off", true),
-		idArg("plan_id", "A sign-off plan's id, from an earlier sign_off answer (confirmation_required); left out, sign_off plans anew", false),
-		mcp.WithString("confirm",
-			mcp.Description("The sign-off plan's digest, from an earlier sign_off answer, as proof the person confirmed it. Needed only when the client cannot ask the person itself."),
-			mcp.MaxLength(certs.MaxIDLength)),
-		onBehalfArg("sign off"),
+		mcp.WithDescription("Sign a certification off once every item is decided: final, and ISC then removes the revoked access. "+
+			"The person confirms first: the client asks them, or the answer is confirmation_required with the plan; "+
+			"call again with plan_id and confirm = its digest once they agreed."),
+		idArg("certification_id", "Certification id.", true),
+		idArg("plan_id", "From a confirmation_required answer.", false),
+		confirmArg(),
+		onBehalfArg("signing off"),
 		mcp.WithToolAnnotation(mcp.ToolAnnotation{
 			Title:        "Sign a certification off",
 			ReadOnlyHint: mcp.ToBoolPtr(false),

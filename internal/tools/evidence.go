@@ -82,7 +82,7 @@ type RemarkOut struct {
 type ItemEvidenceList struct {
 	CertificationID string            `json:"certificationId"`
 	Items           []ItemEvidenceOut `json:"items"`
-	Total           int               `json:"total" jsonschema:"number of items matching, -1 if unknown"`
+	Total           int               `json:"total" jsonschema:"-1 if unknown"`
 	NextCursor      string            `json:"nextCursor,omitempty"`
 }
 
@@ -225,17 +225,15 @@ const (
 
 func getReviewItem(d deps) server.ServerTool {
 	tool := newTool("get_review_item",
-		mcp.WithDescription("Show the evidence for deciding review items, from facts only: who (name, email, manager), what access "+
-			"(type, name, description, source, privileged, what an entitlement grants), whether it is new since the last review, how many others "+
-			"in the certification hold it, whether it came by a reassignment (from whom, why), and any decision already made (by whom, when, comments). "+
-			"Remarks point things out and name the facts they come from; certops never recommends a decision: the reviewer decides. "+
-			"Give item_id for one item, or identity_summary_id for one identity's items (open ones by default), a page at a time."),
-		idArg("certification_id", "The certification's id", true),
-		idArg("item_id", "One review item's id (from list_review_items). Give exactly one of item_id and identity_summary_id", false),
-		idArg("identity_summary_id", "An identity summary id (identity.summaryId in list_review_items): that identity's items in this certification. Give exactly one of item_id and identity_summary_id", false),
+		mcp.WithDescription("The evidence for deciding review items, facts only (certops never recommends a decision): the identity and manager, "+
+			"the access and what it grants, new or privileged, how many others hold it, how it came to this reviewer, any decision made. "+
+			"Give item_id, or identity_summary_id for a page of one identity's items."),
+		idArg("certification_id", "Certification id.", true),
+		idArg("item_id", "One item.", false),
+		idArg("identity_summary_id", "One identity's items (identity.summaryId).", false),
 		statusArg(statusOpen, "decided"),
 		mcp.WithInteger("limit",
-			mcp.Description(fmt.Sprintf("With identity_summary_id: items per page, 1-%d (default %d).", maxEvidenceLimit, defaultEvidenceLimit)),
+			mcp.Description(fmt.Sprintf("Default %d.", defaultEvidenceLimit)),
 			mcp.Min(1), mcp.Max(maxEvidenceLimit)),
 		cursorArg(),
 		readAnnotations("Get the evidence for review items", true),

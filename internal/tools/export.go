@@ -51,7 +51,7 @@ func exportReviewEvidence(d deps) server.ServerTool {
 			"Each record carries the SHA-256 hash of the one before, so a removed, reordered or altered record is detectable with "+
 			"`certops-audit verify FILE`. CSV (default) or JSON Lines. Only the certification's reviewer or an admin may export; each export is "+
 			"written to certops's audit trail. Large exports come in pages: concatenate every page's content, in order, to get the file."),
-		idArg("certification_id", "The certification's id", true),
+		idArg("certification_id", "Certification id.", true),
 		mcp.WithString("format", mcp.Description("csv (default) or jsonl (JSON Lines)."), mcp.Enum(string(export.CSV), string(export.JSONL))),
 		mcp.WithInteger("limit", mcp.Description(fmt.Sprintf("Records per page, 1-%d (default %d).", maxExportLimit, defaultExportLimit)),
 			mcp.Min(1), mcp.Max(maxExportLimit)),

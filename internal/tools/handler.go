@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -244,14 +245,15 @@ func pct(made, total int) int {
 }
 
 // Common schema fragments, so every tool describes the same argument the
-// same way.
-const idPattern = `^[A-Za-z0-9_.:@-]{1,128}$`
+// same way, in as few words as a model needs: every byte is in every
+// tools/list. What an argument may hold is the handler's to check, with a
+// message naming the argument (bind, checkID, checkText), so the schemas
+// leave out ids' pattern and length (certs.ValidateID).
 
+// idArg is an id argument; what says which id, and where it comes from
+// when that is not obvious.
 func idArg(name, what string, required bool) mcp.ToolOption {
-	opts := []mcp.PropertyOption{
-		mcp.Description(what + " (1-128 characters: letters, digits and - _ . : @)."),
-		mcp.MinLength(1), mcp.MaxLength(certs.MaxIDLength), mcp.Pattern(idPattern),
-	}
+	opts := []mcp.PropertyOption{mcp.Description(what)}
 	if required {
 		opts = append(opts, mcp.Required())
 	}
@@ -260,20 +262,24 @@ func idArg(name, what string, required bool) mcp.ToolOption {
 
 func limitArg() mcp.ToolOption {
 	return mcp.WithInteger("limit",
-		mcp.Description(fmt.Sprintf("Page size, 1-%d (default %d).", maxLimit, defaultLimit)),
+		mcp.Description(fmt.Sprintf("Default %d.", defaultLimit)),
 		mcp.Min(1), mcp.Max(maxLimit))
 }
 
 func cursorArg() mcp.ToolOption {
-	return mcp.WithString("cursor",
-		mcp.Description("Opaque cursor from a previous call's nextCursor, to get the next page. Only valid with the same other arguments."),
-		mcp.MaxLength(256))
+	return mcp.WithString("cursor", mcp.Description("The last page's nextCursor."))
 }
 
+// statusArg is a status filter; what is what open means.
 func statusArg(def, what string) mcp.ToolOption {
 	return mcp.WithString("status",
-		mcp.Description(fmt.Sprintf("open (not yet %s), completed, or all. Default %s.", what, def)),
+		mcp.Description(fmt.Sprintf("Default %s (not yet %s).", def, what)),
 		mcp.Enum(statusOpen, statusCompleted, statusAll))
+}
+
+// prefixArg is a filter by the start of a text.
+func prefixArg(name, what string) mcp.ToolOption {
+	return mcp.WithString(name, mcp.Description(what+" starts with this."), mcp.MaxLength(maxFilterLen))
 }
 
 // readOnly and the other annotation sets say the truth about each kind of
@@ -290,8 +296,8 @@ func readAnnotations(title string, idempotent bool) mcp.ToolOption {
 }
 
 // newTool is mcp.NewTool with additionalProperties false (tools take only
-// the arguments they describe, and the schema the model sees says so) and a
-// display title.
+// the arguments they describe, and the schema the model sees says so), a
+// display title, and a lean output schema (leanOutput).
 func newTool(name string, opts ...mcp.ToolOption) mcp.Tool {
 	t := mcp.NewTool(name, append(opts, mcp.WithSchemaAdditionalProperties(false))...)
 	// Clients show Title (2025-06-18 and later) or the annotation's title
@@ -299,5 +305,80 @@ func newTool(name string, opts ...mcp.ToolOption) mcp.Tool {
 	if t.Title == "" {
 		t.Title = t.Annotations.Title
 	}
+	leanOutput(&t)
 	return t
+}
+
+// leanOutput trims an output schema generated from a Go type, since every
+// byte of it is in every tools/list a model reads. It keeps what a client
+// needs to find its way in a result: the result's fields with their types
+// and descriptions, and the fields of the objects and array items directly
+// in it, with their types. Deeper objects are just "object" (the text
+// tells what they hold), and it drops what repeats the property names or
+// constrains only a writer: required lists, additionalProperties, and the
+// "null" of nullable arrays and objects. Every result still validates: the
+// schema only says less (the server validates each result against it, and
+// cmd/mcp-server's tests validate them again as a client).
+func leanOutput(t *mcp.Tool) {
+	if t.OutputSchema.Type == "" {
+		return
+	}
+	props := make(map[string]any, len(t.OutputSchema.Properties))
+	for name, p := range t.OutputSchema.Properties {
+		if m, ok := p.(map[string]any); ok {
+			props[name] = leanSchema(m, 1)
+		}
+	}
+	raw, err := json.Marshal(map[string]any{"type": "object", "properties": props})
+	if err != nil {
+		panic(fmt.Sprintf("tools: %s's output schema: %v", t.Name, err)) // maps of JSON values always encode
+	}
+	// mcp-go sends and validates against the raw schema, which has no
+	// required list to repeat the names.
+	t.RawOutputSchema, t.OutputSchema = raw, mcp.ToolOutputSchema{}
+}
+
+// outputDepth is how many levels of properties an output schema keeps.
+const outputDepth = 2
+
+// leanSchema is the lean form of a property's schema at depth (1: a field
+// of the result).
+func leanSchema(m map[string]any, depth int) map[string]any {
+	out := map[string]any{}
+	switch t := m["type"].(type) {
+	case string:
+		out["type"] = t
+	case []any:
+		// ["null", "array"]: the items say it is an array.
+		if len(t) == 2 && slices.Contains(t, any("null")) {
+			for _, x := range t {
+				if x != "null" {
+					out["type"] = x
+				}
+			}
+		}
+	}
+	if d, ok := m["description"]; ok && depth == 1 {
+		out["description"] = d
+	}
+	if e, ok := m["enum"]; ok {
+		out["enum"] = e
+	}
+	if props, ok := m["properties"].(map[string]any); ok && depth < outputDepth {
+		kept := make(map[string]any, len(props))
+		for name, p := range props {
+			if pm, ok := p.(map[string]any); ok {
+				kept[name] = leanSchema(pm, depth+1)
+			}
+		}
+		out["properties"] = kept
+	}
+	if items, ok := m["items"].(map[string]any); ok {
+		// An array's items are at the array's depth: a list of rows keeps
+		// the rows' fields.
+		if _, nested := items["properties"]; !nested || depth < outputDepth {
+			out["items"] = leanSchema(items, depth)
+		}
+	}
+	return out
 }

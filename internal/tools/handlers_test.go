@@ -67,7 +67,23 @@ func TestListCertifications(t *testing.T) {
 		res := callTool(t, s, "list_certifications", map[string]any{"reviewer": "carol@example.com", "status": "all"})
 		require.False(t, res.IsError, resultText(res))
 		assert.Equal(t, []string{"cert-carol"}, certIDs(structured[CertificationList](t, res)))
-		assert.Contains(t, resultText(res), "Reviewer id-carol's all certifications")
+		assert.Contains(t, resultText(res), "Carol Chen's [id-carol] certifications (open and completed), due soonest first: 1-1 of 1.")
+	})
+	t.Run("a reviewer given by id is named", func(t *testing.T) {
+		res := callTool(t, s, "list_certifications", map[string]any{"reviewer": "id-carol"})
+		require.False(t, res.IsError, resultText(res))
+		assert.Contains(t, resultText(res), "Carol Chen's [id-carol] open certifications, due soonest first: 1-1 of 1.")
+		res = callTool(t, s, "list_certifications", map[string]any{"reviewer": "id-bob"})
+		require.False(t, res.IsError, resultText(res))
+		assert.Contains(t, resultText(res), "Bob Brown's [id-bob] open certifications, due soonest first: none.", "named even with nothing to list")
+	})
+	t.Run("a name is not a reviewer: find_people finds the person", func(t *testing.T) {
+		res := callTool(t, s, "list_certifications", map[string]any{"reviewer": "Carol Chen"})
+		assertError(t, res, certs.EINVALID, `reviewer "Carol Chen" looks like a name; give an ISC identity id or an email address. find_people finds a person by name`)
+		res = callTool(t, s, "list_certifications", map[string]any{"reviewer": "carol"})
+		require.False(t, res.IsError, resultText(res))
+		assert.Equal(t, "Reviewer carol's open certifications, due soonest first: none.\n"+
+			`No ISC identity has the id "carol"; to find a person by name, use find_people.`+"\n", resultText(res))
 	})
 	t.Run("an email no identity has", func(t *testing.T) {
 		res := callTool(t, s, "list_certifications", map[string]any{"reviewer": "nobody@example.com"})
@@ -100,6 +116,8 @@ func TestReadTools(t *testing.T) {
 		{"list_reviewers", map[string]any{"certification_id": "cert-1", "name": "Ali"}, "Alice Admin <alice@example.com>"},
 		{"list_review_items", map[string]any{"certification_id": "cert-1", "access_type": "ENTITLEMENT"}, `ENTITLEMENT "db_admin" on Oracle · privileged`},
 		{"list_review_items", map[string]any{"certification_id": "cert-2", "status": "completed"}, `ROLE "Payroll Clerk" · APPROVE`},
+		{"list_review_items", map[string]any{"certification_id": "cert-1"}, "- Bob Brown [item-1] · ENTITLEMENT \"db_admin\" on Oracle · privileged\n- Bob Brown [item-2] · ROLE \"Finance Analyst\"\n" +
+			"Identities (identity id · identity summary id):\n- Bob Brown: id-bob · sum-bob\n"},
 		{"get_item_permissions", map[string]any{"certification_id": "cert-1", "item_id": "item-1", "rights": []string{"SELECT"}}, "PAYROLL.SALARIES: SELECT, UPDATE"},
 		{"list_pending_tasks", map[string]any{"certification_id": "cert-1"}, "1 pending ISC task on certification cert-1.\n- task task-queued REASSIGN: QUEUED"},
 		{"get_reassignment_status", map[string]any{"task_id": "task-done"}, "task task-done REASSIGN: SUCCESS"},
@@ -155,6 +173,9 @@ func TestBadArgumentsAreErrorResults(t *testing.T) {
 		{"reason with a control character", "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": item, "target": "id-carol", "reason": "away\x00"}, []string{"reason", "U+0000"}},
 		{"missing target", "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": item, "reason": "away"}, []string{"target is required"}},
 		{"bad target id", "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": item, "target": "../x", "reason": "away"}, []string{`"../x"`, "contains '/'"}},
+		{"a name as target", "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": item, "target": "Carol Chen", "reason": "away"},
+			[]string{`target "Carol Chen" looks like a name; give an ISC identity id or an email address. find_people finds a person by name and returns both`}},
+		{"a name with an apostrophe and a hyphen as target", "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": item, "target": "Siobhán O'Brien-Smith", "reason": "away"}, []string{"looks like a name", "find_people"}},
 		{"target over its schema bound", "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": item, "target": long + "@example.com", "reason": "away"}, []string{"target is 312 characters; at most 254"}},
 		{"direction control in a target email", "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": item, "target": "car\u202Eol@example.com", "reason": "away"}, []string{"target contains U+202E"}},
 		{"direction control in a reviewer email", "list_certifications", map[string]any{"reviewer": "car\u202Eol@example.com"}, []string{"reviewer contains U+202E"}},
@@ -198,7 +219,7 @@ func TestNotFoundAndForbidden(t *testing.T) {
 		{"unknown task", testActor, "get_reassignment_status", map[string]any{"task_id": "task-x"}, certs.ENOTFOUND, []string{"task-x"}},
 		{"unknown request", testActor, "get_reassignment_status", map[string]any{"request_id": "req-x"}, certs.ENOTFOUND, []string{"req-x"}},
 		{"unknown plan", testActor, "reassign", map[string]any{"plan_id": "plan-x", "confirm": "d"}, certs.ENOTFOUND, []string{"plan-x"}},
-		{"unknown target", testActor, "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": []string{"item-1"}, "target": "id-zed", "reason": "away"}, certs.ENOTFOUND, []string{"id-zed"}},
+		{"unknown target", testActor, "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": []string{"item-1"}, "target": "id-zed", "reason": "away"}, certs.ENOTFOUND, []string{"id-zed", "to find a person by name, use find_people"}},
 		{"an item of another certification", testActor, "plan_reassignment", map[string]any{"certification_id": "cert-1", "item_ids": []string{"item-c1"}, "target": "id-carol", "reason": "away"}, certs.EINVALID, []string{"item-c1"}},
 		{"another reviewer's certification", bob, "get_certification", map[string]any{"certification_id": "cert-1"}, certs.EFORBIDDEN, []string{"cert-1"}},
 		{"another reviewer's certifications", bob, "list_certifications", map[string]any{"reviewer": "id-alice"}, certs.EFORBIDDEN, []string{"id-alice"}},

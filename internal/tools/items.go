@@ -14,7 +14,7 @@ import (
 // ItemRow is one review item: an identity's access to one thing.
 type ItemRow struct {
 	ID        string    `json:"id"`
-	Identity  ItemOwner `json:"identity" jsonschema:"whose access this item reviews"`
+	Identity  ItemOwner `json:"identity"`
 	Access    AccessOut `json:"access"`
 	Completed bool      `json:"completed"`
 	Decision  string    `json:"decision,omitempty" jsonschema:"APPROVE or REVOKE once decided"`
@@ -42,7 +42,7 @@ type AccessOut struct {
 type ItemList struct {
 	CertificationID string    `json:"certificationId"`
 	Items           []ItemRow `json:"items"`
-	Total           int       `json:"total" jsonschema:"number of items matching, -1 if unknown"`
+	Total           int       `json:"total" jsonschema:"-1 if unknown"`
 	NextCursor      string    `json:"nextCursor,omitempty"`
 }
 
@@ -67,13 +67,12 @@ func accessTypeNames() []string {
 
 func listReviewItems(d deps) server.ServerTool {
 	tool := newTool("list_review_items",
-		mcp.WithDescription("List a certification's review items (one per identity and piece of access to approve or revoke), "+
-			"filtered by identity, access type or name, and open/completed."),
-		idArg("certification_id", "The certification's id", true),
-		mcp.WithString("identity_name", mcp.Description(fmt.Sprintf("Only items of identities whose name starts with this text (at most %d characters).", maxFilterLen)), mcp.MaxLength(maxFilterLen)),
-		idArg("identity_summary_id", "Only items of this identity summary (identity.summaryId in results)", false),
-		mcp.WithString("access_type", mcp.Description("Only items of this kind of access."), mcp.Enum(accessTypeNames()...)),
-		mcp.WithString("access_name", mcp.Description(fmt.Sprintf("Only items whose access name starts with this text (at most %d characters).", maxFilterLen)), mcp.MaxLength(maxFilterLen)),
+		mcp.WithDescription("List a certification's review items (an identity's access to approve or revoke), with identity ids and summary ids."),
+		idArg("certification_id", "Certification id.", true),
+		prefixArg("identity_name", "Identity name"),
+		idArg("identity_summary_id", "Only this identity's items (identity.summaryId).", false),
+		mcp.WithString("access_type", mcp.Description("Kind of access."), mcp.Enum(accessTypeNames()...)),
+		prefixArg("access_name", "Access name"),
 		statusArg(statusOpen, "decided"),
 		limitArg(),
 		cursorArg(),
@@ -134,6 +133,8 @@ func listReviewItems(d deps) server.ServerTool {
 		out := ItemList{CertificationID: args.CertificationID, Items: make([]ItemRow, 0, len(page.Items)), Total: page.Total}
 		var b strings.Builder
 		fmt.Fprintf(&b, "Review items (%s) of certification %s: %s.\n", status, args.CertificationID, countText(offset, len(page.Items), page.Total))
+		var owners []ItemOwner
+		seen := map[string]bool{}
 		for _, it := range page.Items {
 			row := ItemRow{
 				ID:        it.ID,
@@ -142,6 +143,10 @@ func listReviewItems(d deps) server.ServerTool {
 				Completed: it.Completed, Decision: string(it.Decision), NewAccess: it.NewAccess,
 			}
 			out.Items = append(out.Items, row)
+			if !seen[row.Identity.SummaryID] {
+				seen[row.Identity.SummaryID] = true
+				owners = append(owners, row.Identity)
+			}
 			fmt.Fprintf(&b, "- %s [%s] · %s %q", row.Identity.Name, row.ID, row.Access.Type, row.Access.Name)
 			if row.Access.Source != "" {
 				fmt.Fprintf(&b, " on %s", row.Access.Source)
@@ -153,6 +158,15 @@ func listReviewItems(d deps) server.ServerTool {
 				b.WriteString(" · " + row.Decision)
 			}
 			b.WriteByte('\n')
+		}
+		// Each identity's ids once: identity_ids (plan_decisions select,
+		// plan_reassignment) take the identity id, identity_summary_id
+		// (get_review_item, plan_reassignment) the summary id.
+		if len(owners) > 0 {
+			b.WriteString("Identities (identity id · identity summary id):\n")
+			for _, o := range owners {
+				fmt.Fprintf(&b, "- %s: %s · %s\n", o.Name, o.IdentityID, o.SummaryID)
+			}
 		}
 		out.NextCursor = nextCursor(offset, len(page.Items), page.Total, limit, key)
 		if out.NextCursor != "" {
@@ -167,7 +181,7 @@ type PermissionList struct {
 	CertificationID string          `json:"certificationId"`
 	ItemID          string          `json:"itemId"`
 	Permissions     []PermissionOut `json:"permissions"`
-	Total           int             `json:"total" jsonschema:"number of permissions matching, -1 if unknown"`
+	Total           int             `json:"total" jsonschema:"-1 if unknown"`
 	NextCursor      string          `json:"nextCursor,omitempty"`
 }
 
@@ -191,14 +205,13 @@ const maxRightsFilter = 10
 
 func getItemPermissions(d deps) server.ServerTool {
 	tool := newTool("get_item_permissions",
-		mcp.WithDescription("Show what an entitlement review item actually grants: rights on targets (e.g. SELECT on a table). "+
-			"Only entitlement items with access.hasPermissions carry permissions. Filter by target (exact or prefix) and by rights (all must be present)."),
-		idArg("certification_id", "The certification's id", true),
-		idArg("item_id", "The review item's id (an ENTITLEMENT item from list_review_items)", true),
-		mcp.WithString("target", mcp.Description(fmt.Sprintf("Only permissions on this target (case-insensitive, at most %d characters).", maxFilterLen)), mcp.MaxLength(maxFilterLen)),
-		mcp.WithString("target_match", mcp.Description("How target is compared: exact (default) or prefix."), mcp.Enum("exact", "prefix")),
-		mcp.WithArray("rights", mcp.Description(fmt.Sprintf("Only permissions that include all these rights (at most %d, each at most 100 characters).", maxRightsFilter)),
-			mcp.MaxItems(maxRightsFilter), mcp.WithStringItems(mcp.MinLength(1), mcp.MaxLength(100))),
+		mcp.WithDescription("Show what an entitlement item (access.hasPermissions) grants: rights on targets, e.g. SELECT on a table."),
+		idArg("certification_id", "Certification id.", true),
+		idArg("item_id", "Review item id.", true),
+		mcp.WithString("target", mcp.Description("Only this target."), mcp.MaxLength(maxFilterLen)),
+		mcp.WithString("target_match", mcp.Description("Default exact."), mcp.Enum("exact", "prefix")),
+		mcp.WithArray("rights", mcp.Description("Only permissions with all these rights."),
+			mcp.MaxItems(maxRightsFilter), mcp.WithStringItems(mcp.MaxLength(100))),
 		limitArg(),
 		cursorArg(),
 		readAnnotations("Get item permissions", true),

@@ -33,7 +33,7 @@ func reviewPrompt(can promptTools) server.ServerPrompt {
 		steps = append(steps,
 			`Call list_certifications (status "open") and show them as a short table: name, campaign, due date, decisions made/total. Point out any due in the next 7 days or already overdue, and any with ISC errors.`,
 			`For the one due soonest (or the one I name), call get_certification and list_review_items (status "open") and summarise what is left by identity and by access type; flag privileged access and new access. For entitlements with permissions, get_item_permissions shows what they grant.`,
-			`If I want someone else to review some items (I am away, an identity moved to another manager), use list_reviewers to see who reviews it, then plan_reassignment with the items or identities, the new reviewer's email or id, and a reason. Show me the plan's summary and warnings word for word.`)
+			`If I want someone else to review some items (I am away, an identity moved to another manager), use list_reviewers to see who reviews it (find_people finds anyone else by name), then plan_reassignment with the items or identities, the new reviewer's email or id, and a reason. Show me the plan's summary and warnings word for word.`)
 		if can.reassign {
 			steps = append(steps,
 				`Only after I say yes to that exact plan, call reassign with its plan_id. My client may ask me to confirm; if it cannot, pass confirm = the plan's digest — but only after I agreed. If I decline, nothing happens; say so. If the server requires approval, tell me the request is waiting for the Slack approvers.`,

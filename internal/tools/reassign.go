@@ -15,20 +15,20 @@ import (
 // PlanOut is plan_reassignment's result: exactly what would move, to whom,
 // in how many ISC calls.
 type PlanOut struct {
-	PlanID            string   `json:"planId" jsonschema:"pass to reassign to carry the plan out"`
-	Digest            string   `json:"digest" jsonschema:"fingerprint of exactly what the plan moves; a client without elicitation passes it to reassign as confirm once the person agreed"`
+	PlanID            string   `json:"planId" jsonschema:"for reassign"`
+	Digest            string   `json:"digest" jsonschema:"reassign's confirm, once the person agreed"`
 	CertificationID   string   `json:"certificationId"`
 	CertificationName string   `json:"certificationName"`
 	CampaignName      string   `json:"campaignName,omitempty"`
-	From              Person   `json:"from" jsonschema:"the current reviewer"`
-	To                Person   `json:"to" jsonschema:"the new reviewer"`
+	From              Person   `json:"from"`
+	To                Person   `json:"to"`
 	Reason            string   `json:"reason"`
-	ItemCount         int      `json:"itemCount" jsonschema:"review items that move"`
-	IdentityNames     []string `json:"identityNames" jsonschema:"whose access the moving items review"`
-	Calls             int      `json:"calls" jsonschema:"ISC calls the move takes"`
-	Sync              bool     `json:"sync" jsonschema:"one synchronous call whose result is known at once"`
-	Summary           string   `json:"summary" jsonschema:"what will happen, in words to show the person"`
-	Warnings          []string `json:"warnings" jsonschema:"things the person should know before confirming"`
+	ItemCount         int      `json:"itemCount"`
+	IdentityNames     []string `json:"identityNames"`
+	Calls             int      `json:"calls" jsonschema:"ISC calls"`
+	Sync              bool     `json:"sync" jsonschema:"one call, its result known at once"`
+	Summary           string   `json:"summary" jsonschema:"show it to the person"`
+	Warnings          []string `json:"warnings"`
 	Created           string   `json:"created"`
 }
 
@@ -82,25 +82,21 @@ const maxEmailLen = 254
 
 func planReassignment(d deps) server.ServerTool {
 	idList := func(name, what string) mcp.ToolOption {
-		return mcp.WithArray(name,
-			mcp.Description(fmt.Sprintf("%s (at most %d). Give exactly one of item_ids, identity_summary_ids, identity_ids.", what, certs.MaxPlanRefs)),
-			mcp.MinItems(1), mcp.MaxItems(certs.MaxPlanRefs), mcp.UniqueItems(true),
-			mcp.WithStringItems(mcp.MinLength(1), mcp.MaxLength(certs.MaxIDLength), mcp.Pattern(idPattern)))
+		return mcp.WithArray(name, mcp.Description(what), mcp.WithStringItems())
 	}
 	tool := newTool("plan_reassignment",
-		mcp.WithDescription("Work out moving review work of a certification to another reviewer, WITHOUT changing anything: "+
-			"returns the plan (what moves, to whom, in how many ISC calls, warnings), its id and digest. "+
-			"Show the plan's summary to the person; carry it out with reassign. The plan is recorded in certops's audit trail."),
-		idArg("certification_id", "The certification whose work moves", true),
-		idList("item_ids", "Review item ids to move"),
-		idList("identity_summary_ids", "Identity summary ids (identity.summaryId in list_review_items): all their items move"),
-		idList("identity_ids", "ISC identity ids: all their open items in this certification move"),
+		mcp.WithDescription("Plan moving a certification's review work to another reviewer, changing nothing: what moves, to whom, warnings, "+
+			"and the plan's id and digest. Give one of item_ids, identity_summary_ids, identity_ids. Show the summary to the person; reassign carries it out."),
+		idArg("certification_id", "Certification id.", true),
+		idList("item_ids", "Review item ids."),
+		idList("identity_summary_ids", "Identity summary ids: all their items."),
+		idList("identity_ids", "Identity ids: all their open items."),
 		mcp.WithString("target", mcp.Required(),
-			mcp.Description("The new reviewer: an ISC identity id or an email address (at most 254 characters)."),
-			mcp.MinLength(1), mcp.MaxLength(maxEmailLen)),
+			mcp.Description("New reviewer: identity id or email (find_people finds them)."),
+			mcp.MaxLength(maxEmailLen)),
 		mcp.WithString("reason", mcp.Required(),
-			mcp.Description(fmt.Sprintf("Why the work moves, for the audit trail and the new reviewer (1-%d characters).", certs.MaxReasonLength)),
-			mcp.MinLength(1), mcp.MaxLength(certs.MaxReasonLength)),
+			mcp.Description("Why, for the audit trail and the new reviewer."),
+			mcp.MaxLength(certs.MaxReasonLength)),
 		// Planning changes nothing in ISC; it stores the plan so that what
 		// is confirmed later is exactly what was shown. Each call makes a
 		// new plan, so it is not idempotent.
@@ -135,6 +131,9 @@ func planReassignment(d deps) server.ServerTool {
 		if err := checkText("target", args.Target, maxEmailLen); err != nil {
 			return nil, err
 		}
+		if err := identityArg("target", args.Target); err != nil {
+			return nil, err
+		}
 		p, err := d.svc.PlanReassignment(ctx, a, certs.PlanInput{
 			CertificationID:    args.CertificationID,
 			ItemIDs:            args.ItemIDs,
@@ -144,7 +143,7 @@ func planReassignment(d deps) server.ServerTool {
 			Reason:             args.Reason,
 		})
 		if err != nil {
-			return nil, err
+			return nil, withPeopleHint(err)
 		}
 		out := planOut(p)
 		return result(out, out.text(d.requireApproval)), nil
@@ -153,10 +152,10 @@ func planReassignment(d deps) server.ServerTool {
 
 // ReassignOut is reassign's result.
 type ReassignOut struct {
-	Outcome string         `json:"outcome" jsonschema:"declined or cancelled (the person said no; nothing changed), pending_approval (a request waits for approvers), submitted (ISC is working), completed or failed"`
+	Outcome string         `json:"outcome" jsonschema:"declined, cancelled, pending_approval, submitted, completed or failed"`
 	Message string         `json:"message"`
 	PlanID  string         `json:"planId"`
-	Request *RequestStatus `json:"request,omitempty" jsonschema:"the reassignment request, when one was filed"`
+	Request *RequestStatus `json:"request,omitempty" jsonschema:"as get_reassignment_status shows it"`
 }
 
 const (
@@ -183,17 +182,12 @@ type reassignArgs struct {
 
 func reassign(d deps) server.ServerTool {
 	tool := newTool("reassign",
-		mcp.WithDescription("Carry out a plan from plan_reassignment: move the review work to the new reviewer in SailPoint. "+
-			"The person confirms first: the client asks them (elicitation) showing the plan's summary, or, when the client cannot ask, "+
-			"the call must carry confirm = the plan's digest, passed only after the person agreed to that plan (a client that can ask always asks, confirm or not). "+
-			"If the person declines, nothing happens. When the server requires approval, this files a request for the Slack approvers instead. "+
-			"Returns the request's state and progress, optionally after waiting for ISC to finish."),
-		idArg("plan_id", "The plan's id, from plan_reassignment", true),
-		mcp.WithString("confirm",
-			mcp.Description("The plan's digest, from plan_reassignment, as proof the person confirmed this exact plan. Needed only when the client cannot ask the person itself."),
-			mcp.MaxLength(certs.MaxIDLength)),
+		mcp.WithDescription("Carry out a plan_reassignment plan in SailPoint. The person confirms first: the client asks them, "+
+			"or, if it cannot, pass confirm = the plan's digest once they agreed. Under an approval policy this files a request for the Slack approvers."),
+		idArg("plan_id", "Plan id.", true),
+		confirmArg(),
 		mcp.WithInteger("wait_seconds",
-			mcp.Description(fmt.Sprintf("Wait up to this many seconds (0-%d, default 0) for ISC to finish before answering; the state is returned either way.", maxWaitSeconds)),
+			mcp.Description("Wait this long for ISC to finish (default 0)."),
 			mcp.Min(0), mcp.Max(maxWaitSeconds)),
 		mcp.WithToolAnnotation(mcp.ToolAnnotation{
 			Title:        "Reassign review work",

@@ -15,7 +15,7 @@ import (
 type ReviewerList struct {
 	CertificationID string   `json:"certificationId"`
 	Reviewers       []Person `json:"reviewers"`
-	Total           int      `json:"total" jsonschema:"number of reviewers matching, -1 if unknown"`
+	Total           int      `json:"total" jsonschema:"-1 if unknown"`
 	NextCursor      string   `json:"nextCursor,omitempty"`
 }
 
@@ -29,10 +29,10 @@ type listReviewersArgs struct {
 
 func listReviewers(d deps) server.ServerTool {
 	tool := newTool("list_reviewers",
-		mcp.WithDescription("List who reviews a certification (the identities that may decide its items), optionally those whose name or email starts with the given text."),
-		idArg("certification_id", "The certification's id", true),
-		mcp.WithString("name", mcp.Description(fmt.Sprintf("Only reviewers whose name starts with this text (case-insensitive, at most %d characters).", maxFilterLen)), mcp.MaxLength(maxFilterLen)),
-		mcp.WithString("email", mcp.Description(fmt.Sprintf("Only reviewers whose email starts with this text (case-insensitive, at most %d characters).", maxFilterLen)), mcp.MaxLength(maxFilterLen)),
+		mcp.WithDescription("List a certification's reviewers (who may decide its items). To find anyone else, use find_people."),
+		idArg("certification_id", "Certification id.", true),
+		prefixArg("name", "Name"),
+		prefixArg("email", "Email"),
 		limitArg(),
 		cursorArg(),
 		readAnnotations("List reviewers", true),

@@ -39,7 +39,7 @@ type Metrics interface {
 }
 
 const instructions = `certops reads SailPoint Identity Security Cloud certifications (access reviews), moves review work between reviewers, and lets reviewers decide their items and sign off.
-Read tools change nothing. To move work: plan_reassignment (changes nothing, returns a plan with a summary and digest), show the summary to the person, then reassign with the plan id once they agree.
+Read tools change nothing. To move work: plan_reassignment (changes nothing, returns a plan with a summary and digest), show the summary to the person, then reassign with the plan id once they agree. find_people finds a person's identity id and email by name.
 To review: get_review_item shows the facts for items (certops never recommends a decision); plan_decisions (changes nothing) returns what would be approved and revoked; show it, then decide with the plan id once the person agrees. When every item is decided, sign_off (final) signs the certification off; revoked access is removed only then.
 Errors are tool results whose text starts with what kind of failure it is; "invalid argument" names the argument and what is allowed.`
 

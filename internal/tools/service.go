@@ -18,6 +18,7 @@ type Service interface {
 	ListPendingTasks(ctx context.Context, a certs.Actor, certID string) ([]certs.Task, error)
 	GetTask(ctx context.Context, a certs.Actor, taskID string) (*certs.Task, error)
 	ResolveIdentity(ctx context.Context, a certs.Actor, idOrEmail string) (*certs.Identity, error)
+	FindPeople(ctx context.Context, a certs.Actor, query string, limit int) (certs.Page[certs.Identity], error) // people.go
 	PlanReassignment(ctx context.Context, a certs.Actor, in certs.PlanInput) (*certs.Plan, error)
 	GetPlan(ctx context.Context, a certs.Actor, id string) (*certs.Plan, error)
 	SubmitPlan(ctx context.Context, a certs.Actor, planID, digest string) (*certs.Request, error)

@@ -303,10 +303,9 @@ type reassignmentStatusArgs struct {
 
 func getReassignmentStatus(d deps) server.ServerTool {
 	tool := newTool("get_reassignment_status",
-		mcp.WithDescription("Get a reassignment's state and progress: a certops request (from reassign) with its ISC calls, "+
-			"or one ISC certification task. Give exactly one of request_id and task_id."),
-		idArg("request_id", "A request id returned by reassign", false),
-		idArg("task_id", "An ISC certification task id", false),
+		mcp.WithDescription("Get a request's state and ISC calls (from reassign, decide or sign_off), or an ISC task's. Give request_id or task_id."),
+		idArg("request_id", "Request id.", false),
+		idArg("task_id", "ISC task id.", false),
 		readAnnotations("Get reassignment status", true),
 		mcp.WithOutputSchema[ReassignmentStatus](),
 	)
@@ -351,9 +350,8 @@ type TaskList struct {
 
 func listPendingTasks(d deps) server.ServerTool {
 	tool := newTool("list_pending_tasks",
-		mcp.WithDescription("List a certification's queued and running ISC tasks (reassignments in flight). "+
-			"Check it before retrying a reassignment whose outcome was unknown."),
-		idArg("certification_id", "The certification's id", true),
+		mcp.WithDescription("List a certification's queued and running ISC tasks. Check it before retrying what had an unknown outcome."),
+		idArg("certification_id", "Certification id.", true),
 		readAnnotations("List pending tasks", true),
 		mcp.WithOutputSchema[TaskList](),
 	)

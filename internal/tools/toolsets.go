@@ -16,6 +16,7 @@ func readTools(d deps) []server.ServerTool {
 		listCertifications(d),
 		getCertification(d),
 		listReviewers(d),
+		findPeople(d),
 		listReviewItems(d),
 		getItemPermissions(d),
 		planReassignment(d),

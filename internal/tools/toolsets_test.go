@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -28,7 +29,13 @@ func TestEveryToolIsAnnotatedAndDescribed(t *testing.T) {
 			assert.NotNil(t, hint, "%s has no %sHint", tool.Tool.Name, name)
 		}
 		assert.NotEmpty(t, tool.Tool.Description, tool.Tool.Name)
-		assert.NotNil(t, tool.Tool.OutputSchema.Properties, "%s has no output schema", tool.Tool.Name)
+		var out struct {
+			Type       string         `json:"type"`
+			Properties map[string]any `json:"properties"`
+		}
+		require.NoError(t, json.Unmarshal(tool.Tool.RawOutputSchema, &out), "%s has no output schema", tool.Tool.Name)
+		assert.Equal(t, "object", out.Type, tool.Tool.Name)
+		assert.NotEmpty(t, out.Properties, "%s's output schema has no properties", tool.Tool.Name)
 		for prop, schema := range tool.Tool.InputSchema.Properties {
 			m, ok := schema.(map[string]any)
 			require.True(t, ok)
