@@ -73,6 +73,13 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// ErrNoIdentity is the cause (Error.Err) of the errors of operations that
+// need the actor's ISC identity when the actor has none (Actor.IdentityID
+// is empty), so that each front end can add how its people get linked
+// (a variable, a token's identityId, a Slack profile's email), which the
+// domain does not know.
+var ErrNoIdentity = errors.New("the actor is not linked to an ISC identity")
+
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}

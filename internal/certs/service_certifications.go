@@ -50,7 +50,8 @@ func (s *Service) ListCertifications(ctx context.Context, a Actor, q Certificati
 		// Never pass ISC's own "me": it means the API client's identity,
 		// not the person at the front end.
 		if a.IdentityID == "" {
-			return Page[Certification]{}, Errorf(EINVALID, "your %s account is not linked to an ISC identity, so certops cannot tell which certifications are yours; ask an admin to link it, or give a reviewer identity id or a campaign id", a.Frontend)
+			return Page[Certification]{}, &Error{Code: EINVALID, Err: ErrNoIdentity, Message: fmt.Sprintf(
+				"your %s account is not linked to an ISC identity, so certops cannot tell which certifications are yours; ask an admin to link it, or give a reviewer identity id or a campaign id", a.Frontend)}
 		}
 		f.ReviewerIdentity = a.IdentityID
 	default:

@@ -101,8 +101,8 @@ func (s *Service) fileRequest(ctx context.Context, a Actor, p *Plan, extra []str
 	if a.IdentityID == "" {
 		// Without it, the same person could approve from another front end
 		// (an MCP token and a Slack user share nothing but the identity).
-		return nil, Errorf(EINVALID, "filing a request needs your ISC identity, so that you cannot approve it yourself from elsewhere: "+
-			"link %s:%s to an identity (an MCP token's identityId, CERTOPS_MCP_IDENTITY_ID, or the email on your Slack profile)", a.Frontend, a.ID)
+		return nil, &Error{Code: EINVALID, Err: ErrNoIdentity, Message: fmt.Sprintf("filing a request needs your ISC identity, so that you cannot approve it yourself from elsewhere: "+
+			"link %s:%s to an identity (an MCP token's identityId, CERTOPS_MCP_IDENTITY_ID, or the email on your Slack profile)", a.Frontend, a.ID)}
 	}
 	approvers, err := approverUnion(s.opts.Policy.Approvers, extra)
 	if err != nil {
@@ -275,7 +275,8 @@ func (s *Service) requestToDecide(ctx context.Context, a Actor, id string) (*Req
 		return nil, fmt.Errorf("request %s: %w", id, err)
 	}
 	if a.IdentityID == "" {
-		return nil, Errorf(EFORBIDDEN, "deciding request %s needs your ISC identity (so that no one decides their own request); %s:%s has none", id, a.Frontend, a.ID)
+		return nil, &Error{Code: EFORBIDDEN, Err: ErrNoIdentity, Message: fmt.Sprintf(
+			"deciding request %s needs your ISC identity (so that no one decides their own request); %s:%s has none", id, a.Frontend, a.ID)}
 	}
 	if a.Same(r.Requester) {
 		return nil, Errorf(EFORBIDDEN, "you filed request %s; another approver must decide it", id)
