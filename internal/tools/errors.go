@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -88,7 +89,26 @@ func errorResult(ctx context.Context, log *slog.Logger, tool string, err error) 
 		attrs = append(attrs, "sailpoint_status", up.Status, "sailpoint_tracking_id", up.TrackingID)
 	}
 	log.Log(ctx, level, "tool call failed", attrs...)
-	return mcp.NewToolResultError(errorText(err))
+	text := errorText(err)
+	if a, ok := ActorFrom(ctx); ok && errors.Is(err, certs.ErrNoIdentity) {
+		text = strings.TrimSuffix(text, ".") + ". " + linkHint(a)
+	}
+	return mcp.NewToolResultError(text)
+}
+
+// StdioActorID is the Actor.ID of the caller over stdio (cmd/mcp-server);
+// over HTTP an actor's ID is its token's name.
+const StdioActorID = "stdio"
+
+// linkHint says how the caller gets linked to an ISC identity, and how to
+// find their identity id, for an error that needed one
+// (certs.ErrNoIdentity): the domain knows neither variables nor tokens.
+func linkHint(a certs.Actor) string {
+	const find = "`mcp-server whoami --email you@example.com` prints your identity id"
+	if a.ID == StdioActorID {
+		return "To link it: set CERTOPS_MCP_IDENTITY_ID to your ISC identity id in the MCP server's environment (the \"env\" of its entry in the assistant's configuration) and restart the server; " + find + "."
+	}
+	return fmt.Sprintf("To link it: an administrator gives token %q an identityId (your ISC identity id) in CERTOPS_MCP_TOKENS_FILE and restarts the server; %s.", a.ID, find)
 }
 
 // invalid returns an EINVALID error naming the argument and what is allowed.
