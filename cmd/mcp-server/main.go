@@ -128,7 +128,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		// Whichever way serving ends, stop the worker too.
 		defer stop()
 		if *httpAddr == "" {
-			actor := certs.Actor{ID: "stdio", Name: "stdio", Frontend: certs.FrontendMCP, Role: mc.Role, IdentityID: identityID}
+			actor := certs.Actor{ID: tools.StdioActorID, Name: "stdio", Frontend: certs.FrontendMCP, Role: mc.Role, IdentityID: identityID}
 			logger.Info("serving MCP over stdio", "identity", identityID, "role", mc.Role, "read_only", *readOnly)
 			return serveStdio(ctx, srv, actor, stdin, stdout, logger, cfg.ShutdownGrace)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -185,4 +186,31 @@ func TestWhoami(t *testing.T) {
 		require.NoError(t, err, out)
 		assert.Regexp(t, `ISC identity id: [0-9a-f]{32}\n`, out)
 	})
+}
+
+// First contact with a tenant, without CERTOPS_MCP_IDENTITY_ID: "my
+// certifications" says which setting is missing and how to find its value.
+func TestStdioCallerWithoutIdentityIsToldHowToLink(t *testing.T) {
+	testEnv(t)
+	gatedTenant(t)
+	t.Setenv("CERTOPS_MCP_IDENTITY_ID", "")
+	p := startPiped(t)
+	p.send(t, initialize)
+	p.answer(t, 1)
+	p.send(t, initialized)
+	p.send(t, listMine)
+	res := p.answer(t, 2)
+	var out struct {
+		IsError bool `json:"isError"`
+		Content []struct {
+			Text string `json:"text"`
+		} `json:"content"`
+	}
+	require.NoError(t, json.Unmarshal(res["result"], &out))
+	require.True(t, out.IsError)
+	assert.Contains(t, out.Content[0].Text, "not linked to an ISC identity")
+	assert.Contains(t, out.Content[0].Text, "set CERTOPS_MCP_IDENTITY_ID to your ISC identity id")
+	assert.Contains(t, out.Content[0].Text, "mcp-server whoami --email")
+	require.NoError(t, p.stdin.Close())
+	assert.Equal(t, 0, p.exit(t))
 }
