@@ -189,6 +189,15 @@ func (s *Service) checkSignOffState(ctx context.Context, p *Plan) error {
 	return nil
 }
 
+// MayDecide reports whether a may decide the certification's items now (its
+// reviewer, or an admin giving onBehalf), changing nothing. Errors: as
+// PlanDecisions' refusals (EFORBIDDEN, EINVALID for a certification no
+// longer ACTIVE), ENOTFOUND.
+func (s *Service) MayDecide(ctx context.Context, a Actor, certID, onBehalf string) error {
+	_, err := s.decidableCertification(ctx, a, certID, onBehalf)
+	return err
+}
+
 // SignOffReady reports whether ISC would accept signing certID off now,
 // and if not, why. Errors: as GetCertification.
 func (s *Service) SignOffReady(ctx context.Context, a Actor, certID string) (bool, string, error) {
