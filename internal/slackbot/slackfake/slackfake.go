@@ -19,7 +19,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -73,6 +72,7 @@ type Server struct {
 	viewsOpen []byte
 	lookup    func(id string) (User, bool)
 	members   func(group string) []string
+	onCall    func(Call)
 
 	mu       sync.Mutex
 	calls    []Call
@@ -110,9 +110,33 @@ func LookupGroups(members func(group string) []string) Option {
 	return func(s *Server) { s.members = members }
 }
 
+// OnCall has f told of each Web API call, after it is recorded and before
+// it is answered, in the goroutine serving it: f must not block for long
+// (the console of cmd/slackbot queues what it is told).
+func OnCall(f func(Call)) Option { return func(s *Server) { s.onCall = f } }
+
+// TB is the part of testing.TB that New uses; *testing.T and *testing.B
+// satisfy it. The package does not import testing, so that a program (the
+// console of cmd/slackbot) can use the fake through Start.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+	Cleanup(func())
+}
+
 // New starts a fake Slack, stopped when t ends.
-func New(t testing.TB, opts ...Option) *Server {
+func New(t TB, opts ...Option) *Server {
 	t.Helper()
+	s, err := Start(opts...)
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Start starts a fake Slack on a loopback port; Stop stops it.
+func Start(opts ...Option) (*Server, error) {
 	s := &Server{
 		usersInfo: []byte(`{"ok":true,"user":{"id":"","name":"","real_name":"","profile":{"email":""}}}`),
 		viewsOpen: []byte(`{"ok":true,"view":{"id":"VFAKE"}}`),
@@ -125,10 +149,10 @@ func New(t testing.TB, opts ...Option) *Server {
 	}
 	var doc map[string]any
 	if err := json.Unmarshal(s.usersInfo, &doc); err != nil {
-		t.Fatalf("slackfake: users.info fixture: %v", err)
+		return nil, fmt.Errorf("slackfake: users.info fixture: %w", err)
 	}
 	if _, ok := doc["user"].(map[string]any); !ok {
-		t.Fatalf("slackfake: users.info fixture has no user object")
+		return nil, fmt.Errorf("slackfake: users.info fixture has no user object")
 	}
 	s.Server = slacktest.NewTestServer(func(c slacktest.Customize) {
 		for _, m := range Methods {
@@ -136,13 +160,12 @@ func New(t testing.TB, opts ...Option) *Server {
 		}
 		c.Handle(uploadPath, s.upload)
 	})
-	s.Start()
-	t.Cleanup(s.Stop)
+	s.Server.Start()
 	go func() { // slacktest's SeenFeed is unbuffered: drain it or its handlers block
 		for range s.SeenFeed {
 		}
 	}()
-	return s
+	return s, nil
 }
 
 // Client returns a slack.Client for the fake with this bot token.
@@ -219,6 +242,9 @@ func (s *Server) handler(method string) http.HandlerFunc {
 		members := s.groups[call.Form.Get("usergroup")]
 		s.mu.Unlock()
 		// The lookups run outside s.mu: they belong to the test.
+		if s.onCall != nil {
+			s.onCall(call)
+		}
 		if s.lookup != nil {
 			user, known = s.lookup(call.Form.Get("user"))
 		}
