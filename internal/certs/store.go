@@ -54,6 +54,34 @@ type Store interface {
 	// if owner still holds it (else ECONFLICT).
 	AckEvents(ctx context.Context, consumer, owner string, seq int64) error
 
+	// ClaimReminder claims the reminder r.Key for owner until now+lease
+	// (reminder_store.go). A new key is stored as r with State claimed
+	// and Attempt 1. An existing key in state claimed whose lease has
+	// ended (or that owner holds) is claimed again, Attempt+1. It returns
+	// the reminder as stored and whether owner now holds it: false when it
+	// is sent, skipped or leased by another owner (nothing changes then).
+	// Of concurrent callers at most one gets true. EINVALID for an empty
+	// key, kind, subject or owner or a lease that is not positive.
+	ClaimReminder(ctx context.Context, r Reminder, owner string, lease time.Duration) (*Reminder, bool, error)
+	// FinishReminder moves a claimed reminder to sent or skipped (state),
+	// with where it went (channel, ts) and what it showed (snapshot), and
+	// appends the events, in one transaction. Only its owner may, also
+	// after the lease ended if nobody claimed it since; anyone else, or a
+	// reminder no longer claimed, is ECONFLICT. ENOTFOUND for an unknown
+	// key.
+	FinishReminder(ctx context.Context, key, owner string, state ReminderState, channel, ts string, snapshot []ReminderCert, events ...Event) (*Reminder, error)
+	// GetReminder returns a reminder by key, or ENOTFOUND.
+	GetReminder(ctx context.Context, key string) (*Reminder, error)
+	// LastReminder returns the subject's most recently finished reminder
+	// of kind in state sent, or ENOTFOUND when there is none.
+	LastReminder(ctx context.Context, kind ReminderKind, subject string) (*Reminder, error)
+	// GetReminderPrefs returns a person's (ISC identity id) reminder
+	// preferences; the zero ReminderPrefs when none were set.
+	GetReminderPrefs(ctx context.Context, subject string) (ReminderPrefs, error)
+	// PutReminderPrefs replaces a person's preferences (Updated set to now)
+	// and appends the events, in one transaction.
+	PutReminderPrefs(ctx context.Context, subject string, p ReminderPrefs, events ...Event) error
+
 	// Ping checks the database answers (for readiness probes).
 	Ping(ctx context.Context) error
 	Close() error

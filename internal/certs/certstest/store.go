@@ -55,6 +55,9 @@ type database struct {
 	events   []certs.Event
 	cursors  map[string]*cursor
 	updates  int
+	// reminders and prefs: reminders.go (made on first use).
+	reminders map[string]*certs.Reminder
+	prefs     map[string]certs.ReminderPrefs
 }
 
 type lease struct {

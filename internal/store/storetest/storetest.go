@@ -47,6 +47,9 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"cancelled context", testCancelledContext},
 		{"reopen keeps data", testReopen},
 		{"text values", testTextValues},
+		{"reminders", testReminders},
+		{"reminder claim race has one winner", testReminderClaimRace},
+		{"reminder preferences", testReminderPrefs},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
