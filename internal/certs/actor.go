@@ -41,11 +41,24 @@ type Actor struct {
 // and, when known, "identity:<identity id>". Approver lists (Policy,
 // Request.Approvers) hold such keys.
 func (a Actor) Keys() []string {
-	keys := []string{ApproverKey(a.Frontend, a.ID)}
-	if a.IdentityID != "" {
-		keys = append(keys, "identity:"+a.IdentityID)
+	keys := []string{a.FrontendKey()}
+	if k := a.IdentityKey(); k != "" {
+		keys = append(keys, k)
 	}
 	return keys
+}
+
+// FrontendKey is the key that names the actor's front-end user:
+// "<frontend>:<id>" (see Keys).
+func (a Actor) FrontendKey() string { return ApproverKey(a.Frontend, a.ID) }
+
+// IdentityKey is the key that names the actor's ISC identity:
+// "identity:<identity id>", or "" when the identity is not known (see Keys).
+func (a Actor) IdentityKey() string {
+	if a.IdentityID == "" {
+		return ""
+	}
+	return "identity:" + a.IdentityID
 }
 
 // ApproverKey is the approver key that names the user id of front end f:

@@ -62,19 +62,12 @@ func (c *core) AckEvents(ctx context.Context, consumer, owner string, seq int64)
 			return err
 		}
 		if cur.owner != owner || owner == "" {
-			return certs.Errorf(certs.ECONFLICT, "%s does not hold the lease on the %s events; they may have been handed to another replica", ownerName(owner), consumer)
+			return certs.EventLeaseConflict(consumer, owner)
 		}
 		_, err = t.exec(ctx, `UPDATE event_cursors SET last_seq = CASE WHEN last_seq > $2 THEN last_seq ELSE $2 END,
 			lease_owner = NULL, lease_until = NULL WHERE consumer = $1`, consumer, seq)
 		return err
 	})
-}
-
-func ownerName(owner string) string {
-	if owner == "" {
-		return "no owner"
-	}
-	return owner
 }
 
 type cursor struct {

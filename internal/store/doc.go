@@ -25,6 +25,14 @@
 //   - Events are an outbox whose seq order is commit order on both engines
 //     (see insertEvents), read through per-consumer leased cursors.
 //
+// Text that PostgreSQL cannot hold (NUL in text or jsonb, invalid UTF-8 in
+// text) is refused on both engines, as EINVALID naming the field, before
+// anything is written (certs.ValidateStorableTexts and
+// certs.ValidateStorableJSON); left to the driver it would be "database
+// unavailable" on PostgreSQL and accepted on SQLite. That is all the store
+// judges: what people's text may contain is certs' text policy
+// (certs.ValidateText), applied by the service.
+//
 // Driver failures become certs.EUNAVAILABLE ("database unavailable") with
-// the cause in Err; no SQL reaches a person.
+// the cause in Err (certs.StoreUnavailable); no SQL reaches a person.
 package store

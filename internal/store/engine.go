@@ -91,13 +91,3 @@ func (d dbTime) Scan(src any) error {
 }
 
 var _ sql.Scanner = dbTime{}
-
-// storedTime is how a time is kept: UTC, to the microsecond (PostgreSQL's
-// precision, which SQLite's INTEGER column copies), so what is read back
-// equals what was written.
-func storedTime(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
-	}
-	return t.UTC().Truncate(time.Microsecond)
-}

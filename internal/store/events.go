@@ -47,11 +47,10 @@ func (c *core) insertEvents(ctx context.Context, t tx, now time.Time, events []c
 			return &certs.Error{Code: certs.EINTERNAL, Message: "event cannot be stored", Err: err}
 		}
 		taskIDs, trackingIDs := jsonList(e.TaskIDs), jsonList(e.TrackingIDs)
-		key, identityKey := actorKeys(e.Actor)
 		if _, err := t.exec(ctx, `INSERT INTO events (time, actor, actor_key, actor_identity_key,
 			action, request_id, certification_id, count, task_ids, tracking_ids, detail)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			c.eng.timeArg(storedTime(e.Time)), string(actor), key, identityKey,
+			c.eng.timeArg(certs.StoredTime(e.Time)), string(actor), e.Actor.FrontendKey(), e.Actor.IdentityKey(),
 			string(e.Action), e.RequestID, e.CertificationID, e.Count, taskIDs, trackingIDs, e.Detail); err != nil {
 			return err
 		}
@@ -59,12 +58,10 @@ func (c *core) insertEvents(ctx context.Context, t tx, now time.Time, events []c
 	return nil
 }
 
-// checkEventText refuses text the database cannot hold (see text.go).
+// checkEventText refuses text the database cannot hold (see
+// certs.ValidateStorable).
 func checkEventText(e certs.Event) error {
-	key, identityKey := actorKeys(e.Actor)
-	if err := checkTexts("event action", string(e.Action), "event request id", e.RequestID,
-		"event certification id", e.CertificationID, "event detail", e.Detail,
-		"event actor", key, "event actor identity", identityKey); err != nil {
+	if err := certs.ValidateStorableEventTexts(e); err != nil {
 		return err
 	}
 	actor, err := json.Marshal(e.Actor)
@@ -75,7 +72,7 @@ func checkEventText(e certs.Event) error {
 		what string
 		json string
 	}{{"event actor", string(actor)}, {"event task ids", jsonList(e.TaskIDs)}, {"event tracking ids", jsonList(e.TrackingIDs)}} {
-		if err := checkJSON(c.what, []byte(c.json)); err != nil {
+		if err := certs.ValidateStorableJSON(c.what, []byte(c.json)); err != nil {
 			return err
 		}
 	}

@@ -10,21 +10,8 @@ import (
 // SavePlan stores a plan. A plan id already stored is ECONFLICT: plans are
 // what approvers approve, so one is never overwritten.
 func (c *core) SavePlan(ctx context.Context, p *certs.Plan) error {
-	if p == nil || p.ID == "" {
-		return certs.Errorf(certs.EINVALID, "a plan needs an id")
-	}
-	if p.Created.IsZero() {
-		p.Created = c.clock()
-	}
-	p.Created = storedTime(p.Created)
-	body, err := json.Marshal(p)
+	body, err := certs.PreparePlanForSave(p, c.clock())
 	if err != nil {
-		return &certs.Error{Code: certs.EINTERNAL, Message: "plan cannot be stored", Err: err}
-	}
-	if err := checkTexts("plan id", p.ID, "plan certification id", p.CertificationID); err != nil {
-		return err
-	}
-	if err := checkJSON("plan "+p.ID, body); err != nil {
 		return err
 	}
 	return c.withTx(ctx, "save plan", func(t tx) error {

@@ -37,7 +37,7 @@ func OpenPostgres(ctx context.Context, databaseURL string, opts Options) (*Postg
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, unavailable("connect to PostgreSQL", err)
+		return nil, certs.StoreUnavailable("connect to PostgreSQL", err)
 	}
 	schema, err := currentSchema(ctx, pool)
 	if err != nil {
@@ -50,14 +50,14 @@ func OpenPostgres(ctx context.Context, databaseURL string, opts Options) (*Postg
 	)
 	if err != nil {
 		pool.Close()
-		return nil, unavailable("migrate PostgreSQL", err)
+		return nil, certs.StoreUnavailable("migrate PostgreSQL", err)
 	}
 	db := stdlib.OpenDBFromPool(pool) // closing it leaves the pool open
 	err = migrate(ctx, db, goose.DialectPostgres, "postgres", opts.Logger, goose.WithSessionLocker(locker))
 	db.Close()
 	if err != nil {
 		pool.Close()
-		return nil, unavailable("migrate PostgreSQL", err)
+		return nil, certs.StoreUnavailable("migrate PostgreSQL", err)
 	}
 	p := &Postgres{pool: pool}
 	p.core = newCore(pgEngine{pool: pool, eventsLock: lockKey("certops events", schema)}, opts)
@@ -70,7 +70,7 @@ func OpenPostgres(ctx context.Context, databaseURL string, opts Options) (*Postg
 func currentSchema(ctx context.Context, pool *pgxpool.Pool) (string, error) {
 	var schema *string
 	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
-		return "", unavailable("connect to PostgreSQL", err)
+		return "", certs.StoreUnavailable("connect to PostgreSQL", err)
 	}
 	if schema == nil {
 		return "", certs.Errorf(certs.EINVALID, "the PostgreSQL search_path names no existing schema; create it first")
@@ -88,7 +88,7 @@ func lockKey(what, schema string) int64 {
 
 // Ping checks the database answers.
 func (p *Postgres) Ping(ctx context.Context) error {
-	return unavailable("ping PostgreSQL", p.pool.Ping(ctx))
+	return certs.StoreUnavailable("ping PostgreSQL", p.pool.Ping(ctx))
 }
 
 // Close closes the pool, waiting for connections in use to be returned.
@@ -105,7 +105,7 @@ type pgEngine struct {
 func (e pgEngine) exec(ctx context.Context, q string, args ...any) (int64, error) {
 	tag, err := e.pool.Exec(ctx, q, args...)
 	if err != nil {
-		return 0, unavailable("exec", err)
+		return 0, certs.StoreUnavailable("exec", err)
 	}
 	return tag.RowsAffected(), nil
 }
@@ -113,7 +113,7 @@ func (e pgEngine) exec(ctx context.Context, q string, args ...any) (int64, error
 func (e pgEngine) query(ctx context.Context, q string, args ...any) (rows, error) {
 	rs, err := e.pool.Query(ctx, q, args...)
 	if err != nil {
-		return nil, unavailable("query", err)
+		return nil, certs.StoreUnavailable("query", err)
 	}
 	return pgRows{rs}, nil
 }
@@ -121,7 +121,7 @@ func (e pgEngine) query(ctx context.Context, q string, args ...any) (rows, error
 func (e pgEngine) begin(ctx context.Context) (tx, error) {
 	t, err := e.pool.Begin(ctx) // READ COMMITTED; rows are locked explicitly
 	if err != nil {
-		return nil, unavailable("begin", err)
+		return nil, certs.StoreUnavailable("begin", err)
 	}
 	return pgTx{t}, nil
 }
@@ -148,7 +148,7 @@ type pgTx struct{ t pgx.Tx }
 func (t pgTx) exec(ctx context.Context, q string, args ...any) (int64, error) {
 	tag, err := t.t.Exec(ctx, q, args...)
 	if err != nil {
-		return 0, unavailable("exec", err)
+		return 0, certs.StoreUnavailable("exec", err)
 	}
 	return tag.RowsAffected(), nil
 }
@@ -156,19 +156,21 @@ func (t pgTx) exec(ctx context.Context, q string, args ...any) (int64, error) {
 func (t pgTx) query(ctx context.Context, q string, args ...any) (rows, error) {
 	rs, err := t.t.Query(ctx, q, args...)
 	if err != nil {
-		return nil, unavailable("query", err)
+		return nil, certs.StoreUnavailable("query", err)
 	}
 	return pgRows{rs}, nil
 }
 
-func (t pgTx) commit(ctx context.Context) error { return unavailable("commit", t.t.Commit(ctx)) }
-func (t pgTx) rollback(ctx context.Context)     { _ = t.t.Rollback(ctx) }
+func (t pgTx) commit(ctx context.Context) error {
+	return certs.StoreUnavailable("commit", t.t.Commit(ctx))
+}
+func (t pgTx) rollback(ctx context.Context) { _ = t.t.Rollback(ctx) }
 
 type pgRows struct{ r pgx.Rows }
 
 func (r pgRows) Next() bool             { return r.r.Next() }
-func (r pgRows) Scan(dest ...any) error { return unavailable("scan", r.r.Scan(dest...)) }
-func (r pgRows) Err() error             { return unavailable("query", r.r.Err()) }
+func (r pgRows) Scan(dest ...any) error { return certs.StoreUnavailable("scan", r.r.Scan(dest...)) }
+func (r pgRows) Err() error             { return certs.StoreUnavailable("query", r.r.Err()) }
 func (r pgRows) Close()                 { r.r.Close() }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

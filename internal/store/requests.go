@@ -47,7 +47,7 @@ func encodeRequest(r *certs.Request) (requestRow, error) {
 	row.decidedBy = enc(r.DecidedBy)
 	row.tasks = enc(tasks)
 	row.refs = enc(refs)
-	row.requesterKey, row.requesterIdentityKey = actorKeys(r.Requester)
+	row.requesterKey, row.requesterIdentityKey = r.Requester.FrontendKey(), r.Requester.IdentityKey()
 	if err != nil {
 		return row, &certs.Error{Code: certs.EINTERNAL, Message: fmt.Sprintf("request %s cannot be stored", r.ID), Err: err}
 	}
@@ -57,12 +57,10 @@ func encodeRequest(r *certs.Request) (requestRow, error) {
 	return row, nil
 }
 
-// checkRequestText refuses text the database cannot hold (see text.go).
+// checkRequestText refuses text the database cannot hold (see
+// certs.ValidateStorable).
 func checkRequestText(r *certs.Request, row requestRow) error {
-	if err := checkTexts("request id", r.ID, "request state", string(r.State),
-		"request certification id", r.Plan.CertificationID, "request plan id", r.Plan.ID,
-		"requester", row.requesterKey, "requester identity", row.requesterIdentityKey,
-		"request decision reason", r.DecisionReason, "request error", r.Error, "request waiting for", r.WaitingFor); err != nil {
+	if err := certs.ValidateStorableRequestTexts(r); err != nil {
 		return err
 	}
 	for _, c := range []struct {
@@ -70,22 +68,11 @@ func checkRequestText(r *certs.Request, row requestRow) error {
 		json string
 	}{{"request plan", row.plan}, {"requester", row.requester}, {"request approvers", row.approvers},
 		{"request decided by", row.decidedBy}, {"request tasks", row.tasks}, {"request references", row.refs}} {
-		if err := checkJSON(c.what, []byte(c.json)); err != nil {
+		if err := certs.ValidateStorableJSON(c.what, []byte(c.json)); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// actorKeys splits Actor.Keys into the two indexed columns: the front-end
-// key and, when known, the identity key. Keys returns at most these two.
-func actorKeys(a certs.Actor) (key, identityKey string) {
-	keys := a.Keys()
-	key = keys[0]
-	if len(keys) > 1 {
-		identityKey = keys[1]
-	}
-	return key, identityKey
 }
 
 func scanRequest(rs rows) (*certs.Request, error) {
@@ -139,18 +126,10 @@ func queryRequests(ctx context.Context, q querier, sql string, args ...any) ([]*
 // and keeps its times as stored (UTC, microseconds). A duplicate id is
 // ECONFLICT.
 func (c *core) CreateRequest(ctx context.Context, r *certs.Request, events ...certs.Event) error {
-	if r == nil || r.ID == "" {
-		return certs.Errorf(certs.EINVALID, "a request needs an id")
-	}
 	now := c.clock()
-	if r.Created.IsZero() {
-		r.Created = now
+	if err := certs.PrepareRequestForCreate(r, now); err != nil {
+		return err
 	}
-	if r.Updated.IsZero() {
-		r.Updated = r.Created
-	}
-	r.Created, r.Updated, r.ExpiresAt = storedTime(r.Created), storedTime(r.Updated), storedTime(r.ExpiresAt)
-	r.Version = 1
 	row, err := encodeRequest(r)
 	if err != nil {
 		return err
@@ -171,7 +150,7 @@ func (c *core) CreateRequest(ctx context.Context, r *certs.Request, events ...ce
 		if n == 0 {
 			return certs.Errorf(certs.ECONFLICT, "request %s already exists", r.ID)
 		}
-		return c.insertEvents(ctx, t, now, forRequest(r, events))
+		return c.insertEvents(ctx, t, now, certs.EventsForRequest(r, events))
 	})
 }
 
@@ -231,7 +210,7 @@ func (c *core) UpdateRequest(ctx context.Context, id string, from []certs.Reques
 		cur := got[0]
 		if !slices.Contains(from, cur.State) {
 			out = cur
-			return stateConflict(cur, from)
+			return certs.RequestConflict(cur, from)
 		}
 		// update works on a copy, so an aborted update leaves nothing
 		// half-changed in what the caller might see.
@@ -245,7 +224,7 @@ func (c *core) UpdateRequest(ctx context.Context, id string, from []certs.Reques
 		now := c.clock()
 		next.ID, next.Created, next.Version = cur.ID, cur.Created, cur.Version+1
 		next.Updated = now
-		next.ExpiresAt = storedTime(next.ExpiresAt)
+		next.ExpiresAt = certs.StoredTime(next.ExpiresAt)
 		row, err := encodeRequest(next)
 		if err != nil {
 			return err
@@ -267,7 +246,7 @@ func (c *core) UpdateRequest(ctx context.Context, id string, from []certs.Reques
 			// locking mistake shows up as a conflict, not a lost update.
 			return certs.Errorf(certs.ECONFLICT, "request %s changed while being updated; try again", id)
 		}
-		if err := c.insertEvents(ctx, t, now, forRequest(next, events)); err != nil {
+		if err := c.insertEvents(ctx, t, now, certs.EventsForRequest(next, events)); err != nil {
 			return err
 		}
 		out = next
@@ -282,33 +261,6 @@ func (c *core) UpdateRequest(ctx context.Context, id string, from []certs.Reques
 	return out, nil
 }
 
-// stateConflict says why a transition cannot happen, in words the person who
-// clicked can act on: "request r-123 is already approved by Alice".
-func stateConflict(r *certs.Request, from []certs.RequestState) error {
-	var msg string
-	switch {
-	case r.State == certs.StatePending:
-		msg = fmt.Sprintf("request %s is still pending", r.ID)
-	case r.DecidedBy != nil && (r.State == certs.StateApproved || r.State == certs.StateDenied || r.State == certs.StateCancelled):
-		msg = fmt.Sprintf("request %s is already %s by %s", r.ID, r.State, actorName(*r.DecidedBy))
-	case r.DecidedBy != nil:
-		// Past its decision, which can only have been an approval: say
-		// where it is and who approved it.
-		msg = fmt.Sprintf("request %s is already %s (approved by %s)", r.ID, r.State, actorName(*r.DecidedBy))
-	default:
-		msg = fmt.Sprintf("request %s is already %s", r.ID, r.State)
-	}
-	return &certs.Error{Code: certs.ECONFLICT, Message: msg,
-		Err: fmt.Errorf("request %s: state %s, version %d; expected one of %v", r.ID, r.State, r.Version, from)}
-}
-
-func actorName(a certs.Actor) string {
-	if a.Name != "" {
-		return a.Name
-	}
-	return a.ID
-}
-
 // clone deep-copies a request through JSON (its nested slices and maps must
 // not be shared with the copy the caller may keep).
 func clone(r *certs.Request) (*certs.Request, error) {
@@ -321,23 +273,6 @@ func clone(r *certs.Request) (*certs.Request, error) {
 		return nil, &certs.Error{Code: certs.EINTERNAL, Message: "request cannot be copied", Err: err}
 	}
 	return &out, nil
-}
-
-// forRequest gives events without a request id the request's id, and
-// without a certification id the request's certification, so the audit trail
-// can be filtered by either.
-func forRequest(r *certs.Request, events []certs.Event) []certs.Event {
-	out := make([]certs.Event, len(events))
-	for i, e := range events {
-		if e.RequestID == "" {
-			e.RequestID = r.ID
-		}
-		if e.CertificationID == "" {
-			e.CertificationID = r.Plan.CertificationID
-		}
-		out[i] = e
-	}
-	return out
 }
 
 // ClaimRequests leases to owner up to limit requests in one of states whose

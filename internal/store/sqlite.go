@@ -46,14 +46,14 @@ func OpenSQLite(ctx context.Context, path string, opts Options) (*SQLite, error)
 		return nil, certs.Errorf(certs.EINVALID, "a SQLite file path is required")
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, unavailable("create the SQLite directory", err)
+		return nil, certs.StoreUnavailable("create the SQLite directory", err)
 	}
 	s := &SQLite{}
 	var err error
 	for _, db := range []**sql.DB{&s.writes, &s.reads} {
 		if *db, err = sql.Open("sqlite", sqliteDSN(path)); err != nil {
 			s.Close()
-			return nil, unavailable("open SQLite", err)
+			return nil, certs.StoreUnavailable("open SQLite", err)
 		}
 	}
 	s.writes.SetMaxOpenConns(1)
@@ -61,12 +61,12 @@ func OpenSQLite(ctx context.Context, path string, opts Options) (*SQLite, error)
 	for _, db := range []*sql.DB{s.writes, s.reads} {
 		if err := pingSQLite(ctx, db); err != nil {
 			s.Close()
-			return nil, unavailable("open SQLite", err)
+			return nil, certs.StoreUnavailable("open SQLite", err)
 		}
 	}
 	if err := migrateSQLite(ctx, s.writes, opts); err != nil {
 		s.Close()
-		return nil, unavailable("migrate SQLite", err)
+		return nil, certs.StoreUnavailable("migrate SQLite", err)
 	}
 	s.core = newCore(sqliteEngine{reads: s.reads, writes: s.writes}, opts)
 	opts.Logger.Info("database ready", "engine", "sqlite", "path", path)
@@ -132,7 +132,7 @@ func sqliteDSN(path string) string {
 
 // Ping checks the database answers.
 func (s *SQLite) Ping(ctx context.Context) error {
-	return unavailable("ping SQLite", s.reads.PingContext(ctx))
+	return certs.StoreUnavailable("ping SQLite", s.reads.PingContext(ctx))
 }
 
 // Close closes the database.
@@ -160,7 +160,7 @@ func (e sqliteEngine) query(ctx context.Context, q string, args ...any) (rows, e
 func (e sqliteEngine) begin(ctx context.Context) (tx, error) {
 	t, err := e.writes.BeginTx(ctx, nil) // IMMEDIATE, through _txlock
 	if err != nil {
-		return nil, unavailable("begin", err)
+		return nil, certs.StoreUnavailable("begin", err)
 	}
 	return sqliteTx{t}, nil
 }
@@ -189,8 +189,10 @@ func (t sqliteTx) query(ctx context.Context, q string, args ...any) (rows, error
 	return sqlQuery(ctx, t.t, q, args)
 }
 
-func (t sqliteTx) commit(context.Context) error { return unavailable("commit", t.t.Commit()) }
-func (t sqliteTx) rollback(context.Context)     { _ = t.t.Rollback() }
+func (t sqliteTx) commit(context.Context) error {
+	return certs.StoreUnavailable("commit", t.t.Commit())
+}
+func (t sqliteTx) rollback(context.Context) { _ = t.t.Rollback() }
 
 // sqlConn is what *sql.DB and *sql.Tx share.
 type sqlConn interface {
@@ -201,16 +203,16 @@ type sqlConn interface {
 func sqlExec(ctx context.Context, c sqlConn, q string, args []any) (int64, error) {
 	res, err := c.ExecContext(ctx, q, args...)
 	if err != nil {
-		return 0, unavailable("exec", err)
+		return 0, certs.StoreUnavailable("exec", err)
 	}
 	n, err := res.RowsAffected()
-	return n, unavailable("exec", err)
+	return n, certs.StoreUnavailable("exec", err)
 }
 
 func sqlQuery(ctx context.Context, c sqlConn, q string, args []any) (rows, error) {
 	rs, err := c.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, unavailable("query", err)
+		return nil, certs.StoreUnavailable("query", err)
 	}
 	return sqlRows{rs}, nil
 }
@@ -218,6 +220,6 @@ func sqlQuery(ctx context.Context, c sqlConn, q string, args []any) (rows, error
 type sqlRows struct{ r *sql.Rows }
 
 func (r sqlRows) Next() bool             { return r.r.Next() }
-func (r sqlRows) Scan(dest ...any) error { return unavailable("scan", r.r.Scan(dest...)) }
-func (r sqlRows) Err() error             { return unavailable("query", r.r.Err()) }
+func (r sqlRows) Scan(dest ...any) error { return certs.StoreUnavailable("scan", r.r.Scan(dest...)) }
+func (r sqlRows) Err() error             { return certs.StoreUnavailable("query", r.r.Err()) }
 func (r sqlRows) Close()                 { _ = r.r.Close() }

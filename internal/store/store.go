@@ -49,7 +49,7 @@ func newCore(eng engine, opts Options) *core {
 }
 
 // clock is now as stored.
-func (c *core) clock() time.Time { return storedTime(c.now()) }
+func (c *core) clock() time.Time { return certs.StoredTime(c.now()) }
 
 // withTx runs fn in a write transaction and commits it. fn's errors are
 // returned as they are (driver errors are already EUNAVAILABLE).
