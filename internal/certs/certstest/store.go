@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -108,7 +107,7 @@ func (s *Store) begin(ctx context.Context, op string) (end func(), err error) {
 	select {
 	case s.db.lock <- struct{}{}:
 	case <-ctx.Done():
-		return nil, unavailable(op, ctx.Err())
+		return nil, certs.StoreUnavailable(op, ctx.Err())
 	}
 	end = func() { <-s.db.lock }
 	if err := s.usable(ctx, op); err != nil {
@@ -122,42 +121,18 @@ func (s *Store) begin(ctx context.Context, op string) (end func(), err error) {
 func (s *Store) usable(ctx context.Context, op string) error {
 	select {
 	case <-s.closed:
-		return unavailable(op, errClosed)
+		return certs.StoreUnavailable(op, errClosed)
 	default:
 	}
-	return unavailable(op, ctx.Err())
-}
-
-// unavailable is the SQL stores' error for a failed call: EUNAVAILABLE with
-// a plain message, the cause in Err.
-func unavailable(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := "database unavailable"
-	switch {
-	case errors.Is(err, context.Canceled):
-		msg = "database call cancelled"
-	case errors.Is(err, context.DeadlineExceeded):
-		msg = "database did not answer in time"
-	}
-	return &certs.Error{Code: certs.EUNAVAILABLE, Message: msg, Err: fmt.Errorf("%s: %w", op, err)}
+	return certs.StoreUnavailable(op, ctx.Err())
 }
 
 // clock is now as stored.
 func (s *Store) clock() time.Time {
 	if s.Now != nil {
-		return storedTime(s.Now())
+		return certs.StoredTime(s.Now())
 	}
-	return storedTime(time.Now())
-}
-
-// storedTime is how the SQL stores keep a time: UTC, to the microsecond.
-func storedTime(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
-	}
-	return t.UTC().Truncate(time.Microsecond)
+	return certs.StoredTime(time.Now())
 }
 
 // clone deep-copies through JSON, as a database round trip would (invalid
@@ -186,74 +161,23 @@ func storedRequest(r *certs.Request) *certs.Request {
 	return out
 }
 
-// checkTexts refuses what a SQL text column cannot hold, over pairs of
-// (what, value): certs.ValidateStorable, as the SQL stores do.
-func checkTexts(pairs ...string) error {
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if err := certs.ValidateStorable(pairs[i], pairs[i+1]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // checkJSON refuses a value kept as JSON by the SQL stores that holds a NUL
-// in one of its strings (PostgreSQL's jsonb cannot). Invalid UTF-8 passes:
-// JSON turns it into U+FFFD.
+// in one of its strings: certs.ValidateStorableJSON on its encoding.
 func checkJSON(what string, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return &certs.Error{Code: certs.EINTERNAL, Message: what + " cannot be stored", Err: err}
 	}
-	var doc any
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return &certs.Error{Code: certs.EINTERNAL, Message: what + " cannot be stored", Err: err}
-	}
-	if hasNUL(doc) {
-		return certs.Errorf(certs.EINVALID, "%s contains U+0000, a NUL character: it cannot be stored; remove it", what)
-	}
-	return nil
-}
-
-func hasNUL(v any) bool {
-	switch v := v.(type) {
-	case string:
-		return strings.IndexByte(v, 0) >= 0
-	case []any:
-		return slices.ContainsFunc(v, hasNUL)
-	case map[string]any:
-		for k, e := range v {
-			if strings.IndexByte(k, 0) >= 0 || hasNUL(e) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// actorKeys are the keys the SQL stores index an actor by: its front-end
-// key and, when known, its identity key.
-func actorKeys(a certs.Actor) (key, identityKey string) {
-	keys := a.Keys()
-	key = keys[0]
-	if len(keys) > 1 {
-		identityKey = keys[1]
-	}
-	return key, identityKey
+	return certs.ValidateStorableJSON(what, b)
 }
 
 // hasKey is the SQL stores' key filter: key equals one of a's keys, exactly.
 func hasKey(a certs.Actor, key string) bool {
-	k, ik := actorKeys(a)
-	return key == k || (ik != "" && key == ik)
+	return key == a.FrontendKey() || (a.IdentityKey() != "" && key == a.IdentityKey())
 }
 
 func checkRequest(r *certs.Request) error {
-	key, identityKey := actorKeys(r.Requester)
-	if err := checkTexts("request id", r.ID, "request state", string(r.State),
-		"request certification id", r.Plan.CertificationID, "request plan id", r.Plan.ID,
-		"requester", key, "requester identity", identityKey,
-		"request decision reason", r.DecisionReason, "request error", r.Error, "request waiting for", r.WaitingFor); err != nil {
+	if err := certs.ValidateStorableRequestTexts(r); err != nil {
 		return err
 	}
 	for _, c := range []struct {
@@ -269,10 +193,7 @@ func checkRequest(r *certs.Request) error {
 }
 
 func checkEvent(e certs.Event) error {
-	key, identityKey := actorKeys(e.Actor)
-	if err := checkTexts("event action", string(e.Action), "event request id", e.RequestID,
-		"event certification id", e.CertificationID, "event detail", e.Detail,
-		"event actor", key, "event actor identity", identityKey); err != nil {
+	if err := certs.ValidateStorableEventTexts(e); err != nil {
 		return err
 	}
 	for _, c := range []struct {
@@ -298,7 +219,7 @@ func storedEvents(now time.Time, events []certs.Event) ([]certs.Event, error) {
 		if e.Time.IsZero() {
 			e.Time = now
 		}
-		e.Time = storedTime(e.Time)
+		e.Time = certs.StoredTime(e.Time)
 		e.TaskIDs, e.TrackingIDs = copyIDs(e.TaskIDs), copyIDs(e.TrackingIDs)
 		out = append(out, e)
 	}
@@ -314,22 +235,6 @@ func copyIDs(ids []string) []string {
 	return slices.Clone(ids)
 }
 
-// forRequest gives events without a request id the request's id, and
-// without a certification id the request's certification.
-func forRequest(r *certs.Request, events []certs.Event) []certs.Event {
-	out := make([]certs.Event, len(events))
-	for i, e := range events {
-		if e.RequestID == "" {
-			e.RequestID = r.ID
-		}
-		if e.CertificationID == "" {
-			e.CertificationID = r.Plan.CertificationID
-		}
-		out[i] = e
-	}
-	return out
-}
-
 // appendLocked appends stored events, giving each the next seq.
 func (db *database) appendLocked(events []certs.Event) {
 	for _, e := range events {
@@ -341,17 +246,7 @@ func (db *database) appendLocked(events []certs.Event) {
 // SavePlan stores a plan; an id already stored is ECONFLICT. It sets p's
 // Created when zero (to now) and keeps it as stored.
 func (s *Store) SavePlan(ctx context.Context, p *certs.Plan) error {
-	if p == nil || p.ID == "" {
-		return certs.Errorf(certs.EINVALID, "a plan needs an id")
-	}
-	if p.Created.IsZero() {
-		p.Created = s.clock()
-	}
-	p.Created = storedTime(p.Created)
-	if err := checkTexts("plan id", p.ID, "plan certification id", p.CertificationID); err != nil {
-		return err
-	}
-	if err := checkJSON("plan "+p.ID, p); err != nil {
+	if _, err := certs.PreparePlanForSave(p, s.clock()); err != nil {
 		return err
 	}
 	end, err := s.begin(ctx, "save plan")
@@ -384,22 +279,14 @@ func (s *Store) GetPlan(ctx context.Context, id string) (*certs.Plan, error) {
 // r's Version, and Created/Updated when zero (to now), and keeps its times
 // as stored (UTC, microseconds). A duplicate id is ECONFLICT.
 func (s *Store) CreateRequest(ctx context.Context, r *certs.Request, events ...certs.Event) error {
-	if r == nil || r.ID == "" {
-		return certs.Errorf(certs.EINVALID, "a request needs an id")
-	}
 	now := s.clock()
-	if r.Created.IsZero() {
-		r.Created = now
+	if err := certs.PrepareRequestForCreate(r, now); err != nil {
+		return err
 	}
-	if r.Updated.IsZero() {
-		r.Updated = r.Created
-	}
-	r.Created, r.Updated, r.ExpiresAt = storedTime(r.Created), storedTime(r.Updated), storedTime(r.ExpiresAt)
-	r.Version = 1
 	if err := checkRequest(r); err != nil {
 		return err
 	}
-	evs, err := storedEvents(now, forRequest(r, events))
+	evs, err := storedEvents(now, certs.EventsForRequest(r, events))
 	if err != nil {
 		return err
 	}
@@ -478,7 +365,7 @@ func (s *Store) UpdateRequest(ctx context.Context, id string, from []certs.Reque
 		return nil, certs.Errorf(certs.ENOTFOUND, "request %s not found", id)
 	}
 	if !slices.Contains(from, cur.State) {
-		return clone(cur), stateConflict(cur, from)
+		return clone(cur), certs.RequestConflict(cur, from)
 	}
 	next := clone(cur)
 	if err := update(next); err != nil {
@@ -487,11 +374,11 @@ func (s *Store) UpdateRequest(ctx context.Context, id string, from []certs.Reque
 	now := s.clock()
 	next.ID, next.Created, next.Version = cur.ID, cur.Created, cur.Version+1
 	next.Updated = now
-	next.ExpiresAt = storedTime(next.ExpiresAt)
+	next.ExpiresAt = certs.StoredTime(next.ExpiresAt)
 	if err := checkRequest(next); err != nil {
 		return nil, err
 	}
-	evs, err := storedEvents(now, forRequest(next, events))
+	evs, err := storedEvents(now, certs.EventsForRequest(next, events))
 	if err != nil {
 		return nil, err
 	}
@@ -508,31 +395,6 @@ func (s *Store) UpdateRequest(ctx context.Context, id string, from []certs.Reque
 	s.db.updates++
 	s.db.appendLocked(evs)
 	return clone(stored), nil
-}
-
-// stateConflict is the SQL stores' ECONFLICT, in words the person who
-// clicked can act on: "request r-123 is already approved by Alice".
-func stateConflict(r *certs.Request, from []certs.RequestState) error {
-	var msg string
-	switch {
-	case r.State == certs.StatePending:
-		msg = fmt.Sprintf("request %s is still pending", r.ID)
-	case r.DecidedBy != nil && (r.State == certs.StateApproved || r.State == certs.StateDenied || r.State == certs.StateCancelled):
-		msg = fmt.Sprintf("request %s is already %s by %s", r.ID, r.State, actorName(*r.DecidedBy))
-	case r.DecidedBy != nil:
-		msg = fmt.Sprintf("request %s is already %s (approved by %s)", r.ID, r.State, actorName(*r.DecidedBy))
-	default:
-		msg = fmt.Sprintf("request %s is already %s", r.ID, r.State)
-	}
-	return &certs.Error{Code: certs.ECONFLICT, Message: msg,
-		Err: fmt.Errorf("request %s: state %s, version %d; expected one of %v", r.ID, r.State, r.Version, from)}
-}
-
-func actorName(a certs.Actor) string {
-	if a.Name != "" {
-		return a.Name
-	}
-	return a.ID
 }
 
 // Updates counts successful UpdateRequest calls on the store's data.
@@ -700,17 +562,10 @@ func (s *Store) AckEvents(ctx context.Context, consumer, owner string, seq int64
 	defer end()
 	c, ok := s.db.cursors[consumer]
 	if !ok || owner == "" || c.owner != owner {
-		return certs.Errorf(certs.ECONFLICT, "%s does not hold the lease on the %s events; they may have been handed to another replica", ownerName(owner), consumer)
+		return certs.EventLeaseConflict(consumer, owner)
 	}
 	c.seq, c.owner, c.until = max(c.seq, seq), "", time.Time{}
 	return nil
-}
-
-func ownerName(owner string) string {
-	if owner == "" {
-		return "no owner"
-	}
-	return owner
 }
 
 // Ping answers unless the handle is closed or ctx has ended.
