@@ -82,27 +82,3 @@ func entitlementWithPermissions(t *testing.T, h *harness) (certs.ReviewItem, str
 	t.Fatal("no entitlement item with permissions in the sandbox")
 	return certs.ReviewItem{}, ""
 }
-
-func ids(cs []certs.Certification) []string {
-	out := make([]string, len(cs))
-	for i, c := range cs {
-		out[i] = c.ID
-	}
-	return out
-}
-
-func itemIDs(its []certs.ReviewItem) []string {
-	out := make([]string, len(its))
-	for i, it := range its {
-		out[i] = it.ID
-	}
-	return out
-}
-
-func reviewerIDs(rs []certs.IdentityRef) []string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = r.ID
-	}
-	return out
-}

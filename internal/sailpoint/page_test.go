@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certops/certops/internal/certs"
+	"github.com/certops/certops/internal/certs/certstest/tenanttest"
 	"github.com/certops/certops/internal/sandbox"
 )
 
@@ -31,26 +32,26 @@ func TestPagination(t *testing.T) {
 				}
 			}
 			require.Len(t, want, n)
-			assert.Len(t, unique(ids(want)), n, "no certification twice")
+			assert.Len(t, unique(tenanttest.CertificationIDs(want)), n, "no certification twice")
 
 			t.Run("list-all returns every page in order", func(t *testing.T) {
 				h.sb.ResetStats()
 				got, err := c.ListAllCertifications(ctx, certs.CertificationFilter{})
 				require.NoError(t, err)
-				assert.Equal(t, ids(want), ids(got))
+				assert.Equal(t, tenanttest.CertificationIDs(want), tenanttest.CertificationIDs(got))
 				assert.Equal(t, 3, h.sb.Stats().Calls(opList), "one call per page, no extra")
 			})
 
 			t.Run("small pages across boundaries", func(t *testing.T) {
 				got, err := c.ListAllCertifications(ctx, certs.CertificationFilter{Page: certs.PageOptions{Limit: 7}})
 				require.NoError(t, err)
-				assert.Equal(t, ids(want), ids(got))
+				assert.Equal(t, tenanttest.CertificationIDs(want), tenanttest.CertificationIDs(got))
 			})
 
 			t.Run("from an offset", func(t *testing.T) {
 				got, err := c.ListAllCertifications(ctx, certs.CertificationFilter{Page: certs.PageOptions{Offset: 245, Limit: 10}})
 				require.NoError(t, err)
-				assert.Equal(t, ids(want[245:]), ids(got))
+				assert.Equal(t, tenanttest.CertificationIDs(want[245:]), tenanttest.CertificationIDs(got))
 			})
 
 			t.Run("with filters", func(t *testing.T) {
@@ -62,7 +63,7 @@ func TestPagination(t *testing.T) {
 				}
 				got, err := c.ListAllCertifications(ctx, certs.CertificationFilter{Phase: certs.PhaseActive, Page: certs.PageOptions{Limit: 40}})
 				require.NoError(t, err)
-				assert.Equal(t, ids(wantActive), ids(got))
+				assert.Equal(t, tenanttest.CertificationIDs(wantActive), tenanttest.CertificationIDs(got))
 
 				page, err := c.ListCertifications(ctx, certs.CertificationFilter{Phase: certs.PhaseActive, Page: certs.PageOptions{Limit: 1, Count: true}})
 				require.NoError(t, err)
@@ -75,7 +76,7 @@ func TestPagination(t *testing.T) {
 				require.NoError(t, err)
 				page, err := c.ListReviewItems(ctx, cert.ID, certs.ReviewItemFilter{})
 				require.NoError(t, err)
-				assert.Equal(t, itemIDs(page.Items), itemIDs(items))
+				assert.Equal(t, tenanttest.ItemIDs(page.Items), tenanttest.ItemIDs(items))
 				assert.Len(t, items, 2)
 			})
 

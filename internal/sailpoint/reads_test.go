@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certops/certops/internal/certs"
+	"github.com/certops/certops/internal/certs/certstest/tenanttest"
 	"github.com/certops/certops/internal/sailpoint"
 	"github.com/certops/certops/internal/sandbox"
 )
@@ -309,7 +310,7 @@ func TestListAllPagesInOrder(t *testing.T) {
 			h.sb.ResetStats()
 			got, err := h.client.ListAllReviewItems(ctx, cert.ID, certs.ReviewItemFilter{Page: certs.PageOptions{Limit: 50}})
 			require.NoError(t, err)
-			assert.Equal(t, itemIDs(want), itemIDs(got), "every page, in order")
+			assert.Equal(t, tenanttest.ItemIDs(want), tenanttest.ItemIDs(got), "every page, in order")
 			assert.Len(t, got, cert.DecisionsTotal, "the total")
 			assert.Equal(t, cert.DecisionsTotal/50, h.sb.Stats().Operations[opItems].Calls, "one call per page")
 

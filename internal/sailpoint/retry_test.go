@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certops/certops/internal/certs"
+	"github.com/certops/certops/internal/certs/certstest/tenanttest"
 	"github.com/certops/certops/internal/sailpoint"
 	"github.com/certops/certops/internal/sandbox"
 	"github.com/certops/certops/internal/store/storetest"
@@ -475,7 +476,7 @@ func TestFilterLiteralsRoundTrip(t *testing.T) {
 				name := []rune(found.IdentitySummary.Name)
 				got, err := c.ListAllReviewItems(ctx, certID, certs.ReviewItemFilter{IdentityName: found.IdentitySummary.Name})
 				require.NoError(t, err)
-				assert.Contains(t, itemIDs(got), found.ID, "full name %q", string(name))
+				assert.Contains(t, tenanttest.ItemIDs(got), found.ID, "full name %q", string(name))
 				for _, it := range got {
 					assert.Equal(t, found.IdentitySummary.Name, it.IdentitySummary.Name)
 				}

@@ -133,7 +133,8 @@ func allItems(t *testing.T, tn certs.Tenant, certID string, f certs.ReviewItemFi
 	}
 }
 
-func certIDs(cs []certs.Certification) []string {
+// CertificationIDs are the certifications' ids, in order.
+func CertificationIDs(cs []certs.Certification) []string {
 	out := make([]string, len(cs))
 	for i, c := range cs {
 		out[i] = c.ID
@@ -141,7 +142,8 @@ func certIDs(cs []certs.Certification) []string {
 	return out
 }
 
-func itemIDs(its []certs.ReviewItem) []string {
+// ItemIDs are the review items' ids, in order.
+func ItemIDs(its []certs.ReviewItem) []string {
 	out := make([]string, len(its))
 	for i, it := range its {
 		out[i] = it.ID
@@ -228,15 +230,15 @@ func itemRefs(its []certs.ReviewItem) []certs.Ref {
 // in a certification of from's campaign, and returns that certification.
 func requireMoved(t *testing.T, tn certs.Tenant, from certs.Certification, to string, moved []certs.ReviewItem) certs.Certification {
 	t.Helper()
-	ids := itemIDs(moved)
+	ids := ItemIDs(moved)
 	left := allItems(t, tn, from.ID, certs.ReviewItemFilter{IDs: ids})
-	assert.Empty(t, itemIDs(left), "the items left certification %s", from.ID)
+	assert.Empty(t, ItemIDs(left), "the items left certification %s", from.ID)
 	for _, c := range allCertifications(t, tn, certs.CertificationFilter{ReviewerIdentity: to, CampaignIDs: []string{from.Campaign.ID}}) {
 		there := allItems(t, tn, c.ID, certs.ReviewItemFilter{IDs: ids})
 		if len(there) == 0 {
 			continue
 		}
-		require.ElementsMatch(t, ids, itemIDs(there), "all the items went to one certification")
+		require.ElementsMatch(t, ids, ItemIDs(there), "all the items went to one certification")
 		assert.NotEqual(t, from.ID, c.ID)
 		assert.Equal(t, to, c.Reviewer.ID)
 		assert.Equal(t, from.Campaign.ID, c.Campaign.ID)
@@ -271,7 +273,7 @@ func testCertificationPages(t *testing.T, f Fixture) {
 	uncounted, err := tn.ListCertifications(ctx, certs.CertificationFilter{Page: certs.PageOptions{Limit: 2}})
 	require.NoError(t, err)
 	assert.Equal(t, -1, uncounted.Total, "no count asked, none given")
-	assert.Equal(t, certIDs(first.Items), certIDs(uncounted.Items), "the same order every time")
+	assert.Equal(t, CertificationIDs(first.Items), CertificationIDs(uncounted.Items), "the same order every time")
 
 	// Pages of 3 cover every certification once, in the order of one
 	// big page.
@@ -280,10 +282,10 @@ func testCertificationPages(t *testing.T, f Fixture) {
 		page, err := tn.ListCertifications(ctx, certs.CertificationFilter{Page: certs.PageOptions{Offset: off, Limit: 3}})
 		require.NoError(t, err)
 		assert.LessOrEqual(t, len(page.Items), 3)
-		paged = append(paged, certIDs(page.Items)...)
+		paged = append(paged, CertificationIDs(page.Items)...)
 	}
 	all := allCertifications(t, tn, certs.CertificationFilter{})
-	assert.Equal(t, certIDs(all), paged)
+	assert.Equal(t, CertificationIDs(all), paged)
 	assert.Len(t, all, total)
 
 	past, err := tn.ListCertifications(ctx, certs.CertificationFilter{Page: certs.PageOptions{Offset: total, Limit: 5, Count: true}})
@@ -321,22 +323,22 @@ func testCertificationFilters(t *testing.T, f Fixture) {
 	}
 
 	byID := allCertifications(t, tn, certs.CertificationFilter{IDs: []string{all[3].ID, all[1].ID}})
-	assert.ElementsMatch(t, []string{all[1].ID, all[3].ID}, certIDs(byID), "by id")
+	assert.ElementsMatch(t, []string{all[1].ID, all[3].ID}, CertificationIDs(byID), "by id")
 
 	campaign := all[0].Campaign.ID
 	inCampaign := allCertifications(t, tn, certs.CertificationFilter{CampaignIDs: []string{campaign}})
-	assert.ElementsMatch(t, count(func(c certs.Certification) bool { return c.Campaign.ID == campaign }), certIDs(inCampaign), "by campaign")
+	assert.ElementsMatch(t, count(func(c certs.Certification) bool { return c.Campaign.ID == campaign }), CertificationIDs(inCampaign), "by campaign")
 
 	reviewer := all[0].Reviewer.ID
 	mine := allCertifications(t, tn, certs.CertificationFilter{ReviewerIdentity: reviewer})
-	assert.ElementsMatch(t, count(func(c certs.Certification) bool { return c.Reviewer.ID == reviewer }), certIDs(mine), "by reviewer")
+	assert.ElementsMatch(t, count(func(c certs.Certification) bool { return c.Reviewer.ID == reviewer }), CertificationIDs(mine), "by reviewer")
 
 	open := allCertifications(t, tn, certs.CertificationFilter{Phase: certs.PhaseActive, Completed: new(false)})
 	require.NotEmpty(t, open)
-	assert.ElementsMatch(t, count(func(c certs.Certification) bool { return c.Phase == certs.PhaseActive && !c.Completed }), certIDs(open), "active and open")
+	assert.ElementsMatch(t, count(func(c certs.Certification) bool { return c.Phase == certs.PhaseActive && !c.Completed }), CertificationIDs(open), "active and open")
 
 	done := allCertifications(t, tn, certs.CertificationFilter{Completed: new(true)})
-	assert.ElementsMatch(t, count(func(c certs.Certification) bool { return c.Completed }), certIDs(done), "completed")
+	assert.ElementsMatch(t, count(func(c certs.Certification) bool { return c.Completed }), CertificationIDs(done), "completed")
 
 	byName := allCertifications(t, tn, certs.CertificationFilter{Sorters: []string{"name"}})
 	require.Len(t, byName, len(all))
@@ -385,18 +387,18 @@ func testListAllCertifications(t *testing.T, f Fixture) {
 		{"by name, descending", certs.CertificationFilter{Sorters: []string{"-name"}}},
 		{"by due date", certs.CertificationFilter{Sorters: []string{"due"}}},
 	} {
-		want := certIDs(allCertifications(t, tn, cf.f))
+		want := CertificationIDs(allCertifications(t, tn, cf.f))
 		for _, limit := range []int{0, 1, 3} {
 			q := cf.f
 			q.Page = certs.PageOptions{Limit: limit, Count: limit == 3}
 			got, err := tn.ListAllCertifications(ctx, q)
 			require.NoError(t, err, "%s, pages of %d", cf.name, limit)
-			assert.Equal(t, want, certIDs(got), "%s, pages of %d: every one once, in order", cf.name, limit)
+			assert.Equal(t, want, CertificationIDs(got), "%s, pages of %d: every one once, in order", cf.name, limit)
 		}
 	}
 	got, err := tn.ListAllCertifications(ctx, certs.CertificationFilter{Page: certs.PageOptions{Offset: 1, Limit: 2}})
 	require.NoError(t, err)
-	assert.Equal(t, certIDs(all[1:]), certIDs(got), "from an offset")
+	assert.Equal(t, CertificationIDs(all[1:]), CertificationIDs(got), "from an offset")
 	got, err = tn.ListAllCertifications(ctx, certs.CertificationFilter{Page: certs.PageOptions{Offset: len(all)}})
 	require.NoError(t, err)
 	assert.Empty(t, got, "past the end")
@@ -493,9 +495,9 @@ func testReviewItemPages(t *testing.T, f Fixture) {
 	for off := 0; off <= len(items); off += 3 {
 		page, err := tn.ListReviewItems(ctx, c.ID, certs.ReviewItemFilter{Page: certs.PageOptions{Offset: off, Limit: 3}})
 		require.NoError(t, err)
-		paged = append(paged, itemIDs(page.Items)...)
+		paged = append(paged, ItemIDs(page.Items)...)
 	}
-	assert.Equal(t, itemIDs(items), paged, "pages of 3 cover every item once, in order")
+	assert.Equal(t, ItemIDs(items), paged, "pages of 3 cover every item once, in order")
 
 	made := 0
 	for _, it := range items {
@@ -526,7 +528,7 @@ func testReviewItemFilters(t *testing.T, f Fixture) {
 	same := func(name string, want func(certs.ReviewItem) bool, rf certs.ReviewItemFilter) {
 		t.Helper()
 		got := allItems(t, tn, c.ID, rf)
-		assert.ElementsMatch(t, itemIDs(filterItems(items, want)), itemIDs(got), name)
+		assert.ElementsMatch(t, ItemIDs(filterItems(items, want)), ItemIDs(got), name)
 	}
 	same("ids", func(it certs.ReviewItem) bool { return it.ID == one.ID || it.ID == items[3].ID },
 		certs.ReviewItemFilter{IDs: []string{one.ID, items[3].ID}})
@@ -572,7 +574,7 @@ func testReviewItemSelectors(t *testing.T, f Fixture) {
 				rf.Roles = []string{it.Access.ID}
 			}
 			got := allItems(t, tn, c.ID, rf)
-			assert.Contains(t, itemIDs(got), it.ID, "select %s %s", it.Access.Type, it.Access.ID)
+			assert.Contains(t, ItemIDs(got), it.ID, "select %s %s", it.Access.Type, it.Access.ID)
 			for _, g := range got {
 				assert.Equal(t, it.Access.ID, g.Access.ID, "only what was selected")
 			}
@@ -596,12 +598,12 @@ func testListAllReviewItems(t *testing.T, f Fixture) {
 	for _, limit := range []int{0, 1, 3} {
 		got, err := tn.ListAllReviewItems(ctx, c.ID, certs.ReviewItemFilter{Page: certs.PageOptions{Limit: limit}})
 		require.NoError(t, err)
-		assert.Equal(t, itemIDs(items), itemIDs(got), "pages of %d: every item once, in order", limit)
+		assert.Equal(t, ItemIDs(items), ItemIDs(got), "pages of %d: every item once, in order", limit)
 	}
 	assert.Len(t, items, c.DecisionsTotal, "the total")
 	got, err := tn.ListAllReviewItems(ctx, c.ID, certs.ReviewItemFilter{Page: certs.PageOptions{Offset: 2, Limit: 1}})
 	require.NoError(t, err)
-	assert.Equal(t, itemIDs(items[2:]), itemIDs(got), "from an offset")
+	assert.Equal(t, ItemIDs(items[2:]), ItemIDs(got), "from an offset")
 
 	for _, rf := range []struct {
 		name string
@@ -614,12 +616,12 @@ func testListAllReviewItems(t *testing.T, f Fixture) {
 		{"by access name", certs.ReviewItemFilter{Sorters: []string{"access.name"}}},
 		{"by identity name, descending", certs.ReviewItemFilter{Sorters: []string{"-identitySummary.name", "access.name"}}},
 	} {
-		want := itemIDs(allItems(t, tn, c.ID, rf.f))
+		want := ItemIDs(allItems(t, tn, c.ID, rf.f))
 		q := rf.f
 		q.Page = certs.PageOptions{Limit: 1}
 		got, err := tn.ListAllReviewItems(ctx, c.ID, q)
 		require.NoError(t, err, rf.name)
-		assert.Equal(t, want, itemIDs(got), "%s, pages of 1", rf.name)
+		assert.Equal(t, want, ItemIDs(got), "%s, pages of 1", rf.name)
 	}
 
 	_, err = tn.ListAllReviewItems(ctx, unknownID, certs.ReviewItemFilter{Page: certs.PageOptions{Limit: 1}})
@@ -1118,7 +1120,7 @@ func testReassignRefused(t *testing.T, f Fixture) {
 	}
 	f.FinishTasks()
 	still := allItems(t, tn, m.cert.ID, certs.ReviewItemFilter{IDs: []string{it.ID}})
-	assert.Equal(t, []string{it.ID}, itemIDs(still), "nothing was applied")
+	assert.Equal(t, []string{it.ID}, ItemIDs(still), "nothing was applied")
 	pending, err := tn.ListPendingTasks(ctx, m.cert.ID)
 	require.NoError(t, err)
 	assert.Empty(t, pending, "no task was made")
