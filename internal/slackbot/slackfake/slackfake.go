@@ -30,6 +30,8 @@ var Methods = []string{
 	"chat.postMessage", "chat.update", "chat.postEphemeral", "chat.getPermalink",
 	"views.open", "users.info", "usergroups.users.list",
 	"files.getUploadURLExternal", "files.completeUploadExternal",
+	// conversations.go
+	"conversations.open", "conversations.history", "users.lookupByEmail", "views.publish",
 }
 
 // Call is one Web API call made to the fake.
@@ -61,6 +63,9 @@ type User struct {
 	Email string
 	// RealName replaces the users.info fixture's real_name; empty keeps it.
 	RealName string
+	// TZ is the user's time zone (users.info's tz, e.g. "Europe/Paris");
+	// empty keeps the fixture's.
+	TZ string
 }
 
 // Server is the fake Slack. Point a slack.Client at it with
@@ -81,7 +86,8 @@ type Server struct {
 	failures map[string][]Failure // per method, popped one per call
 	ts       int
 
-	files     map[string]*File // uploads (files.go), by id
+	files     map[string]*File    // uploads (files.go), by id
+	convs     map[string][]posted // messages by conversation (conversations.go)
 	fileOrder []string
 }
 
@@ -237,6 +243,9 @@ func (s *Server) handler(method string) http.HandlerFunc {
 		if fl == nil && (method == "chat.postMessage" || method == "chat.postEphemeral") {
 			call.TS = ts
 		}
+		if fl == nil && method == "chat.postMessage" {
+			s.record(call, ts)
+		}
 		s.calls = append(s.calls, call)
 		user, known := s.users[call.Form.Get("user")]
 		members := s.groups[call.Form.Get("usergroup")]
@@ -284,6 +293,14 @@ func (s *Server) handler(method string) http.HandlerFunc {
 			s.getUploadURL(w, call)
 		case "files.completeUploadExternal":
 			s.completeUpload(w, call)
+		case "conversations.open":
+			s.conversationsOpen(w, call)
+		case "conversations.history":
+			s.conversationsHistory(w, call)
+		case "users.lookupByEmail":
+			s.usersLookupByEmail(w, call)
+		case "views.publish":
+			_, _ = io.WriteString(w, `{"ok":true,"view":{"id":"VHOME"}}`)
 		case "users.info":
 			if !known {
 				_, _ = io.WriteString(w, `{"ok":false,"error":"user_not_found"}`)
@@ -309,6 +326,9 @@ func (s *Server) userInfo(id string, u User) []byte {
 		usr["profile"] = profile
 	}
 	profile["email"] = u.Email
+	if u.TZ != "" {
+		usr["tz"] = u.TZ
+	}
 	b, _ := json.Marshal(doc)
 	return b
 }
