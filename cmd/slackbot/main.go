@@ -64,6 +64,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:3000", "listen address for Slack's request URLs and the health probes")
 	useSandbox := fs.Bool("sandbox", false, "run against an in-process emulated ISC tenant instead of SAIL_BASE_URL")
 	migrateOnly := fs.Bool("migrate-only", false, "apply the database migrations (DATABASE_URL, or CERTOPS_SQLITE_PATH) and exit; needs no SailPoint or Slack settings")
+	consoleMode := fs.Bool("console", false, "Slack without Slack: type /certs commands and press the bot's buttons in this terminal, against the emulated tenant (implies --sandbox; needs no Slack or SailPoint settings)")
+	as := fs.String("as", "", "with --sandbox: the sandbox person you are, an email, identity id or start of a name (default: the first open certification's reviewer)")
+	approver := fs.String("approver", "", "with --sandbox: the sandbox person who approves requests, as for --as (default: the sandbox's admin identity)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "certops Slack bot: the /certs slash command and approval buttons, over HTTP or Socket Mode.\n\n"+
 			"Usage: slackbot [flags]\n\nSettings come from the environment (SLACK_*, SAIL_*, DATABASE_URL, CERTOPS_*); see cmd/slackbot/README.md. Flags:\n")
@@ -81,6 +84,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return errors.New("--migrate-only and --sandbox: the sandbox's database is a temporary file; migrate the one you use (DATABASE_URL, CERTOPS_SQLITE_PATH)")
 		}
 		return app.Migrate(ctx, "", logger)
+	}
+	if *consoleMode {
+		return consoleMain(ctx, consoleOptions{As: *as, Approver: *approver}, os.Stdin, stdout, stderr)
 	}
 
 	// Every missing or malformed setting is reported at once (config.go).

@@ -89,6 +89,9 @@ type Config struct {
 	You, Approver Person
 	// Now is the clock requests are signed with (time.Now when nil).
 	Now func() time.Time
+	// Echo writes each line read after the prompt, for input that is not
+	// a terminal (a script, a test), so that the output reads as a session.
+	Echo bool
 }
 
 // Console is the terminal and the Slack it stands for. Create it with New,
@@ -261,6 +264,11 @@ func (c *Console) Run(ctx context.Context, botURL, secret string, in io.Reader, 
 		case line, ok := <-lines:
 			if !ok {
 				return nil
+			}
+			if c.cfg.Echo {
+				c.mu.Lock()
+				fmt.Fprintln(c.out, line)
+				c.mu.Unlock()
 			}
 			if !c.handle(ctx, strings.TrimSpace(line)) {
 				return nil
