@@ -35,3 +35,19 @@ type DecisionCall struct {
 func commentRequired(rule string, d Decision) bool {
 	return rule == CommentsOnAll || (rule == CommentsOnRevoke && d == DecisionRevoke)
 }
+
+// ValidateDecisionCall checks one Tenant.Decide call before it is sent: a
+// valid certification id and 1 to MaxDecisionsPerCall decisions. Returns
+// EINVALID.
+func ValidateDecisionCall(certID string, ds []ItemDecision) error {
+	if err := ValidateID("certification id", certID); err != nil {
+		return err
+	}
+	switch {
+	case len(ds) == 0:
+		return Errorf(EINVALID, "nothing to decide: give at least one decision")
+	case len(ds) > MaxDecisionsPerCall:
+		return Errorf(EINVALID, "%d decisions in one call; ISC accepts at most %d", len(ds), MaxDecisionsPerCall)
+	}
+	return nil
+}

@@ -34,3 +34,38 @@ func quoteShort(s string) string {
 	}
 	return fmt.Sprintf("%q", s)
 }
+
+// ValidateIDs is ValidateID on each of ids.
+func ValidateIDs(what string, ids ...string) error {
+	for _, id := range ids {
+		if err := ValidateID(what, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateReviewItemIDs checks the ids of a review item query, as a Tenant
+// does before anything is read: the certification's, and every id f
+// filters by (ValidateID).
+func ValidateReviewItemIDs(certID string, f ReviewItemFilter) error {
+	if err := ValidateID("certification id", certID); err != nil {
+		return err
+	}
+	for _, l := range []struct {
+		what string
+		ids  []string
+	}{
+		{"review item id", f.IDs},
+		{"identity summary id", f.IdentitySummaryIDs},
+		{"access id", f.AccessIDs},
+		{"entitlement id", f.Entitlements},
+		{"access profile id", f.AccessProfiles},
+		{"role id", f.Roles},
+	} {
+		if err := ValidateIDs(l.what, l.ids...); err != nil {
+			return err
+		}
+	}
+	return nil
+}

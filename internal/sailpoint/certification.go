@@ -27,7 +27,7 @@ func (c *Client) ListCertifications(ctx context.Context, f certs.CertificationFi
 }
 
 func (c *Client) listCertificationsPage(ctx context.Context, q url.Values, p certs.PageOptions) (certs.Page[certs.Certification], error) {
-	if err := checkPage(p); err != nil {
+	if err := p.Validate(); err != nil {
 		return certs.Page[certs.Certification]{}, err
 	}
 	q = cloneValues(q)
@@ -84,10 +84,10 @@ func certificationQuery(f certs.CertificationFilter) (url.Values, error) {
 		}
 		q.Set("reviewer-identity", f.ReviewerIdentity)
 	}
-	if err := checkIDs("certification id", f.IDs); err != nil {
+	if err := certs.ValidateIDs("certification id", f.IDs...); err != nil {
 		return nil, err
 	}
-	if err := checkIDs("campaign id", f.CampaignIDs); err != nil {
+	if err := certs.ValidateIDs("campaign id", f.CampaignIDs...); err != nil {
 		return nil, err
 	}
 	var filters []Filter

@@ -19,14 +19,8 @@ import (
 // SailPoint: makeIdentityDecision (POST /v3/certifications/{id}/decide),
 // makeIdentityDecisionV1 (POST /certifications/v1/{id}/decide).
 func (c *Client) Decide(ctx context.Context, certID string, ds []certs.ItemDecision) (*certs.Certification, error) {
-	if err := certs.ValidateID("certification id", certID); err != nil {
+	if err := certs.ValidateDecisionCall(certID, ds); err != nil {
 		return nil, err
-	}
-	switch {
-	case len(ds) == 0:
-		return nil, certs.Errorf(certs.EINVALID, "nothing to decide: give at least one decision")
-	case len(ds) > certs.MaxDecisionsPerCall:
-		return nil, certs.Errorf(certs.EINVALID, "%d decisions in one call; ISC accepts at most %d", len(ds), certs.MaxDecisionsPerCall)
 	}
 	body := make([]reviewDecisionDTO, len(ds))
 	for i, d := range ds {

@@ -97,7 +97,7 @@ func (c *Client) SearchIdentities(ctx context.Context, s certs.IdentitySearch) (
 	if err != nil {
 		return certs.Page[certs.Identity]{}, err
 	}
-	if err := checkPage(s.Page); err != nil {
+	if err := s.Page.Validate(); err != nil {
 		return certs.Page[certs.Identity]{}, err
 	}
 	q := url.Values{}

@@ -28,7 +28,7 @@ func (c *Client) ListReviewItems(ctx context.Context, certID string, f certs.Rev
 }
 
 func (c *Client) listReviewItemsPage(ctx context.Context, certID string, q url.Values, p certs.PageOptions) (certs.Page[certs.ReviewItem], error) {
-	if err := checkPage(p); err != nil {
+	if err := p.Validate(); err != nil {
 		return certs.Page[certs.ReviewItem]{}, err
 	}
 	q = cloneValues(q)
@@ -57,23 +57,8 @@ func (c *Client) ListAllReviewItems(ctx context.Context, certID string, f certs.
 }
 
 func reviewItemQuery(certID string, f certs.ReviewItemFilter) (url.Values, error) {
-	if err := certs.ValidateID("certification id", certID); err != nil {
+	if err := certs.ValidateReviewItemIDs(certID, f); err != nil {
 		return nil, err
-	}
-	for _, l := range []struct {
-		what string
-		ids  []string
-	}{
-		{"review item id", f.IDs},
-		{"identity summary id", f.IdentitySummaryIDs},
-		{"access id", f.AccessIDs},
-		{"entitlement id", f.Entitlements},
-		{"access profile id", f.AccessProfiles},
-		{"role id", f.Roles},
-	} {
-		if err := checkIDs(l.what, l.ids); err != nil {
-			return nil, err
-		}
 	}
 	var filters []Filter
 	if len(f.IDs) > 0 {

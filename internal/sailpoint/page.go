@@ -15,18 +15,6 @@ import (
 // pageFunc fetches one page of a collection.
 type pageFunc[T any] func(ctx context.Context, p certs.PageOptions) (certs.Page[T], error)
 
-// checkPage validates PageOptions at the edge: ISC answers 400 to a limit
-// above 250 or a negative offset, and a clear message here is better.
-func checkPage(p certs.PageOptions) error {
-	if p.Limit < 0 || p.Limit > certs.MaxPageLimit {
-		return certs.Errorf(certs.EINVALID, "page limit %d is out of range: use 0 (default %d) to %d", p.Limit, certs.DefaultPageLimit, certs.MaxPageLimit)
-	}
-	if p.Offset < 0 {
-		return certs.Errorf(certs.EINVALID, "page offset %d is negative", p.Offset)
-	}
-	return nil
-}
-
 func effectiveLimit(p certs.PageOptions) int {
 	if p.Limit == 0 {
 		return certs.DefaultPageLimit
@@ -75,7 +63,7 @@ func totalCount(h http.Header, asked bool) int {
 // Offset paging over a collection that changes meanwhile can skip or repeat
 // an item; that is ISC's model, and the same for a sequential loop.
 func listAll[T any](ctx context.Context, c *Client, fetch pageFunc[T], start certs.PageOptions) ([]T, error) {
-	if err := checkPage(start); err != nil {
+	if err := start.Validate(); err != nil {
 		return nil, err
 	}
 	limit := effectiveLimit(start)

@@ -24,7 +24,7 @@ func (c *Client) ListItemPermissions(ctx context.Context, certID, itemID string,
 	if err := certs.ValidateID("review item id", itemID); err != nil {
 		return certs.Page[certs.Permission]{}, err
 	}
-	if err := checkPage(f.Page); err != nil {
+	if err := f.Page.Validate(); err != nil {
 		return certs.Page[certs.Permission]{}, err
 	}
 	var filters []Filter

@@ -25,7 +25,7 @@ func (c *Client) ListReviewers(ctx context.Context, certID string, f certs.Revie
 }
 
 func (c *Client) listReviewersPage(ctx context.Context, certID string, q url.Values, p certs.PageOptions) (certs.Page[certs.IdentityRef], error) {
-	if err := checkPage(p); err != nil {
+	if err := p.Validate(); err != nil {
 		return certs.Page[certs.IdentityRef]{}, err
 	}
 	q = cloneValues(q)
@@ -39,7 +39,7 @@ func reviewerQuery(certID string, f certs.ReviewerFilter) (url.Values, error) {
 	if err := certs.ValidateID("certification id", certID); err != nil {
 		return nil, err
 	}
-	if err := checkIDs("reviewer id", f.IDs); err != nil {
+	if err := certs.ValidateIDs("reviewer id", f.IDs...); err != nil {
 		return nil, err
 	}
 	var filters []Filter

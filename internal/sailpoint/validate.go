@@ -2,7 +2,6 @@ package sailpoint
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/certops/certops/internal/certs"
@@ -34,23 +33,11 @@ func checkLiteral(what, s string) error {
 	return certs.ValidateText(what, s, certs.TextRule{})
 }
 
-// checkIDs validates every id of a list.
-func checkIDs(what string, ids []string) error {
-	for _, id := range ids {
-		if err := certs.ValidateID(what, id); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // checkSorters accepts ISC sorter fields from allowed, each optionally
 // prefixed with "-" (descending), and returns the `sorters` value.
 func checkSorters(sorters, allowed []string) (string, error) {
-	for _, s := range sorters {
-		if !slices.Contains(allowed, strings.TrimPrefix(s, "-")) {
-			return "", certs.Errorf(certs.EINVALID, "cannot sort by %q: use one of %s (prefix - for descending)", s, strings.Join(allowed, ", "))
-		}
+	if err := certs.ValidateSorters(sorters, allowed...); err != nil {
+		return "", err
 	}
 	return strings.Join(sorters, ","), nil
 }

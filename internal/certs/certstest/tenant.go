@@ -263,25 +263,6 @@ func badRequest(format string, args ...any) error {
 
 // The client's checks, made before anything is read.
 
-func checkPage(p certs.PageOptions) error {
-	if p.Limit < 0 || p.Limit > certs.MaxPageLimit {
-		return certs.Errorf(certs.EINVALID, "page limit %d is out of range: use 0 (default %d) to %d", p.Limit, certs.DefaultPageLimit, certs.MaxPageLimit)
-	}
-	if p.Offset < 0 {
-		return certs.Errorf(certs.EINVALID, "page offset %d is negative", p.Offset)
-	}
-	return nil
-}
-
-func checkIDs(what string, ids ...string) error {
-	for _, id := range ids {
-		if err := certs.ValidateID(what, id); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // checkLiterals checks filter values that are set.
 func checkLiterals(pairs ...string) error {
 	for i := 0; i < len(pairs); i += 2 {
@@ -290,15 +271,6 @@ func checkLiterals(pairs ...string) error {
 		}
 		if err := certs.ValidateText(pairs[i], pairs[i+1], certs.TextRule{}); err != nil {
 			return err
-		}
-	}
-	return nil
-}
-
-func checkSorters(sorters []string, allowed ...string) error {
-	for _, s := range sorters {
-		if !slices.Contains(allowed, strings.TrimPrefix(s, "-")) {
-			return certs.Errorf(certs.EINVALID, "cannot sort by %q: use one of %s (prefix - for descending)", s, strings.Join(allowed, ", "))
 		}
 	}
 	return nil
@@ -376,18 +348,18 @@ func (t *Tenant) ListCertifications(ctx context.Context, f certs.CertificationFi
 			return certs.Page[certs.Certification]{}, err
 		}
 	}
-	err := checkIDs("certification id", f.IDs...)
+	err := certs.ValidateIDs("certification id", f.IDs...)
 	if err == nil {
-		err = checkIDs("campaign id", f.CampaignIDs...)
+		err = certs.ValidateIDs("campaign id", f.CampaignIDs...)
 	}
 	if err == nil && f.Phase != "" && !slices.Contains([]certs.Phase{certs.PhaseStaged, certs.PhaseActive, certs.PhaseSigned}, f.Phase) {
 		err = certs.Errorf(certs.EINVALID, "phase %q is not one of STAGED, ACTIVE, SIGNED", f.Phase)
 	}
 	if err == nil {
-		err = checkSorters(f.Sorters, "name", "due", "signed")
+		err = certs.ValidateSorters(f.Sorters, "name", "due", "signed")
 	}
 	if err == nil {
-		err = checkPage(f.Page)
+		err = f.Page.Validate()
 	}
 	if err != nil {
 		return certs.Page[certs.Certification]{}, err
@@ -438,7 +410,7 @@ func (t *Tenant) ListAllCertifications(ctx context.Context, f certs.Certificatio
 // listAll reads the pages from start.Offset on: the first with its count,
 // then up to that count.
 func listAll[T any](t *Tenant, method string, start certs.PageOptions, fetch func(certs.PageOptions) (certs.Page[T], error)) ([]T, error) {
-	if err := checkPage(start); err != nil {
+	if err := start.Validate(); err != nil {
 		return nil, err
 	}
 	t.mu.Lock()
@@ -513,16 +485,16 @@ func (t *Tenant) sortedCertsLocked() []*certs.Certification {
 func (t *Tenant) ListReviewers(ctx context.Context, certID string, f certs.ReviewerFilter) (certs.Page[certs.IdentityRef], error) {
 	err := certs.ValidateID("certification id", certID)
 	if err == nil {
-		err = checkIDs("reviewer id", f.IDs...)
+		err = certs.ValidateIDs("reviewer id", f.IDs...)
 	}
 	if err == nil {
 		err = checkLiterals("reviewer name", f.Name, "reviewer name prefix", f.NameSW, "reviewer email", f.Email, "reviewer email prefix", f.EmailSW)
 	}
 	if err == nil {
-		err = checkSorters(f.Sorters, "name", "email")
+		err = certs.ValidateSorters(f.Sorters, "name", "email")
 	}
 	if err == nil {
-		err = checkPage(f.Page)
+		err = f.Page.Validate()
 	}
 	if err != nil {
 		return certs.Page[certs.IdentityRef]{}, err
@@ -558,23 +530,8 @@ func (t *Tenant) ListReviewers(ctx context.Context, certID string, f certs.Revie
 }
 
 func checkReviewItemFilter(certID string, f certs.ReviewItemFilter) error {
-	if err := certs.ValidateID("certification id", certID); err != nil {
+	if err := certs.ValidateReviewItemIDs(certID, f); err != nil {
 		return err
-	}
-	for _, l := range []struct {
-		what string
-		ids  []string
-	}{
-		{"review item id", f.IDs},
-		{"identity summary id", f.IdentitySummaryIDs},
-		{"access id", f.AccessIDs},
-		{"entitlement id", f.Entitlements},
-		{"access profile id", f.AccessProfiles},
-		{"role id", f.Roles},
-	} {
-		if err := checkIDs(l.what, l.ids...); err != nil {
-			return err
-		}
 	}
 	if f.AccessType != "" && !slices.Contains(certs.AccessTypes, f.AccessType) {
 		return certs.Errorf(certs.EINVALID, "access type %q is not one of ENTITLEMENT, ACCESS_PROFILE, ROLE", f.AccessType)
@@ -582,7 +539,7 @@ func checkReviewItemFilter(certID string, f certs.ReviewItemFilter) error {
 	if err := checkLiterals("identity name", f.IdentityName, "access name", f.AccessName); err != nil {
 		return err
 	}
-	if err := checkSorters(f.Sorters, "identitySummary.name", "access.name", "access.type", "entitlement.sourceName", "accessProfile.sourceName"); err != nil {
+	if err := certs.ValidateSorters(f.Sorters, "identitySummary.name", "access.name", "access.type", "entitlement.sourceName", "accessProfile.sourceName"); err != nil {
 		return err
 	}
 	set := 0
@@ -594,7 +551,7 @@ func checkReviewItemFilter(certID string, f certs.ReviewItemFilter) error {
 	if set > 1 {
 		return certs.Errorf(certs.EINVALID, "select by entitlements, access profiles or roles, not several at once (ISC accepts one)")
 	}
-	return checkPage(f.Page)
+	return f.Page.Validate()
 }
 
 func (t *Tenant) ListReviewItems(ctx context.Context, certID string, f certs.ReviewItemFilter) (certs.Page[certs.ReviewItem], error) {
@@ -676,7 +633,7 @@ func (t *Tenant) ListItemPermissions(ctx context.Context, certID, itemID string,
 		err = certs.ValidateID("review item id", itemID)
 	}
 	if err == nil {
-		err = checkPage(f.Page)
+		err = f.Page.Validate()
 	}
 	if err == nil && f.Target == "" && f.TargetPrefix {
 		err = certs.Errorf(certs.EINVALID, "a target prefix match needs a target")
@@ -969,7 +926,7 @@ func (t *Tenant) SearchIdentities(ctx context.Context, q certs.IdentitySearch) (
 	if err != nil {
 		return certs.Page[certs.Identity]{}, err
 	}
-	if err := checkPage(q.Page); err != nil {
+	if err := q.Page.Validate(); err != nil {
 		return certs.Page[certs.Identity]{}, err
 	}
 	t.mu.Lock()

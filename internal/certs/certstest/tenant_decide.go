@@ -20,14 +20,8 @@ import (
 type DecideHook func(n int, certID string, decisions []certs.ItemDecision) error
 
 func (t *Tenant) Decide(ctx context.Context, certID string, ds []certs.ItemDecision) (*certs.Certification, error) {
-	if err := certs.ValidateID("certification id", certID); err != nil {
+	if err := certs.ValidateDecisionCall(certID, ds); err != nil {
 		return nil, err
-	}
-	switch {
-	case len(ds) == 0:
-		return nil, certs.Errorf(certs.EINVALID, "nothing to decide: give at least one decision")
-	case len(ds) > certs.MaxDecisionsPerCall:
-		return nil, certs.Errorf(certs.EINVALID, "%d decisions in one call; ISC accepts at most %d", len(ds), certs.MaxDecisionsPerCall)
 	}
 	return t.mutate("Decide", certID, ds, func(c *certs.Certification) error {
 		if c.Phase != certs.PhaseActive {
