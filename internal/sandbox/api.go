@@ -18,12 +18,33 @@ type call struct {
 	q      url.Values
 	route  *route
 	client Credential
-	now    time.Time
+	// grant is the person's sign-in of a user token; nil for client
+	// credentials.
+	grant *grant
+	now   time.Time
 	// total is the X-Total-Count to send (count=true), -1 for none.
 	total int
 }
 
 func (c *call) admin() bool { return c.client.Role == RoleAdmin }
+
+// grantType is how the caller's token was granted, in ISC's GrantType
+// names: CLIENT_CREDENTIALS, or AUTHORIZATION_CODE for a user token.
+func (c *call) grantType() string {
+	if c.grant != nil {
+		return GrantAuthorizationCode
+	}
+	return GrantClientCredentials
+}
+
+// limitID is whose budget a call spends: the client id, or for a user
+// token the OAuth client and the person.
+func (c *call) limitID() string {
+	if c.grant != nil {
+		return c.client.ClientID + "/" + c.client.IdentityID
+	}
+	return c.client.ClientID
+}
 
 // api wraps an operation in what every API call goes through, in ISC's
 // order: latency, authentication (401), the rate limit (429), scripted
@@ -47,16 +68,20 @@ func (s *Sandbox) api(rt *route) http.Handler {
 			}
 		}
 		now := s.cfg.Now()
-		client, authErr := s.authenticate(r, now)
+		tok, authErr := s.authenticate(r, now)
 		if authErr != nil {
 			writeError(w, authErr)
 			return
 		}
+		client := tok.client
+		c := &call{r: r, q: r.URL.Query(), route: rt, client: client, grant: tok.grant, now: now, total: -1}
 
 		s.mu.Lock()
 		ctr := s.stats.counter(op, client.ClientID)
+		ictr := s.stats.identity(client.IdentityID)
 		ctr.Calls++
-		ok, retryAfter := s.rateLimit(client.ClientID, rt.Version, now)
+		ictr.Calls++
+		ok, retryAfter := s.rateLimit(c.limitID(), rt.Version, now)
 		var fault Fault
 		var faulted bool
 		if ok {
@@ -67,9 +92,11 @@ func (s *Sandbox) api(rt *route) http.Handler {
 		}
 		if !ok || (faulted && fault.Kind == Fault429) {
 			ctr.RateLimited++
+			ictr.RateLimited++
 		}
 		if faulted {
 			ctr.Faults++
+			ictr.Faults++
 		}
 		s.mu.Unlock()
 
@@ -99,7 +126,6 @@ func (s *Sandbox) api(rt *route) http.Handler {
 			}
 		}
 
-		c := &call{r: r, q: r.URL.Query(), route: rt, client: client, now: now, total: -1}
 		s.mu.Lock()
 		s.advanceTasks(now)
 		body, apiErr := rt.handle(s, c)

@@ -13,19 +13,24 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/certops/certops/internal/testkit"
-
 	"github.com/certops/certops/internal/sandbox"
+	"github.com/certops/certops/internal/testkit"
 )
 
 type tokenBody struct {
-	AccessToken string `json:"access_token"`
-	TokenType   string `json:"token_type"`
-	ExpiresIn   int    `json:"expires_in"`
-	Scope       string `json:"scope"`
-	TenantID    string `json:"tenant_id"`
-	JTI         string `json:"jti"`
-	Error       string `json:"error"`
+	AccessToken      string `json:"access_token"`
+	TokenType        string `json:"token_type"`
+	RefreshToken     string `json:"refresh_token"`
+	ExpiresIn        int    `json:"expires_in"`
+	Scope            string `json:"scope"`
+	AccessType       string `json:"accessType"`
+	TenantID         string `json:"tenant_id"`
+	IdentityID       string `json:"identity_id"`
+	UserName         string `json:"user_name"`
+	ClientID         string `json:"client_id"`
+	JTI              string `json:"jti"`
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description"`
 }
 
 func postToken(t *testing.T, req *http.Request) (int, tokenBody) {

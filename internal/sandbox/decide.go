@@ -17,7 +17,8 @@ import (
 //
 // An AccessReviewItem shows only its current decision and comments: ISC's
 // API has no decision history, no decider and no decision time, and does
-// not show a revocation's proposedEndDate. The sandbox keeps every decision
+// not show a revocation's proposedEndDate: a decision made with a user
+// token has no place in ISC's data to name its person. The sandbox keeps every decision
 // it applied, for tests, outside the API (Sandbox.Decisions,
 // GET /_sandbox/decisions).
 
@@ -103,7 +104,7 @@ func (s *Sandbox) decide(c *call) (any, *apiError) {
 		d.it.invalidate()
 		rec := DecisionRecord{
 			Call: s.decideCalls, CertificationID: cert.ID, ItemID: d.it.ID, Decision: d.decision, Comments: d.comments,
-			Bulk: d.bulk, ClientID: c.client.ClientID, IdentityID: c.client.IdentityID, At: c.now.UTC(),
+			Bulk: d.bulk, ClientID: c.client.ClientID, IdentityID: c.client.IdentityID, GrantType: c.grantType(), At: c.now.UTC(),
 		}
 		if !d.end.IsZero() {
 			end := d.end.UTC()
@@ -153,10 +154,14 @@ type DecisionRecord struct {
 	ProposedEndDate *time.Time `json:"proposedEndDate,omitempty"`
 	Bulk            bool       `json:"bulk"`
 	// ClientID and IdentityID are the caller's: an admin client deciding
-	// on a reviewer's behalf is recorded as itself.
-	ClientID   string    `json:"clientId"`
-	IdentityID string    `json:"identityId"`
-	At         time.Time `json:"at"`
+	// on a reviewer's behalf is recorded as itself; a user token as its
+	// person (IdentityID), through its OAuth client (ClientID).
+	ClientID   string `json:"clientId"`
+	IdentityID string `json:"identityId"`
+	// GrantType is how the caller's token was granted:
+	// CLIENT_CREDENTIALS, or AUTHORIZATION_CODE for a user token.
+	GrantType string    `json:"grantType"`
+	At        time.Time `json:"at"`
 }
 
 // Decisions returns the decisions applied so far, oldest first; with a

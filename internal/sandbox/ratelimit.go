@@ -5,7 +5,8 @@ import (
 )
 
 // ISC's rate limit: RateLimit requests per RateWindow (100 per 10 s) per
-// client id and API version, 429 with Retry-After beyond it.
+// client id and API version (a user token's: per OAuth client and person),
+// 429 with Retry-After beyond it.
 //
 // Hand-written sliding-window log rather than golang.org/x/time/rate: a
 // token bucket of 10/s with burst 100 lets a client make 100 requests at
@@ -46,7 +47,7 @@ func (w *window) allow(now time.Time, limit int, span time.Duration) (bool, time
 	return true, 0
 }
 
-// rateLimit admits a request of client on version, or returns the
+// rateLimit admits a request of client (call.limitID) on version, or returns the
 // Retry-After in whole seconds (at least 1). Call with s.mu held.
 func (s *Sandbox) rateLimit(clientID string, v apiVersion, now time.Time) (bool, int) {
 	if s.cfg.RateLimit < 0 {

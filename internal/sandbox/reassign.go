@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -20,6 +21,12 @@ import (
 // Moved items keep their decisions and go to the certification of the same
 // campaign that the new reviewer reviews (an ACTIVE one is reused) or to a
 // new one whose reassignment.from names the source.
+//
+// Who reassigned: the one place ISC's data has for it is an async task's
+// type, ADMIN_REASSIGN when the caller acts as an admin (the admin client,
+// or the admin identity's user token) and REASSIGN when a reviewer does.
+// The sandbox also keeps every reassignment applied with its caller
+// (ReassignmentRecord, GET /_sandbox/reassignments), as for decisions.
 
 const (
 	maxSyncRefs  = 50
@@ -44,6 +51,15 @@ type reassignRequest struct {
 	refs   []reassignRef
 	to     *identity
 	reason string
+	// by is the caller; taskID the async task that applies it ("" for a
+	// sync call).
+	by     actor
+	taskID string
+}
+
+// actor is who made a change.
+type actor struct {
+	clientID, identityID, grantType string
 }
 
 // parseReassign decodes and validates a reassignment of cert (with at most
@@ -69,7 +85,8 @@ func (s *Sandbox) parseReassign(c *call, cert *certification, limit int) (reassi
 	case len(refs) > limit:
 		return reassignRequest{}, badRequest("Too many references to reassign: %d; this operation accepts at most %d.", len(refs), limit)
 	}
-	req := reassignRequest{reason: *body.Reason}
+	req := reassignRequest{reason: *body.Reason,
+		by: actor{clientID: c.client.ClientID, identityID: c.client.IdentityID, grantType: c.grantType()}}
 	for i, r := range refs {
 		if r.ID == nil || *r.ID == "" {
 			return reassignRequest{}, missingField(fmt.Sprintf("reassign[%d].id", i))
@@ -173,6 +190,15 @@ func (s *Sandbox) applyReassign(cert *certification, req reassignRequest, now ti
 		return e
 	}
 	target := s.targetCert(cert, req, now)
+	rec := ReassignmentRecord{
+		CertificationID: cert.ID, TargetCertificationID: target.ID, TaskID: req.taskID,
+		PreviousReviewer: cert.Reviewer.ID, NewReviewer: req.to.ID, Reason: req.reason,
+		ClientID: req.by.clientID, IdentityID: req.by.identityID, GrantType: req.by.grantType, At: now.UTC(),
+	}
+	for _, it := range items {
+		rec.Items = append(rec.Items, it.ID)
+	}
+	s.reassignments = append(s.reassignments, rec)
 	moving := map[*item]bool{}
 	for _, it := range items {
 		moving[it] = true
@@ -246,6 +272,7 @@ func (s *Sandbox) reassignAsync(c *call) (any, *apiError) {
 		ID: s.newID(), Type: "REASSIGN", Cert: cert, Created: c.now, Status: taskQueued,
 		PreviousOwner: cert.Reviewer.ID, NewOwner: req.to.ID, req: req,
 	}
+	t.req.taskID = t.ID
 	if c.admin() {
 		t.Type = "ADMIN_REASSIGN"
 	}
@@ -255,4 +282,49 @@ func (s *Sandbox) reassignAsync(c *call) (any, *apiError) {
 		return betaTaskDto(t), nil
 	}
 	return taskDto(t), nil
+}
+
+// ReassignmentRecord is one reassignment the sandbox applied, with who asked
+// for it: the tenant's record of who reassigned, which ISC's API shows only
+// as a task's type (REASSIGN or ADMIN_REASSIGN).
+type ReassignmentRecord struct {
+	// CertificationID is where the items were; TargetCertificationID
+	// where they went.
+	CertificationID       string `json:"certificationId"`
+	TargetCertificationID string `json:"targetCertificationId"`
+	// TaskID is the async task that applied it; empty for a sync call.
+	TaskID string `json:"taskId,omitempty"`
+	// Items are the review items moved.
+	Items            []string `json:"items"`
+	PreviousReviewer string   `json:"previousReviewer"`
+	NewReviewer      string   `json:"newReviewer"`
+	Reason           string   `json:"reason"`
+	// ClientID, IdentityID and GrantType are the caller's, as in
+	// DecisionRecord: a user token's person and OAuth client.
+	ClientID   string `json:"clientId"`
+	IdentityID string `json:"identityId"`
+	GrantType  string `json:"grantType"`
+	// At is when it took effect (an async task's end).
+	At time.Time `json:"at"`
+}
+
+// Reassignments returns the reassignments applied so far, oldest first; with
+// a certification id, only those that moved items out of it.
+func (s *Sandbox) Reassignments(certificationID string) []ReassignmentRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advanceTasks(s.cfg.Now())
+	out := []ReassignmentRecord{}
+	for _, r := range s.reassignments {
+		if certificationID == "" || r.CertificationID == certificationID {
+			r.Items = slices.Clone(r.Items)
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// handleReassignments serves GET /_sandbox/reassignments[?certification=<id>].
+func (s *Sandbox) handleReassignments(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.Reassignments(r.URL.Query().Get("certification")))
 }

@@ -72,12 +72,18 @@ var routeTable = func() []route {
 // Routes outside the specs.
 const (
 	tokenPath     = "/oauth/token"
+	authorizePath = "/oauth/authorize"
+	loginPath     = "/oauth/login"
+	infoPath      = "/oauth/info"
 	controlPrefix = "/_sandbox/"
 	statsPath     = "/_sandbox/stats"
 	faultsPath    = "/_sandbox/faults"
 	latencyPath   = "/_sandbox/latency"
 	clientsPath   = "/_sandbox/clients"
 	decisionsPath = "/_sandbox/decisions"
+	reassignPath  = "/_sandbox/reassignments"
+	peoplePath    = "/_sandbox/people"
+	oauthClients  = "/_sandbox/oauth-clients"
 	healthPath    = "/_sandbox/healthz"
 )
 
@@ -88,6 +94,9 @@ func (s *Sandbox) routes() *http.ServeMux {
 		mux.Handle(rt.Method+" "+rt.Path, s.api(rt))
 	}
 	mux.HandleFunc("POST "+tokenPath, s.handleToken)
+	mux.HandleFunc("GET "+authorizePath, s.handleAuthorize)
+	mux.HandleFunc("POST "+loginPath, s.handleLogin)
+	mux.HandleFunc("GET "+infoPath, s.handleInfo)
 	mux.HandleFunc("GET "+statsPath, s.handleStats)
 	mux.HandleFunc("DELETE "+statsPath, s.handleResetStats)
 	mux.HandleFunc("POST "+faultsPath, s.handleFaults)
@@ -96,6 +105,9 @@ func (s *Sandbox) routes() *http.ServeMux {
 	mux.HandleFunc("POST "+latencyPath, s.handleLatency)
 	mux.HandleFunc("GET "+clientsPath, s.handleClients)
 	mux.HandleFunc("GET "+decisionsPath, s.handleDecisions)
+	mux.HandleFunc("GET "+reassignPath, s.handleReassignments)
+	mux.HandleFunc("GET "+peoplePath, s.handlePeople)
+	mux.HandleFunc("GET "+oauthClients, s.handleOAuthClients)
 	mux.HandleFunc("GET "+healthPath, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -1,9 +1,10 @@
 // Package sandbox is an emulated SailPoint Identity Security Cloud (ISC)
 // tenant: an http.Handler that serves the certification and public-identity
 // operations of SailPoint's beta, v3 and per-service v1 APIs (the specs in
-// api/sailpoint) from one in-memory state, with OAuth2 client credentials,
-// ISC's rate limit, asynchronous reassignment tasks, and knobs for latency
-// and faults. Every certops test talks to it over HTTP, and `cmd/sandbox`
+// api/sailpoint) from one in-memory state, with OAuth2 client credentials
+// and ISC's authorization-code flow (people sign in on a login page and
+// act as themselves; oauth.go), ISC's rate limit, asynchronous
+// reassignment tasks, and knobs for latency and faults. Every certops test talks to it over HTTP, and `cmd/sandbox`
 // runs it as a local tenant for any ISC client.
 //
 // The whole API is in routes.go; every call goes through api.go (latency,
@@ -14,6 +15,11 @@
 //     sandbox-reviewer-N-secret (N = 1..3, the reviewers of the first
 //     seeded certifications) see only what they review, like personal
 //     access tokens, and get 403 on others' certifications.
+//   - People: every active person signs in on /oauth/authorize's login page
+//     (Person, People) through an OAuth client (sandbox-certops,
+//     confidential; sandbox-public, public); their user tokens act as they
+//     do: the admin identity as the admin client, anyone else as a reviewer
+//     client of their own. How the flow is checked: oauth.go.
 //   - reviewer-identity=me (beta: reviewer-identitiy=me) is the caller's
 //     identity; the admin client's identity ("Sandbox Admin") reviews
 //     nothing, so "me" lists nothing for it.
@@ -26,11 +32,13 @@
 //   - Dates are relative to Config.Now when New runs; ids are deterministic
 //     from the seed (runtime ids too, from a separate stream).
 //   - Latency, faults and the rate limit apply to API operations only,
-//     not to /oauth/token or /_sandbox/*, which need no token.
+//     not to /oauth/* or /_sandbox/*, which need no token. A user token's
+//     rate limit is per OAuth client and person.
 //   - Beta CertificationDto: see certificationDto for its spec defects.
 //   - Decisions: a decided item may be decided again until sign-off; the
 //     decision history, which ISC's API does not show, is kept outside it
-//     (see DecisionRecord). What the seed holds for reviews: seed.go.
+//     (see DecisionRecord), and so is who reassigned (ReassignmentRecord).
+//     What the seed holds for reviews: seed.go.
 package sandbox
 
 import (
@@ -71,6 +79,14 @@ type Config struct {
 	TaskQueuedFor, TaskRunningFor time.Duration
 	// TokenTTL is the access tokens' lifetime (default 749s).
 	TokenTTL time.Duration
+	// RedirectURIs are the redirect URIs registered for the OAuth clients
+	// (CertopsClientID and PublicClientID), matched exactly (default
+	// DefaultRedirectURIs).
+	RedirectURIs []string
+	// AuthCodeTTL is how long an authorization code can be redeemed
+	// (default 60s); RefreshTokenTTL a refresh token's lifetime from its
+	// issue (default 24h).
+	AuthCodeTTL, RefreshTokenTTL time.Duration
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -101,6 +117,11 @@ func (c Config) withDefaults() Config {
 	c.TaskQueuedFor = cmp.Or(c.TaskQueuedFor, 200*time.Millisecond)
 	c.TaskRunningFor = cmp.Or(c.TaskRunningFor, 300*time.Millisecond)
 	c.TokenTTL = cmp.Or(c.TokenTTL, 749*time.Second)
+	c.AuthCodeTTL = cmp.Or(c.AuthCodeTTL, 60*time.Second)
+	c.RefreshTokenTTL = cmp.Or(c.RefreshTokenTTL, 24*time.Hour)
+	if len(c.RedirectURIs) == 0 {
+		c.RedirectURIs = DefaultRedirectURIs
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -152,7 +173,8 @@ type Sandbox struct {
 	st      *state
 	newID   func() string // runtime ids (tasks, certifications), deterministic
 	rng     *rand.Rand    // error rate and jitter
-	tokens  map[string]token
+	tokens  map[secretKey]token
+	oauth   oauthState
 	limits  map[limitKey]*window
 	faults  []Fault
 	latency time.Duration
@@ -162,6 +184,8 @@ type Sandbox struct {
 	// numbers the decide calls that applied decisions.
 	decisions   []DecisionRecord
 	decideCalls int
+	// reassignments is the reassignment history (see ReassignmentRecord).
+	reassignments []ReassignmentRecord
 }
 
 // New builds a sandbox from cfg (defaults filled in).
@@ -174,7 +198,7 @@ func New(cfg Config) *Sandbox {
 		st:      st,
 		newID:   newIDGen(cfg.Seed, 3).next,
 		rng:     rand.New(rand.NewPCG(uint64(cfg.Seed), 4)),
-		tokens:  map[string]token{},
+		tokens:  map[secretKey]token{},
 		limits:  map[limitKey]*window{},
 		latency: cfg.Latency,
 		jitter:  cfg.Jitter,
@@ -204,6 +228,7 @@ func New(cfg Config) *Sandbox {
 		s.clients[cred.ClientID] = cred
 		s.order = append(s.order, cred.ClientID)
 	}
+	s.oauth = newOAuthState(cfg.RedirectURIs)
 	s.mux = s.routes()
 	return s
 }
@@ -272,6 +297,12 @@ func (s *Sandbox) SetIdentityActive(id string, active bool) bool {
 		i.State, i.Status = "ACTIVE", "Active"
 	} else {
 		i.State, i.Status = "INACTIVE_LONG_TERM", "Terminated"
+		// ISC ends the sessions of a person who leaves: their grants go.
+		for _, g := range s.oauth.grants {
+			if g.person == i && !g.revoked {
+				s.revokeGrant(g, "identity inactive")
+			}
+		}
 	}
 	return true
 }

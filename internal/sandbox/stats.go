@@ -9,8 +9,12 @@ type Stats struct {
 	// Operations counts calls per operation (operationId without the V1
 	// suffix), with a breakdown per client id.
 	Operations map[string]OperationStats `json:"operations"`
-	// Clients counts calls per client id, over all operations.
+	// Clients counts calls per client id, over all operations; a user
+	// token's calls count under its OAuth client's id.
 	Clients map[string]Counter `json:"clients"`
+	// Identities counts calls per identity the caller acts as, over all
+	// operations: a user token's person, an API client's own identity.
+	Identities map[string]Counter `json:"identities"`
 	// ReassignmentsApplied counts reassignments that took effect: sync
 	// calls that succeeded and async tasks that ended in SUCCESS.
 	ReassignmentsApplied int `json:"reassignmentsApplied"`
@@ -20,6 +24,13 @@ type Stats struct {
 	TasksFailed int `json:"tasksFailed"`
 	// TokensIssued counts successful /oauth/token calls.
 	TokensIssued int `json:"tokensIssued"`
+	// SignIns counts people signed in on the login page (an authorization
+	// code each); SignInFailures wrong passwords and inactive accounts.
+	SignIns        int `json:"signIns"`
+	SignInFailures int `json:"signInFailures"`
+	// GrantsRevoked counts sign-ins revoked: a refresh token or code
+	// presented again, or the identity made inactive.
+	GrantsRevoked int `json:"grantsRevoked"`
 }
 
 // OperationStats are one operation's counters.
@@ -38,13 +49,29 @@ type Counter struct {
 
 type statsCounters struct {
 	ops                  map[string]map[string]*Counter // operation → client → counter
+	identities           map[string]*Counter
 	reassignmentsApplied int
 	itemsMoved           int
 	tasksFailed          int
 	tokensIssued         int
+	signIns              int
+	signInFailures       int
+	grantsRevoked        int
 }
 
-func (c *statsCounters) reset() { *c = statsCounters{ops: map[string]map[string]*Counter{}} }
+func (c *statsCounters) reset() {
+	*c = statsCounters{ops: map[string]map[string]*Counter{}, identities: map[string]*Counter{}}
+}
+
+// identity returns the counter of an identity. Call with s.mu held.
+func (c *statsCounters) identity(id string) *Counter {
+	ctr := c.identities[id]
+	if ctr == nil {
+		ctr = &Counter{}
+		c.identities[id] = ctr
+	}
+	return ctr
+}
 
 // counter returns the counter of an operation and client. Call with s.mu held.
 func (c *statsCounters) counter(op, client string) *Counter {
@@ -70,10 +97,17 @@ func (s *Sandbox) Stats() Stats {
 	out := Stats{
 		Operations:           map[string]OperationStats{},
 		Clients:              map[string]Counter{},
+		Identities:           map[string]Counter{},
 		ReassignmentsApplied: s.stats.reassignmentsApplied,
 		ItemsMoved:           s.stats.itemsMoved,
 		TasksFailed:          s.stats.tasksFailed,
 		TokensIssued:         s.stats.tokensIssued,
+		SignIns:              s.stats.signIns,
+		SignInFailures:       s.stats.signInFailures,
+		GrantsRevoked:        s.stats.grantsRevoked,
+	}
+	for id, c := range s.stats.identities {
+		out.Identities[id] = *c
 	}
 	for op, byClient := range s.stats.ops {
 		os := OperationStats{ByClient: map[string]Counter{}}

@@ -23,8 +23,8 @@ import (
 
 // Paths served outside SailPoint's specs, passed through unchecked.
 const (
-	tokenPath     = "/oauth/token" // ISC's OAuth endpoint (documented in prose, not in the specs)
-	controlPrefix = "/_sandbox/"   // the sandbox's own test controls
+	oauthPrefix   = "/oauth/"    // ISC's OAuth endpoints (documented in prose, not in the specs)
+	controlPrefix = "/_sandbox/" // the sandbox's own test controls
 )
 
 // Contract wraps h so that every request the test sends and every response
@@ -42,7 +42,8 @@ const (
 //     not fail the test by itself, since tests send them on purpose; the
 //     sandbox must refuse it with a 4xx (whose body the first rule checks).
 //     Accepting it fails the test.
-//   - /oauth/token and /_sandbox/* pass unchecked. Any other path no spec
+//   - /oauth/* (token, authorize, the login form, info) and /_sandbox/*
+//     pass unchecked. Any other path no spec
 //     has must be answered 404 (405 also for a spec path with another
 //     method).
 //
@@ -85,7 +86,7 @@ var options = func() *openapi3filter.Options {
 
 func (c *contract) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
-	if path == tokenPath || strings.HasPrefix(path, controlPrefix) {
+	if strings.HasPrefix(path, oauthPrefix) || strings.HasPrefix(path, controlPrefix) {
 		c.h.ServeHTTP(w, r)
 		return
 	}

@@ -100,6 +100,8 @@ func TestContract(t *testing.T) {
 		{"unknown enum refused with 401", "POST", "/v3/certifications/c1/decide", `[{"id":"i1","decision":"MAYBE","bulk":false}]`, respond(401, `{"error":"JWT validation failed"}`), ""},
 
 		{"token endpoint unchecked", "POST", "/oauth/token", "grant_type=client_credentials", respond(200, `{"access_token":"x"}`), ""},
+		{"login page unchecked", "GET", "/oauth/authorize?client_id=x", "", respond(200, `<!doctype html>`, "Content-Type", "text/html"), ""},
+		{"login form unchecked", "POST", "/oauth/login", "", respond(303, ""), ""},
 		{"sandbox controls unchecked", "GET", "/_sandbox/stats", "", respond(200, `anything`, "Content-Type", "text/plain"), ""},
 		{"unknown path answered 404", "GET", "/v3/campaigns", "", respond(404, validError400), ""},
 		{"unknown path answered 200", "GET", "/v3/campaigns", "", respond(200, `[]`), "route not in any spec: GET /v3/campaigns answered 200, want 404"},
