@@ -1,7 +1,9 @@
 // Command sandbox runs an emulated SailPoint Identity Security Cloud tenant
 // (internal/sandbox) on a local port, for certops, SailPoint's SDKs and CLI,
 // or any ISC client: point SAIL_BASE_URL, SAIL_CLIENT_ID and
-// SAIL_CLIENT_SECRET at it. It prints the URL and credentials on start.
+// SAIL_CLIENT_SECRET at it. It prints the URL and credentials on start: the
+// API clients', the people's who sign in on its login page (ISC's
+// authorization-code flow), and the OAuth clients with their redirect URIs.
 package main
 
 import (
@@ -15,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -41,6 +44,7 @@ type config struct {
 	RateLimit      int           `envconfig:"RATE_LIMIT" default:"100"`
 	TaskTime       time.Duration `envconfig:"TASK_TIME" default:"500ms"`
 	ErrorRate      float64       `envconfig:"ERROR_RATE"`
+	RedirectURIs   string        `envconfig:"REDIRECT_URIS"`
 	LogLevel       string        `envconfig:"LOG_LEVEL" default:"info"`
 }
 
@@ -71,6 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&c.RateLimit, "rate-limit", c.RateLimit, "requests per 10 s per client and API version; -1 for none (SANDBOX_RATE_LIMIT)")
 	fs.DurationVar(&c.TaskTime, "task-time", c.TaskTime, "how long an async reassignment task takes: 40% QUEUED, then IN_PROGRESS (SANDBOX_TASK_TIME)")
 	fs.Float64Var(&c.ErrorRate, "error-rate", c.ErrorRate, "fraction of API calls answered 500 (SANDBOX_ERROR_RATE)")
+	fs.StringVar(&c.RedirectURIs, "redirect-uris", c.RedirectURIs, "comma-separated redirect URIs of the OAuth clients sandbox-certops and sandbox-public, matched exactly (SANDBOX_REDIRECT_URIS; default certops's http://127.0.0.1:8080/oauth/callback, :3000, and the same on localhost)")
 	if len(args) == 0 {
 		args = []string{"sandbox"}
 	}
@@ -109,7 +114,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	base := "http://" + ln.Addr().String()
-	printBanner(stdout, base, cfg, sb.Clients())
+	printBanner(stdout, base, cfg, sb.Clients(), sb.People(), sb.OAuthClients())
 	logger.Info("sandbox tenant listening", "url", base, "seed", cfg.Seed, "certifications", cfg.Certifications, "items_per_cert", cfg.ItemsPerCertification)
 
 	served := make(chan error, 1)
@@ -175,14 +180,24 @@ func sandboxConfig(c config) (sandbox.Config, error) {
 	if c.ErrorRate < 0 || c.ErrorRate > 1 {
 		bad("SANDBOX_ERROR_RATE", "error-rate", "must be between 0 and 1, got %v", c.ErrorRate)
 	}
+	for _, u := range strings.Split(c.RedirectURIs, ",") {
+		if u = strings.TrimSpace(u); u == "" {
+			continue
+		}
+		if err := sandbox.ValidRedirectURI(u); err != nil {
+			bad("SANDBOX_REDIRECT_URIS", "redirect-uris", "%v", err)
+			continue
+		}
+		cfg.RedirectURIs = append(cfg.RedirectURIs, u)
+	}
 	cfg.TaskQueuedFor = c.TaskTime * 2 / 5
 	cfg.TaskRunningFor = c.TaskTime - cfg.TaskQueuedFor
 	return cfg, errors.Join(errs...)
 }
 
-// printBanner tells a person how to use the tenant. The credentials are the
-// sandbox's fixed, public test credentials, not secrets.
-func printBanner(w io.Writer, base string, cfg sandbox.Config, clients []sandbox.Credential) {
+// printBanner tells a person how to use the tenant. The credentials and
+// passwords are the sandbox's fixed, public test credentials, not secrets.
+func printBanner(w io.Writer, base string, cfg sandbox.Config, clients []sandbox.Credential, people []sandbox.Person, oauthClients []sandbox.OAuthClient) {
 	admin := clients[0]
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	p("certops sandbox: an emulated SailPoint ISC tenant (seed %d, %d certifications × %d items)", cfg.Seed, cfg.Certifications, cfg.ItemsPerCertification)
@@ -201,6 +216,30 @@ func printBanner(w io.Writer, base string, cfg sandbox.Config, clients []sandbox
 		p("  %-8s  %s / %s  (%s)", c.Role, c.ClientID, c.ClientSecret, who)
 	}
 	p("")
+	p("People who sign in on the login page (username / password):")
+	for _, person := range people {
+		what := "acts as an admin"
+		if person.Role != sandbox.RoleAdmin {
+			what = "acts as a reviewer of their own certifications"
+		}
+		p("  %-8s  %s / %s  (%s <%s>, %s)", person.Role, person.Username, person.Password, person.Name, person.Email, what)
+	}
+	p("  Every other active person: username their alias or email, password the alias followed by -password.")
+	p("")
+	p("OAuth clients (authorization code with PKCE S256 required; refresh tokens rotate, a reused one revokes the sign-in):")
+	for _, oc := range oauthClients {
+		if oc.Secret != "" {
+			p("  %s / %s  (%s, %s)", oc.ID, oc.Secret, strings.ToLower(oc.Type), oc.Name)
+		} else {
+			p("  %s  (%s: no secret)", oc.ID, strings.ToLower(oc.Type))
+		}
+	}
+	if len(oauthClients) > 0 {
+		p("  Redirect URIs, matched exactly (--redirect-uris): %s", strings.Join(oauthClients[0].RedirectURIs, ", "))
+	}
+	p("Authorize URL: %s/oauth/authorize  (ISC serves it on the login host, https://{tenant}.login.sailpoint.com;", base)
+	p("               the sandbox serves it and the token URL on this one host; GET %s/oauth/info says so)", base)
+	p("")
 	p("Point any ISC client (SailPoint's SDKs and CLI, certops) at it:")
 	p("  export SAIL_BASE_URL=%s", base)
 	p("  export SAIL_CLIENT_ID=%s", admin.ClientID)
@@ -210,7 +249,7 @@ func printBanner(w io.Writer, base string, cfg sandbox.Config, clients []sandbox
 	p(`  TOKEN=$(curl -s -X POST '%s/oauth/token' -d grant_type=client_credentials -d client_id=%s -d client_secret=%s | sed -E 's/.*"access_token":"([^"]+)".*/\1/')`, base, admin.ClientID, admin.ClientSecret)
 	p(`  curl -s -H "Authorization: Bearer $TOKEN" '%s/v3/certifications?limit=5&count=true'`, base)
 	p("")
-	p("Test controls (no auth): GET %s/_sandbox/stats, GET %s/_sandbox/decisions, POST %s/_sandbox/faults, POST %s/_sandbox/latency", base, base, base, base)
+	p("Test controls (no auth): GET %s/_sandbox/stats, GET %s/_sandbox/decisions, GET %s/_sandbox/reassignments, POST %s/_sandbox/faults, POST %s/_sandbox/latency", base, base, base, base, base)
 }
 
 // envconfigProcess reads the SANDBOX_* variables into c.

@@ -25,14 +25,16 @@ func TestRun(t *testing.T) {
 	outR, outW := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--seed", "3"}, outW, io.Discard)
+		done <- run(ctx, []string{"sandbox", "--addr", "127.0.0.1:0", "--seed", "3", "--redirect-uris", " http://127.0.0.1:9/cb,https://certops.example/oauth/callback "}, outW, io.Discard)
 		outW.Close()
 	}()
 
 	var base, curl string
+	var banner strings.Builder
 	lines := bufio.NewScanner(outR)
 	for lines.Scan() {
 		line := lines.Text()
+		banner.WriteString(line + "\n")
 		if v, ok := strings.CutPrefix(line, "Base URL:"); ok {
 			base = strings.TrimSpace(v)
 		}
@@ -45,6 +47,26 @@ func TestRun(t *testing.T) {
 	require.NotEmpty(t, base, "the banner names the base URL")
 	assert.NotContains(t, base, ":0", "the actual port")
 	assert.Contains(t, curl, base+"/v3/certifications")
+	// The people's passwords and the OAuth clients, like the API clients'.
+	admin := sandbox.New(sandbox.Config{Seed: 3}).People()[0]
+	assert.Contains(t, banner.String(), admin.Username+" / "+admin.Password)
+	assert.Contains(t, banner.String(), sandbox.CertopsClientID+" / "+sandbox.CertopsClientSecret)
+	assert.Contains(t, banner.String(), "matched exactly (--redirect-uris): http://127.0.0.1:9/cb, https://certops.example/oauth/callback\n")
+	assert.Contains(t, banner.String(), "Authorize URL: "+base+"/oauth/authorize")
+
+	// The login page answers for a redirect URI of the flag, and only for those.
+	authorize := func(redirectURI string) *http.Response {
+		q := url.Values{"response_type": {"code"}, "client_id": {sandbox.CertopsClientID}, "redirect_uri": {redirectURI}, "state": {"s"},
+			"code_challenge": {"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"}, "code_challenge_method": {"S256"}}
+		res, err := http.Get(base + "/oauth/authorize?" + q.Encode())
+		require.NoError(t, err)
+		res.Body.Close()
+		return res
+	}
+	res := authorize("http://127.0.0.1:9/cb")
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, res.Header.Get("Content-Security-Policy"), "form-action 'self' http://127.0.0.1:9;")
+	assert.Equal(t, http.StatusBadRequest, authorize(sandbox.DefaultRedirectURIs[0]).StatusCode)
 
 	res, err := http.PostForm(base+"/oauth/token", url.Values{
 		"grant_type": {"client_credentials"}, "client_id": {sandbox.AdminClientID}, "client_secret": {sandbox.AdminClientSecret},
@@ -100,6 +122,8 @@ func TestRunConfiguration(t *testing.T) {
 		"latency":    func(c *config) { c.Latency = -time.Second },
 		"task time":  func(c *config) { c.TaskTime = 0 },
 		"error rate": func(c *config) { c.ErrorRate = 2 },
+		"redirect":   func(c *config) { c.RedirectURIs = "http://127.0.0.1/cb,/relative" },
+		"fragment":   func(c *config) { c.RedirectURIs = "https://certops.example/cb#x" },
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := config{Size: "small", RateLimit: 100, TaskTime: time.Second}
@@ -111,6 +135,13 @@ func TestRunConfiguration(t *testing.T) {
 
 	err = run(context.Background(), []string{"sandbox", "--size", "huge", "--addr", "127.0.0.1:0"}, io.Discard, io.Discard)
 	assert.ErrorContains(t, err, "huge")
+
+	assert.Equal(t, sandbox.DefaultRedirectURIs, sandbox.New(cfg).OAuthClients()[0].RedirectURIs, "none given: the defaults")
+	t.Setenv("SANDBOX_REDIRECT_URIS", "ftp://x/cb")
+	c = config{}
+	require.NoError(t, envconfigProcess(&c))
+	_, err = sandboxConfig(c)
+	assert.ErrorContains(t, err, "SANDBOX_REDIRECT_URIS (--redirect-uris) redirect URI \"ftp://x/cb\" must be an http or https URL")
 }
 
 func TestRunReportsEveryProblemAtOnce(t *testing.T) {
