@@ -139,8 +139,8 @@ type Reminders struct {
 	cfg RemindersConfig
 	log *slog.Logger
 
-	mu       sync.Mutex
-	people   map[string]slackPerson // by email, for one sweep
+	mu        sync.Mutex
+	people    map[string]slackPerson // by email, for one sweep
 	lastPost  time.Time
 	byChannel map[string]time.Time // last post per channel
 }

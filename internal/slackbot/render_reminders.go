@@ -21,7 +21,6 @@ const (
 	actionReminderSnooze   = "certops.reminder.snooze"
 )
 
-
 func certLine(cfg RemindersConfig, c certs.Certification, now time.Time, note string) string {
 	name := (&renderer{certURL: cfg.CertificationURL}).certName(c.ID, c.Name)
 	var due string
