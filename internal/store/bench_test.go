@@ -3,7 +3,6 @@ package store_test
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -13,31 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certops/certops/internal/certs"
-	"github.com/certops/certops/internal/store"
-	"github.com/certops/certops/internal/store/storetest"
 )
 
 // benchGoroutines is how many callers run at once: several approvers and
 // workers on a few replicas.
 const benchGoroutines = 8
-
-var benchEngines = []struct {
-	name string
-	open func(b *testing.B) certs.Store
-}{
-	{"sqlite", func(b *testing.B) certs.Store {
-		s, err := store.OpenSQLite(b.Context(), filepath.Join(b.TempDir(), "bench.db"), store.Options{Logger: quietLogger()})
-		require.NoError(b, err)
-		b.Cleanup(func() { s.Close() })
-		return s
-	}},
-	{"postgres", func(b *testing.B) certs.Store {
-		s, err := store.OpenPostgres(b.Context(), storetest.SchemaURL(b), store.Options{Logger: quietLogger()})
-		require.NoError(b, err)
-		b.Cleanup(func() { s.Close() })
-		return s
-	}},
-}
 
 func benchRequest(id string) *certs.Request {
 	return &certs.Request{
@@ -65,9 +44,9 @@ func benchRequest(id string) *certs.Request {
 //	           conflicts/op says how often callers lose the race and ns/op is
 //	           the cost of an attempt, won or lost.
 func BenchmarkUpdateRequest(b *testing.B) {
-	for _, eng := range benchEngines {
+	for _, eng := range engines {
 		b.Run(eng.name+"/distinct", func(b *testing.B) {
-			s := eng.open(b)
+			s := eng.handle(b, eng.fresh(b), nil)
 			for g := range benchGoroutines {
 				require.NoError(b, s.CreateRequest(b.Context(), benchRequest(fmt.Sprintf("r-%d", g))))
 			}
@@ -91,7 +70,7 @@ func BenchmarkUpdateRequest(b *testing.B) {
 			b.ReportMetric(float64(withEvent)/float64(noEvent), "event/no-event")
 		})
 		b.Run(eng.name+"/contended", func(b *testing.B) {
-			s := eng.open(b)
+			s := eng.handle(b, eng.fresh(b), nil)
 			require.NoError(b, s.CreateRequest(b.Context(), benchRequest("r-hot")))
 			var conflicts atomic.Int64
 			seen := make([]certs.RequestState, benchGoroutines)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -13,24 +12,6 @@ import (
 	"github.com/certops/certops/internal/store"
 	"github.com/certops/certops/internal/store/storetest"
 )
-
-func TestPostgres(t *testing.T) {
-	t.Parallel()
-	storetest.Run(t, newPostgresDB)
-}
-
-// newPostgresDB creates a schema of its own on the test database (others
-// run tests there at the same time) and drops it when the test ends.
-func newPostgresDB(t *testing.T) storetest.Opener {
-	dbURL := storetest.SchemaURL(t)
-	return func(t *testing.T, now func() time.Time) certs.Store {
-		t.Helper()
-		s, err := store.OpenPostgres(t.Context(), dbURL, store.Options{Now: now, Logger: quietLogger()})
-		require.NoError(t, err)
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-}
 
 func TestOpenPostgresBadURL(t *testing.T) {
 	_, err := store.OpenPostgres(t.Context(), "postgres://user:s3cret@[::1", store.Options{})
