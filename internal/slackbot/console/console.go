@@ -670,12 +670,21 @@ func (c *Console) click(ctx context.Context, p pressable) {
 		}},
 	}
 	raw, _ := json.Marshal(payload)
+	// Said before it is sent: what the bot answers may come back before
+	// the acknowledgement does.
+	c.note(fmt.Sprintf("(pressed %s)", mrkdwn(p.Btn.Text, c)))
 	status, _, err := c.post(ctx, "/slack/interactions", encodeForm(map[string]string{"payload": string(raw)}))
 	if err != nil || status != http.StatusOK {
 		c.say("The bot did not take the click: " + failure(status, err))
-		return
 	}
-	c.say(fmt.Sprintf("(pressed %s)", mrkdwn(p.Btn.Text, c)))
+}
+
+// note prints a line of the console's own, without a prompt: what the bot
+// does next prints one.
+func (c *Console) note(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fmt.Fprintln(c.out, s)
 }
 
 func (c *Console) count() int {
@@ -742,6 +751,13 @@ func (c *Console) submit(ctx context.Context, m *modal) {
 		"view": view, "response_urls": []any{},
 	}
 	raw, _ := json.Marshal(payload)
+	// Closed and said before it is sent (what the bot then does may be
+	// drawn before its answer arrives); opened again if the bot answers
+	// with errors in it.
+	c.mu.Lock()
+	delete(c.modals, m.User)
+	fmt.Fprintf(c.out, "(submitted %q)\n", m.Summary)
+	c.mu.Unlock()
 	status, body, err := c.post(ctx, "/slack/interactions", encodeForm(map[string]string{"payload": string(raw)}))
 	if err != nil || status != http.StatusOK {
 		c.say("The bot did not take the form: " + failure(status, err))
@@ -755,6 +771,8 @@ func (c *Console) submit(ctx context.Context, m *modal) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if answer.ResponseAction == "errors" && len(answer.Errors) > 0 {
+		c.modals[m.User] = m
+		fmt.Fprintln(c.out, "The form is still open:")
 		first := -1
 		for i, in := range m.Inputs {
 			if e, ok := answer.Errors[in.BlockID]; ok {
@@ -768,9 +786,6 @@ func (c *Console) submit(ctx context.Context, m *modal) {
 		c.prompt()
 		return
 	}
-	delete(c.modals, m.User)
-	fmt.Fprintf(c.out, "(submitted %q)\n", m.Summary)
-	c.prompt()
 }
 
 func nullable(v string) any {
@@ -876,6 +891,8 @@ func (c *Console) visible(m *msg, user string) bool {
 // where says where a message is and who sees it. Called with c.mu.
 func (c *Console) where(m *msg) string {
 	switch {
+	case m.EphemeralTo != "" && (strings.HasPrefix(m.Channel, "U") || strings.HasPrefix(m.Channel, "D")):
+		return fmt.Sprintf("DM from certops to %s · only %s sees this", c.nameOf(m.Channel), c.nameOf(m.EphemeralTo))
 	case m.EphemeralTo != "":
 		return fmt.Sprintf("#%s · only %s sees this", c.channelName(m.Channel), c.nameOf(m.EphemeralTo))
 	case strings.HasPrefix(m.Channel, "U") || strings.HasPrefix(m.Channel, "D"):
