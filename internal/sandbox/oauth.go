@@ -122,9 +122,10 @@ func (oc *OAuthClient) allows(grantType string) bool {
 }
 
 // Person is someone who can sign in on the login page. Every active person
-// of the tenant can: the username is their alias (or email), the password
-// the username followed by "-password". These are the sandbox's fixed,
-// public test credentials, printed at start-up like the API clients'.
+// of the tenant can (service accounts cannot): the username is their alias
+// (or their email, in any case), the password their alias followed by
+// "-password". These are the sandbox's fixed, public test credentials,
+// printed at start-up like the API clients'.
 type Person struct {
 	Username   string `json:"username"`
 	Password   string `json:"password"`

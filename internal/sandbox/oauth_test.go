@@ -1,10 +1,13 @@
 package sandbox_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +44,13 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 	assert.NotContains(t, csp, "script-src")
 	assert.Equal(t, "no-store", page.Header.Get("Cache-Control"))
 	assert.Equal(t, "DENY", page.Header.Get("X-Frame-Options"))
+	// The one inline style is the one the CSP allows by its hash.
+	style := regexp.MustCompile(`(?s)<style>(.*?)</style>`).FindStringSubmatch(body)
+	require.NotNil(t, style)
+	sum := sha256.Sum256([]byte(style[1]))
+	assert.Contains(t, csp, "style-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"';")
+	assert.Equal(t, 1, strings.Count(body, "<style"))
+	assert.NotContains(t, body, "style=", "no inline style attributes")
 
 	res := b.submit(page, reviewer.Username, reviewer.Password, "sign-in")
 	assert.Equal(t, http.StatusSeeOther, res.Status)
@@ -640,9 +650,39 @@ func TestOAuthInfo(t *testing.T) {
 	assert.Empty(t, clients[1].Secret)
 	people := tn.sb.People()
 	require.Len(t, people, 4)
+	res, err = http.Get(tn.url + "/_sandbox/people")
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var listed []sandbox.Person
+	(&response{Body: readAll(t, res)}).decode(t, &listed)
+	assert.Equal(t, people, listed)
 	assert.Equal(t, sandbox.RoleAdmin, people[0].Role)
 	for _, p := range people[1:] {
 		assert.Equal(t, sandbox.RoleReviewer, p.Role)
 		assert.Equal(t, p.Username+"-password", p.Password)
 	}
+}
+
+// The same refresh token presented twice at once: one refresh wins, the
+// other is a reuse, and the grant is revoked, as if they came one after
+// the other.
+func TestRefreshTokenRace(t *testing.T) {
+	tn := start(t, sandbox.Config{Now: newClock().Now})
+	a, tok := tn.userTokens(sandbox.PublicClientID, tn.person(tn.cred("sandbox-reviewer-1").IdentityID))
+	form := a.client(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
+	statuses := make(chan int, 2)
+	for range 2 {
+		go func() {
+			res, err := http.PostForm(tn.url+"/oauth/token", form)
+			if err != nil {
+				statuses <- 0
+				return
+			}
+			res.Body.Close()
+			statuses <- res.StatusCode
+		}()
+	}
+	got := []int{<-statuses, <-statuses}
+	assert.ElementsMatch(t, []int{http.StatusOK, http.StatusBadRequest}, got)
+	assert.Equal(t, 1, tn.sb.Stats().GrantsRevoked)
 }
