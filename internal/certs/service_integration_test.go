@@ -365,6 +365,19 @@ func (l *lostResponse) ReassignAsync(ctx context.Context, r certs.Reassignment) 
 	return t, err
 }
 
+// replicasLosingAnAnswer is two replicas sharing one store over the sandbox
+// at base, replica A's tenant losing the answer to its next async
+// reassignment, and a request for work of asyncItems items filed through A.
+func replicasLosingAnAnswer(t *testing.T, base string, shared certs.Store, clk *offsetClock) (replicaA, replicaB *certs.Service, w work, r *certs.Request) {
+	t.Helper()
+	crashing := &lostResponse{Tenant: newClient(t, base)}
+	crashing.armed.Store(true)
+	replicaA = newService(crashing, shared, clk.Now, "replica-a")
+	replicaB = newService(newClient(t, base), shared, clk.Now, "replica-b")
+	w = findWork(t, newClient(t, base), asyncItems)
+	return replicaA, replicaB, w, fileRequest(t, replicaA, w, nil)
+}
+
 func TestIntegration_crashWhileSubmittingIsReconciledWithoutDuplicate(t *testing.T) {
 	for _, st := range stores {
 		t.Run(st.name, func(t *testing.T) {
@@ -374,12 +387,7 @@ func TestIntegration_crashWhileSubmittingIsReconciledWithoutDuplicate(t *testing
 			// call's task pending; the sandbox runs on real time.
 			sb, base := sandboxtest.Start(t, sandbox.Config{RateLimit: -1, ItemsPerCertification: 80, TaskQueuedFor: time.Hour})
 			shared := st.open(t, clk.Now)
-			crashing := &lostResponse{Tenant: newClient(t, base)}
-			crashing.armed.Store(true)
-			replicaA := newService(crashing, shared, clk.Now, "replica-a")
-			replicaB := newService(newClient(t, base), shared, clk.Now, "replica-b")
-			w := findWork(t, newClient(t, base), asyncItems)
-			r := fileRequest(t, replicaA, w, nil)
+			replicaA, replicaB, _, r := replicasLosingAnAnswer(t, base, shared, clk)
 
 			got, err := replicaA.Approve(ctx, slackAlice, r.ID)
 			requireCode(t, certs.EUNKNOWN, err)
@@ -417,12 +425,7 @@ func TestIntegration_crashAfterTheTaskRanIsReconciledAsApplied(t *testing.T) {
 	clk := &offsetClock{}
 	sb, base := sandboxtest.Start(t, sandbox.Config{RateLimit: -1, ItemsPerCertification: 80, TaskQueuedFor: time.Millisecond, TaskRunningFor: time.Millisecond})
 	shared := openSQLite(t, clk.Now)
-	crashing := &lostResponse{Tenant: newClient(t, base)}
-	crashing.armed.Store(true)
-	replicaA := newService(crashing, shared, clk.Now, "replica-a")
-	replicaB := newService(newClient(t, base), shared, clk.Now, "replica-b")
-	w := findWork(t, newClient(t, base), asyncItems)
-	r := fileRequest(t, replicaA, w, nil)
+	replicaA, replicaB, w, r := replicasLosingAnAnswer(t, base, shared, clk)
 	_, err := replicaA.Approve(ctx, slackAlice, r.ID)
 	requireCode(t, certs.EUNKNOWN, err)
 

@@ -262,8 +262,9 @@ func (s *Service) Cancel(ctx context.Context, a Actor, requestID string) (*Reque
 	return cur, nil
 }
 
-// requestToDecide reads a request and checks that a may decide it now.
-func (s *Service) requestToDecide(ctx context.Context, a Actor, id string) (*Request, error) {
+// storedRequest checks the actor and the id, and reads the request as
+// stored, whoever may see it.
+func (s *Service) storedRequest(ctx context.Context, a Actor, id string) (*Request, error) {
 	if err := checkActor(a); err != nil {
 		return nil, err
 	}
@@ -273,6 +274,15 @@ func (s *Service) requestToDecide(ctx context.Context, a Actor, id string) (*Req
 	r, err := s.opts.Store.GetRequest(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("request %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// requestToDecide reads a request and checks that a may decide it now.
+func (s *Service) requestToDecide(ctx context.Context, a Actor, id string) (*Request, error) {
+	r, err := s.storedRequest(ctx, a, id)
+	if err != nil {
+		return nil, err
 	}
 	if a.IdentityID == "" {
 		return nil, &Error{Code: EFORBIDDEN, Err: ErrNoIdentity, Message: fmt.Sprintf(
@@ -389,15 +399,9 @@ func (s *Service) GetRequest(ctx context.Context, a Actor, id string) (*Request,
 }
 
 func (s *Service) readRequest(ctx context.Context, a Actor, id string) (*Request, error) {
-	if err := checkActor(a); err != nil {
-		return nil, err
-	}
-	if err := ValidateID("request id", id); err != nil {
-		return nil, err
-	}
-	r, err := s.opts.Store.GetRequest(ctx, id)
+	r, err := s.storedRequest(ctx, a, id)
 	if err != nil {
-		return nil, fmt.Errorf("request %s: %w", id, err)
+		return nil, err
 	}
 	if !mayView(a, r) {
 		return nil, Errorf(EFORBIDDEN, "request %s is about certification %q, which you do not review, and you neither filed it nor may decide it", id, r.Plan.CertificationName)
