@@ -161,6 +161,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	g.Go(func() error {
 		return bot.NewNotifier(slackbot.NotifierConfig{Lease: sc.NotifierLease}).Run(gctx)
 	})
+	g.Go(func() error { // reminders.go: digests and escalations
+		return runReminders(gctx, a.Service, api, sc.Command, sc.CertificationURL, logger)
+	})
 	if sc.appToken != nil {
 		g.Go(func() error {
 			return runSocketMode(gctx, bot, sc.appToken, func(appToken string) *socketmode.Client {

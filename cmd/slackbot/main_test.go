@@ -230,6 +230,6 @@ func TestManifestMatchesTheBot(t *testing.T) {
 	assert.True(t, m.Features.SlashCommands[0].ShouldEscape, "mentions arrive as <@U…|name>")
 	assert.True(t, m.Settings.Interactivity.Enabled)
 	assert.True(t, strings.HasSuffix(m.Settings.Interactivity.RequestURL, "/slack/interactions"))
-	assert.ElementsMatch(t, []string{"commands", "chat:write", "users:read", "users:read.email", "usergroups:read", "files:write"}, m.OAuth.Scopes.Bot)
+	assert.ElementsMatch(t, []string{"commands", "chat:write", "users:read", "users:read.email", "usergroups:read", "files:write", "im:write", "im:history", "channels:history"}, m.OAuth.Scopes.Bot)
 	assert.True(t, m.Features.AppHome.MessagesTab, "/certs review posts to the app's DM with the reviewer")
 }
