@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,21 +46,9 @@ func runConsole(ctx context.Context, a *app.App, o consoleOptions, stdin io.Read
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	dir := directory{svc: a.Service}
-	you, err := pickPerson(ctx, dir, o.As, func() (string, error) { return firstReviewer(ctx, a) })
+	you, approver, err := sandboxCast(ctx, a, o.As, o.Approver)
 	if err != nil {
-		return fmt.Errorf("--as: %w", err)
-	}
-	approver, err := pickPerson(ctx, dir, o.Approver, func() (string, error) {
-		if a.Sandbox == nil || len(a.Sandbox.Clients()) == 0 {
-			return "", errors.New("no sandbox admin identity")
-		}
-		return a.Sandbox.Clients()[0].IdentityID, nil // the admin client's identity
-	})
-	if err != nil {
-		return fmt.Errorf("--approver: %w", err)
-	}
-	if you.IdentityID == approver.IdentityID {
-		return fmt.Errorf("--as and --approver are both %s: no one approves their own request; choose two people", you.Email)
+		return err
 	}
 
 	con, err := console.New(console.Config{Command: o.Command, People: dir, You: you, Approver: approver, Echo: !isTerminal(stdin)})
@@ -108,6 +97,30 @@ func runConsole(ctx context.Context, a *app.App, o consoleOptions, stdin io.Read
 	con.Close()
 	fmt.Fprintln(stdout)
 	return err
+}
+
+// sandboxCast is whom --as and --approver name, or their defaults: the
+// reviewer of the first open certification, and the sandbox's admin
+// identity. They must be two people.
+func sandboxCast(ctx context.Context, a *app.App, as, approver string) (you, them console.Person, err error) {
+	dir := directory{svc: a.Service}
+	you, err = pickPerson(ctx, dir, as, func() (string, error) { return firstReviewer(ctx, a) })
+	if err != nil {
+		return you, them, fmt.Errorf("--as: %w", err)
+	}
+	them, err = pickPerson(ctx, dir, approver, func() (string, error) {
+		if a.Sandbox == nil || len(a.Sandbox.Clients()) == 0 {
+			return "", errors.New("no sandbox admin identity")
+		}
+		return a.Sandbox.Clients()[0].IdentityID, nil // the admin client's identity
+	})
+	if err != nil {
+		return you, them, fmt.Errorf("--approver: %w", err)
+	}
+	if you.IdentityID == them.IdentityID {
+		return you, them, fmt.Errorf("--as and --approver are both %s: no one approves their own request; choose two people", you.Email)
+	}
+	return you, them, nil
 }
 
 // firstReviewer is the reviewer of the first open certification (as
@@ -214,4 +227,23 @@ func isTerminal(r io.Reader) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// sandboxUsers is `slackbot --sandbox` in a real workspace: users.info
+// answers the approvers (SLACK_APPROVERS) with --approver's email and
+// everyone else with --as's, so that people can try the bot against the
+// emulated tenant, whose people are @acme.example.
+func sandboxUsers(ctx context.Context, a *app.App, api slackbot.SlackAPI, as, approver string, approvers []string, logger *slog.Logger) (slackbot.SlackAPI, error) {
+	you, them, err := sandboxCast(ctx, a, as, approver)
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("sandbox: every Slack user acts as "+you.Name+", the approvers (SLACK_APPROVERS) as "+them.Name+" (--as, --approver)",
+		"as", you.Email, "approver", them.Email)
+	return slackbot.SandboxUsers(api, func(id string) string {
+		if slices.Contains(approvers, id) {
+			return them.Email
+		}
+		return you.Email
+	}), nil
 }

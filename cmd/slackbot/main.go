@@ -107,6 +107,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// is used without a restart; every client rebuilt for a new token gets
 	// apiOpts, the timeout included.
 	api := slackbot.NewRotatingAPI(sc.botToken, func(token string) *slack.Client { return slack.New(token, apiOpts...) })
+	var botAPI slackbot.SlackAPI = api
+	if *useSandbox {
+		// Nobody's email is an emulated person's: each Slack user stands
+		// for one (console.go).
+		if botAPI, err = sandboxUsers(ctx, a, api, *as, *approver, sc.Approvers, logger); err != nil {
+			return err
+		}
+	}
 	if len(sc.Approvers) == 0 && sc.ApproverGroup == "" && len(cfg.Approvers) == 0 {
 		logger.Warn("no approvers configured (SLACK_APPROVERS, SLACK_APPROVER_GROUP, CERTOPS_APPROVERS): reassignment requests cannot be filed")
 	}
@@ -119,7 +127,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		CertificationURL: sc.CertificationURL,
 		Logger:           logger.With("component", "slackbot"),
 		Metrics:          met,
-	}, a.Service, api)
+	}, a.Service, botAPI)
 	bot.Start(ctx)
 
 	// The probes and /metrics are served in both modes: in Socket Mode the
