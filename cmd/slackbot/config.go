@@ -75,10 +75,17 @@ func loadConfig(sandbox bool, logger *slog.Logger) (slackConfig, app.Config, err
 	if c.APIURL != "" && !strings.HasSuffix(c.APIURL, "/") {
 		c.APIURL += "/" // slack-go joins method names onto it
 	}
+	if errs.Missing("SLACK_") {
+		errs.Hint(consoleHint)
+	}
 	cfg, err := app.LoadConfig(sandbox)
 	errs.Add(err)
 	return c, cfg, errs.Err()
 }
+
+// consoleHint is said after missing Slack settings: how to try the bot
+// without a workspace.
+const consoleHint = "No Slack workspace at hand? Run with --sandbox --console: Slack in this terminal, against the emulated tenant, no SLACK_* setting needed."
 
 // appTokenVar is the variable the app-level token came from.
 func appTokenVar(src secret.Source) string {
