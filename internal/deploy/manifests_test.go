@@ -367,40 +367,20 @@ func (o objects) workloads() []workload {
 	return ws
 }
 
-func (o objects) deployment(name string) *appsv1.Deployment {
-	for _, d := range o.deployments {
-		if d.Name == name {
-			return d
-		}
-	}
-	return nil
-}
+func (o objects) deployment(name string) *appsv1.Deployment { return named(o.deployments, name) }
+func (o objects) cronJob(name string) *batchv1.CronJob      { return named(o.cronJobs, name) }
+func (o objects) service(name string) *corev1.Service       { return named(o.services, name) }
+func (o objects) secret(name string) *corev1.Secret         { return named(o.secrets, name) }
 
-func (o objects) cronJob(name string) *batchv1.CronJob {
-	for _, c := range o.cronJobs {
-		if c.Name == name {
-			return c
+// named is the object of list called name, or nil.
+func named[T metav1.Object](list []T, name string) T {
+	for _, obj := range list {
+		if obj.GetName() == name {
+			return obj
 		}
 	}
-	return nil
-}
-
-func (o objects) service(name string) *corev1.Service {
-	for _, s := range o.services {
-		if s.Name == name {
-			return s
-		}
-	}
-	return nil
-}
-
-func (o objects) secret(name string) *corev1.Secret {
-	for _, s := range o.secrets {
-		if s.Name == name {
-			return s
-		}
-	}
-	return nil
+	var none T
+	return none
 }
 
 // config is the rendering's certops-config (generated, so hash-suffixed).
