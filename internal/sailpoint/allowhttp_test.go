@@ -45,9 +45,7 @@ func TestAllowHTTP(t *testing.T) {
 	})
 
 	t.Run("from the environment", func(t *testing.T) {
-		t.Setenv("SAIL_BASE_URL", "http://certops-sandbox")
-		t.Setenv("SAIL_CLIENT_ID", "sandbox-admin")
-		t.Setenv("SAIL_CLIENT_SECRET", "sandbox-admin-secret")
+		sailEnv(t, "http://certops-sandbox", "sandbox-admin", "sandbox-admin-secret")
 		t.Setenv("SAIL_ALLOW_HTTP", "")
 		_, err := LoadConfig()
 		require.Error(t, err)

@@ -9,11 +9,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// sailEnv sets SAIL_BASE_URL, SAIL_CLIENT_ID and SAIL_CLIENT_SECRET for the
+// test.
+func sailEnv(t *testing.T, baseURL, clientID, clientSecret string) {
+	t.Helper()
+	t.Setenv("SAIL_BASE_URL", baseURL)
+	t.Setenv("SAIL_CLIENT_ID", clientID)
+	t.Setenv("SAIL_CLIENT_SECRET", clientSecret)
+}
+
 func TestLoadConfig(t *testing.T) {
 	t.Run("defaults", func(t *testing.T) {
-		t.Setenv("SAIL_BASE_URL", "https://acme.api.identitynow.com")
-		t.Setenv("SAIL_CLIENT_ID", "id")
-		t.Setenv("SAIL_CLIENT_SECRET", "secret")
+		sailEnv(t, "https://acme.api.identitynow.com", "id", "secret")
 		cfg, err := LoadConfig()
 		require.NoError(t, err)
 		assert.Equal(t, Config{
@@ -23,9 +30,7 @@ func TestLoadConfig(t *testing.T) {
 		}, cfg)
 	})
 	t.Run("all missing names every variable", func(t *testing.T) {
-		t.Setenv("SAIL_BASE_URL", "")
-		t.Setenv("SAIL_CLIENT_ID", "")
-		t.Setenv("SAIL_CLIENT_SECRET", "")
+		sailEnv(t, "", "", "")
 		_, err := LoadConfig()
 		require.Error(t, err)
 		for _, name := range []string{"SAIL_BASE_URL is required", "SAIL_CLIENT_ID is required", "SAIL_CLIENT_SECRET is required"} {
@@ -33,9 +38,7 @@ func TestLoadConfig(t *testing.T) {
 		}
 	})
 	t.Run("bad duration names the variable and hides the value", func(t *testing.T) {
-		t.Setenv("SAIL_BASE_URL", "https://acme.api.identitynow.com")
-		t.Setenv("SAIL_CLIENT_ID", "id")
-		t.Setenv("SAIL_CLIENT_SECRET", "secret")
+		sailEnv(t, "https://acme.api.identitynow.com", "id", "secret")
 		t.Setenv("SAIL_TIMEOUT", "hunter2")
 		_, err := LoadConfig()
 		require.Error(t, err)
@@ -43,9 +46,7 @@ func TestLoadConfig(t *testing.T) {
 		assert.NotContains(t, err.Error(), "hunter2")
 	})
 	t.Run("missing and malformed at once", func(t *testing.T) {
-		t.Setenv("SAIL_BASE_URL", "http://acme.api.identitynow.com")
-		t.Setenv("SAIL_CLIENT_ID", " ")
-		t.Setenv("SAIL_CLIENT_SECRET", "")
+		sailEnv(t, "http://acme.api.identitynow.com", " ", "")
 		t.Setenv("SAIL_TIMEOUT", "soon")
 		t.Setenv("SAIL_MAX_RETRIES", "99")
 		_, err := LoadConfig()
@@ -59,9 +60,7 @@ func TestLoadConfig(t *testing.T) {
 		assert.Equal(t, "SAIL_MAX_RETRIES must be between 0 and 20, got 99", lines[4])
 	})
 	t.Run("bad version", func(t *testing.T) {
-		t.Setenv("SAIL_BASE_URL", "https://acme.api.identitynow.com")
-		t.Setenv("SAIL_CLIENT_ID", "id")
-		t.Setenv("SAIL_CLIENT_SECRET", "secret")
+		sailEnv(t, "https://acme.api.identitynow.com", "id", "secret")
 		t.Setenv("SAIL_API_VERSION", "v2")
 		_, err := LoadConfig()
 		require.EqualError(t, err, "SAIL_API_VERSION must be v3 or v1, got v2")
