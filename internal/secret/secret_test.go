@@ -35,6 +35,15 @@ func open(t *testing.T, path string) (*secret.File, *clock, *syncBuffer) {
 	return f, clk, logs
 }
 
+// openWritten writes content to a new file and opens it.
+func openWritten(t *testing.T, content string) (path string, f *secret.File, clk *clock, logs *syncBuffer) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "s")
+	write(t, path, content)
+	f, clk, logs = open(t, path)
+	return path, f, clk, logs
+}
+
 func TestOpenFile_refusesWhatCannotBeUsed(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -59,17 +68,13 @@ func TestOpenFile_refusesWhatCannotBeUsed(t *testing.T) {
 
 func TestFile_trimsTheTrailingNewline(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "s")
-	write(t, path, "s3cret\n")
-	f, _, _ := open(t, path)
+	_, f, _, _ := openWritten(t, "s3cret\n")
 	assert.Equal(t, "s3cret", f.Value())
 }
 
 func TestFile_rotation(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "s")
-	write(t, path, "old-secret")
-	f, clk, logs := open(t, path)
+	path, f, clk, logs := openWritten(t, "old-secret")
 	require.Equal(t, "old-secret", f.Value())
 
 	write(t, path, "new-secret-longer")
@@ -92,9 +97,7 @@ func TestFile_rotation(t *testing.T) {
 
 func TestFile_reloadIgnoresCheckEvery(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "s")
-	write(t, path, "one")
-	f, _, _ := open(t, path)
+	path, f, _, _ := openWritten(t, "one")
 	write(t, path, "two")
 	assert.True(t, f.Reload())
 	assert.Equal(t, "two", f.Value())
@@ -127,9 +130,7 @@ func TestFile_kubernetesSymlinkSwap(t *testing.T) {
 
 func TestFile_keepsTheLastValueWhenTheFileBreaks(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "s")
-	write(t, path, "good")
-	f, clk, logs := open(t, path)
+	path, f, clk, logs := openWritten(t, "good")
 
 	write(t, path, "")
 	clk.Advance(time.Minute)
