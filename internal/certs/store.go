@@ -82,6 +82,9 @@ type Store interface {
 	// and appends the events, in one transaction.
 	PutReminderPrefs(ctx context.Context, subject string, p ReminderPrefs, events ...Event) error
 
+	// GrantStore keeps people's sign-ins with SailPoint (grant.go).
+	GrantStore
+
 	// Ping checks the database answers (for readiness probes).
 	Ping(ctx context.Context) error
 	Close() error

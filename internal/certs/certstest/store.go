@@ -57,6 +57,8 @@ type database struct {
 	// reminders and prefs: reminders.go (made on first use).
 	reminders map[string]*certs.Reminder
 	prefs     map[string]certs.ReminderPrefs
+	// grants: grants.go (made on first use).
+	grants map[string]certs.Grant
 }
 
 type lease struct {

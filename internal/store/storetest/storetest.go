@@ -50,6 +50,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"reminders", testReminders},
 		{"reminder claim race has one winner", testReminderClaimRace},
 		{"reminder preferences", testReminderPrefs},
+		{"grants", testGrants},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
