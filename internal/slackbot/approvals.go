@@ -84,36 +84,10 @@ func (b *Bot) blockAction(ctx context.Context, ic slack.InteractionCallback, act
 		})
 	case actionApprove:
 		b.enqueue(resp, "approve", func(ctx context.Context) (message, bool, error) {
-			a, err := b.identities.actor(ctx, ic.User.ID, ic.User.Name)
-			if err != nil {
-				return message{}, false, err
-			}
-			if _, err := b.svc.Approve(ctx, a, act.Value); err != nil {
-				return message{}, false, err
-			}
-			// The notifier updates the approval message from the outbox, so
-			// that exactly one replica writes it, in order.
-			return message{}, false, nil
+			return b.approve(ctx, ic.User, act.Value)
 		})
 	case actionDeny:
-		// A trigger_id lives 3 seconds: open the modal at once, beside the
-		// ack rather than after it or on the (possibly busy) pool. It is a
-		// Slack call, not a SailPoint one. Whether this person may deny is
-		// decided when they submit.
-		meta, _ := json.Marshal(denyMetadata{RequestID: act.Value, Channel: ic.Channel.ID})
-		view := b.render.denyModal(act.Value, string(meta))
-		b.side.Add(1)
-		go func() {
-			defer b.side.Done()
-			octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
-			defer cancel()
-			if _, err := b.api.OpenViewContext(octx, ic.TriggerID, view); err != nil {
-				b.log.Warn("slackbot: views.open failed", "request", act.Value, "err", err)
-				b.enqueue(resp, "deny", func(context.Context) (message, bool, error) {
-					return b.render.notice(":warning: Slack could not open the deny form; please click Deny again."), false, nil
-				})
-			}
-		}()
+		b.denyClicked(ctx, ic, act.Value, resp)
 	default:
 		if !b.reviewAction(ctx, ic, act) {
 			b.log.Warn("slackbot: unknown action", "action_id", act.ActionID)
@@ -127,7 +101,7 @@ func (b *Bot) enqueue(resp *responder, name string, run func(ctx context.Context
 	err := b.pool.submit(name, func(ctx context.Context) {
 		m, replace, err := run(ctx)
 		if err != nil {
-			m, replace = b.failureFor(name, err), false
+			m, replace = b.failureFor(name, resp.user, err), false
 		}
 		if m.empty() {
 			return
@@ -166,7 +140,128 @@ func (b *Bot) confirm(ctx context.Context, ic slack.InteractionCallback, value s
 		}
 		return message{}, false, err
 	}
+	// Filing escalates the plan to the approvers.
+	b.log.Info("slackbot: request filed for approval", append(actorAttrs(a, req.ID),
+		"certification", req.Plan.CertificationID, "items", req.Plan.ItemCount, "approvers", len(req.Approvers))...)
 	return b.render.requestFiled(req, b.cfg.ApprovalsChannel), true, nil
+}
+
+// actorAttrs are the log attributes of a person acting on a request: their
+// Slack user id, their ISC identity id and the request.
+func actorAttrs(a certs.Actor, requestID string) []any {
+	return []any{"slack_user", a.ID, "identity", a.IdentityID, "request", requestID}
+}
+
+// approve approves a request and tells the approver, ephemerally, what
+// their click did. The approval message itself is updated by the notifier
+// from the outbox, so that exactly one replica writes it, in order.
+func (b *Bot) approve(ctx context.Context, u slack.User, id string) (message, bool, error) {
+	a, err := b.identities.actor(ctx, u.ID, u.Name)
+	if err != nil {
+		return b.decisionRefused(ctx, "approve", certs.Actor{ID: u.ID}, id, nil, err)
+	}
+	q, err := b.svc.Approve(ctx, a, id)
+	if err != nil {
+		if q != nil && q.State != certs.StatePending && q.DecidedBy != nil && q.DecidedBy.Same(a) && certs.ErrorCode(err) != certs.ECONFLICT {
+			// Approved by this click; the submission failed after it.
+			b.log.Info("slackbot: request approved", append(actorAttrs(a, id), "state", q.State, "err", certs.ErrorMessage(err))...)
+			return message{}, false, err
+		}
+		return b.decisionRefused(ctx, "approve", a, id, q, err)
+	}
+	b.log.Info("slackbot: request approved", append(actorAttrs(a, id), "state", q.State)...)
+	return b.render.approvedByYou(q), false, nil
+}
+
+// decisionRefused answers an approve or deny the Service refused. A
+// request decided before (ECONFLICT) is told with who decided it, as a
+// mention, and when; a person whose own earlier click decided it is told
+// so. Every refusal is logged at INFO; what is not the person's doing
+// (Slack or SailPoint unreachable, an internal error) is returned for
+// failureFor to log and render.
+func (b *Bot) decisionRefused(ctx context.Context, action string, a certs.Actor, id string, q *certs.Request, err error) (message, bool, error) {
+	switch certs.ErrorCode(err) {
+	case certs.EFORBIDDEN, certs.ECONFLICT, certs.EINVALID, certs.ENOTFOUND:
+	default:
+		return message{}, false, err
+	}
+	b.log.Info("slackbot: request "+action+" refused", append(actorAttrs(a, id), "code", certs.ErrorCode(err), "why", certs.ErrorMessage(err))...)
+	if certs.ErrorCode(err) == certs.ECONFLICT && a.IdentityID != "" {
+		if q == nil {
+			q, _ = b.svc.GetRequest(ctx, a, id) // MayDecideRequest returns none; without one, the Service's words
+		}
+		if q != nil {
+			if m, ok := b.render.decidedAlready(q, a, b.decidedAt(ctx, a, q)); ok {
+				return m, false, nil
+			}
+		}
+	}
+	return b.render.failure(err), false, nil
+}
+
+// decidedAt is when q was decided, from its audit trail (zero when it
+// cannot be read: the answer then says who, not when).
+func (b *Bot) decidedAt(ctx context.Context, a certs.Actor, q *certs.Request) time.Time {
+	want := map[certs.RequestState]certs.Action{certs.StateDenied: certs.ActionRequestDenied, certs.StateCancelled: certs.ActionRequestCancelled}[q.State]
+	if want == "" {
+		want = certs.ActionRequestApproved
+	}
+	evs, err := b.svc.ListAudit(ctx, a, certs.EventFilter{RequestID: q.ID})
+	if err != nil {
+		return time.Time{}
+	}
+	for _, ev := range evs {
+		if ev.Action == want {
+			return ev.Time
+		}
+	}
+	return time.Time{}
+}
+
+// denyCheckBudget bounds the check made before the deny form opens: Slack
+// takes views.open only within 3 seconds of the click.
+const denyCheckBudget = 2 * time.Second
+
+// denyClicked opens the form asking for a reason, once the Service says
+// this person may deny the request (MayDecideRequest): someone who may not
+// is told so at once, before typing anything. A trigger_id lives 3
+// seconds, so the check and views.open run beside the ack rather than
+// after it or on the (possibly busy) pool. A check that does not finish
+// within denyCheckBudget opens the form anyway: the Service checks again
+// when the form is sent.
+func (b *Bot) denyClicked(ctx context.Context, ic slack.InteractionCallback, id string, resp *responder) {
+	meta, _ := json.Marshal(denyMetadata{RequestID: id, Channel: ic.Channel.ID})
+	view := b.render.denyModal(id, string(meta))
+	b.side.Add(1)
+	go func() {
+		defer b.side.Done()
+		octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+		defer cancel()
+		cctx, stop := context.WithTimeout(octx, denyCheckBudget)
+		a, err := b.identities.actor(cctx, ic.User.ID, ic.User.Name)
+		if err != nil {
+			a = certs.Actor{ID: ic.User.ID}
+		} else {
+			err = b.svc.MayDecideRequest(cctx, a, id)
+		}
+		late := cctx.Err() != nil
+		stop()
+		switch {
+		case err != nil && late:
+			b.log.Warn("slackbot: could not check who may deny in time; opening the deny form", "slack_user", ic.User.ID, "request", id, "err", err)
+		case err != nil:
+			b.enqueue(resp, "deny", func(ctx context.Context) (message, bool, error) {
+				return b.decisionRefused(ctx, "deny", a, id, nil, err)
+			})
+			return
+		}
+		if _, err := b.api.OpenViewContext(octx, ic.TriggerID, view); err != nil {
+			b.log.Warn("slackbot: views.open failed", "request", id, "err", err)
+			b.enqueue(resp, "deny", func(context.Context) (message, bool, error) {
+				return b.render.notice(":warning: Slack could not open the deny form; please click Deny again."), false, nil
+			})
+		}
+	}()
 }
 
 // approverKeys lists who may decide a request filed now: the configured
@@ -214,11 +309,13 @@ func (b *Bot) denySubmitted(ic slack.InteractionCallback) {
 	b.enqueue(resp, "deny", func(ctx context.Context) (message, bool, error) {
 		a, err := b.identities.actor(ctx, ic.User.ID, ic.User.Name)
 		if err != nil {
-			return message{}, false, err
+			return b.decisionRefused(ctx, "deny", certs.Actor{ID: ic.User.ID}, meta.RequestID, nil, err)
 		}
-		if _, err := b.svc.Deny(ctx, a, meta.RequestID, reason); err != nil {
-			return message{}, false, err
+		q, err := b.svc.Deny(ctx, a, meta.RequestID, reason)
+		if err != nil {
+			return b.decisionRefused(ctx, "deny", a, meta.RequestID, q, err)
 		}
-		return message{}, false, nil
+		b.log.Info("slackbot: request denied", append(actorAttrs(a, q.ID), "with_reason", reason != "")...)
+		return b.render.deniedByYou(q), false, nil
 	})
 }

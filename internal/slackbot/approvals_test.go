@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/certops/certops/internal/certs"
+	"github.com/certops/certops/internal/testkit"
 )
 
 // buttonValue finds the value of the button with actionID in a Block Kit
@@ -145,22 +148,27 @@ func TestApprovalFlow(t *testing.T) {
 		refusal := b.reply(t, 4)
 		assert.Equal(t, "ephemeral", refusal.Body.ResponseType)
 		assert.False(t, refusal.Body.ReplaceOriginal, "the shared message stays")
-		assert.Contains(t, refusal.Body.Text, ":no_entry: you are not an approver of request "+reqID)
+		assert.Equal(t, ":no_entry: You are not an approver of request "+reqID, refusal.Body.Text)
 	})
 
 	t.Run("the requester is refused", func(t *testing.T) {
 		require.Equal(t, http.StatusOK, b.click(t, alice, approvals, actionApprove, reqID))
 		refusal := b.reply(t, 5)
-		assert.Contains(t, refusal.Body.Text, ":no_entry: you filed request "+reqID)
+		assert.Equal(t, ":no_entry: You filed request "+reqID+"; another approver must decide it", refusal.Body.Text)
 		assert.Equal(t, certs.StatePending, b.request(t, reqID).State)
 		assert.Zero(t, b.tell(t, n), "refusals write no events")
 		assert.Empty(t, b.slack.Calls("chat.update"))
 	})
 
-	t.Run("an approver approves; the message and the requester are told", func(t *testing.T) {
+	t.Run("an approver approves; they, the message and the requester are told", func(t *testing.T) {
 		require.Equal(t, http.StatusOK, b.click(t, dave, approvals, actionApprove, reqID))
 		b.waitSubmitted(t, reqID)
 		assert.Equal(t, 1, b.tenant.Calls("ReassignAsync"), "submitted to SailPoint")
+		won := b.reply(t, 6)
+		assert.Equal(t, "ephemeral", won.Body.ResponseType)
+		assert.False(t, won.Body.ReplaceOriginal, "the shared message stays")
+		assert.Equal(t, ":white_check_mark: You approved request `"+reqID+"`: 60 review items of Alice's payroll review to Carol Owner (carol@example.com). "+
+			"SailPoint is moving the items. The approval message follows SailPoint's progress.", won.Body.Text)
 		b.tell(t, n)
 		updates := b.slack.Calls("chat.update")
 		require.Len(t, updates, 1, "one update for the batch")
@@ -196,12 +204,27 @@ func TestApprovalFlow(t *testing.T) {
 		assert.Contains(t, dms[1], "is done: 60 items moved")
 	})
 
-	t.Run("a late click changes nothing", func(t *testing.T) {
+	t.Run("a late click is told who approved, when, and where it stands", func(t *testing.T) {
 		require.Equal(t, http.StatusOK, b.click(t, erin, approvals, actionApprove, reqID))
-		refusal := b.reply(t, 6)
-		assert.Contains(t, refusal.Body.Text, ":information_source: request "+reqID+" was already approved by")
-		assert.Contains(t, refusal.Body.Text, "(now completed)")
+		refusal := b.reply(t, 7)
+		assert.Equal(t, fmt.Sprintf(":information_source: Request `%s` was already approved by <@%s> <!date^%d^{date_short_pretty} {time}|2026-11-23 14:00 UTC>. It is done: 60 items moved.",
+			reqID, dave, t0.Unix()), refusal.Body.Text)
 		assert.Equal(t, 1, b.tenant.Calls("ReassignAsync"), "submitted once")
+	})
+
+	t.Run("the approver clicking again is told it was their own click", func(t *testing.T) {
+		require.Equal(t, http.StatusOK, b.click(t, dave, approvals, actionApprove, reqID))
+		again := b.reply(t, 8)
+		assert.Equal(t, fmt.Sprintf(":information_source: You already approved request `%s` <!date^%d^{date_short_pretty} {time}|2026-11-23 14:00 UTC>; this click changed nothing. It is done: 60 items moved.",
+			reqID, t0.Unix()), again.Body.Text)
+		assert.NotContains(t, again.Body.Text, "<@"+dave+">")
+	})
+
+	t.Run("Deny on a decided request opens no form", func(t *testing.T) {
+		require.Equal(t, http.StatusOK, b.click(t, erin, approvals, actionDeny, reqID))
+		refusal := b.reply(t, 9)
+		assert.Contains(t, refusal.Body.Text, "was already approved by <@"+dave+">")
+		assert.Empty(t, b.slack.Calls("views.open"))
 	})
 }
 
@@ -222,6 +245,8 @@ func TestSmallPlanIsDoneWithOneSynchronousCall(t *testing.T) {
 	require.Equal(t, http.StatusOK, b.click(t, dave, approvals, actionApprove, "plan-1"))
 	b.waitSubmitted(t, "plan-1")
 	assert.Equal(t, certs.StateCompleted, b.request(t, "plan-1").State, "done when the call answers")
+	assert.Equal(t, ":white_check_mark: You approved request `plan-1`: 1 review item of Alice's Q4 review to Carol Owner (carol@example.com). It is done: 1 item moved.",
+		b.reply(t, 3).Body.Text)
 	assert.Equal(t, 1, b.tenant.Calls("Reassign"))
 	assert.Zero(t, b.tenant.Calls("ReassignAsync")+b.tenant.Calls("GetTask"), "no task to follow")
 
@@ -253,9 +278,14 @@ func TestSameActionPayloadTwiceActsOnce(t *testing.T) {
 	}
 	require.NoError(t, b.bot.Shutdown(context.Background())) // the pool has done all it was given
 	assert.NotEqual(t, certs.StatePending, b.request(t, reqID).State, "approved")
+	var answers []string
 	for _, post := range b.hooks.Posts() {
-		assert.NotEqual(t, "/actions/dup", post.Path, "the second delivery was not acted on (it would have been told the request is already approved): %s", post.Raw)
+		if post.Path == "/actions/dup" {
+			answers = append(answers, post.Body.Text)
+		}
 	}
+	require.Len(t, answers, 1, "the second delivery was not acted on (it would have been told the request is already approved)")
+	assert.Contains(t, answers[0], "You approved request `"+reqID+"`")
 	assert.Equal(t, 1, b.tenant.Calls("ReassignAsync"))
 }
 
@@ -315,6 +345,12 @@ func TestDenyWithReason(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	assert.Empty(t, a.Text, "an empty 200 closes the modal")
 	waitFor(t, "denied", func() bool { return b.request(t, reqID).State == certs.StateDenied })
+	waitFor(t, "the approver told", func() bool { return len(b.slack.Calls("chat.postEphemeral")) == 1 })
+	told := b.slack.Calls("chat.postEphemeral")[0]
+	assert.Equal(t, dave, told.Form.Get("user"))
+	assert.Equal(t, approvals, told.Form.Get("channel"))
+	assert.Equal(t, ":no_entry_sign: You denied request `"+reqID+"`: 60 review items of Alice's payroll review to Carol Owner (carol@example.com). "+
+		"Nothing changes in SailPoint. <@"+alice+"> is told in a DM, with your reason.", told.Form.Get("text"))
 	denied := b.request(t, reqID)
 	assert.Equal(t, "Carol is on leave until March", denied.DecisionReason)
 	require.NotNil(t, denied.DecidedBy)
@@ -352,8 +388,59 @@ func TestDenyByNonApproverIsRefusedEphemerally(t *testing.T) {
 	e := b.slack.Calls("chat.postEphemeral")[0]
 	assert.Equal(t, approvals, e.Form.Get("channel"))
 	assert.Equal(t, mallory, e.Form.Get("user"))
-	assert.Contains(t, e.Form.Get("text"), ":no_entry: you are not an approver of request "+reqID)
+	assert.Equal(t, ":no_entry: You are not an approver of request "+reqID, e.Form.Get("text"))
 	assert.Equal(t, certs.StatePending, b.request(t, reqID).State)
+}
+
+// Deny asks for a reason only someone who may deny: anyone else is told
+// why not at once, and no form opens.
+func TestDenyIsCheckedBeforeTheFormOpens(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	reqID, _ := fileRequest(t, b)
+	for i, tc := range []struct {
+		user, want string
+	}{
+		{mallory, ":no_entry: You are not an approver of request " + reqID},
+		{alice, ":no_entry: You filed request " + reqID + "; another approver must decide it"},
+		{nobody, ":no_entry: No SailPoint identity has your email address nobody@example.com, so certops cannot act for you; ask your identity admin to add it"},
+	} {
+		require.Equal(t, http.StatusOK, b.click(t, tc.user, approvals, actionDeny, reqID))
+		refusal := b.reply(t, 3+i)
+		assert.Equal(t, tc.want, refusal.Body.Text, tc.user)
+		assert.Equal(t, "ephemeral", refusal.Body.ResponseType)
+	}
+	assert.Empty(t, b.slack.Calls("views.open"), "no form for those who may not deny")
+	assert.Equal(t, certs.StatePending, b.request(t, reqID).State)
+
+	require.Equal(t, http.StatusOK, b.click(t, dave, approvals, actionDeny, reqID))
+	waitFor(t, "views.open", func() bool { return len(b.slack.Calls("views.open")) == 1 })
+	assert.Len(t, b.hooks.Posts(), 5, "the approver gets the form, not a message")
+}
+
+// Every decision and refusal is logged at INFO with who (Slack and ISC
+// ids) and the request; filing it for approvers too.
+func TestDecisionsAndRefusalsAreLogged(t *testing.T) {
+	t.Parallel()
+	logs := &testkit.Buffer{}
+	b := setupWith(t, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(logs, nil)) })
+	reqID, _ := fileRequest(t, b)
+	require.Equal(t, http.StatusOK, b.click(t, mallory, approvals, actionApprove, reqID))
+	b.reply(t, 3)
+	require.Equal(t, http.StatusOK, b.click(t, dave, approvals, actionApprove, reqID))
+	b.waitSubmitted(t, reqID)
+	b.reply(t, 4)
+	require.NoError(t, b.bot.Shutdown(context.Background()))
+
+	out := logs.String()
+	for _, want := range []string{
+		`level=INFO msg="slackbot: request filed for approval" slack_user=UALICE001 identity=id-alice request=` + reqID,
+		`level=INFO msg="slackbot: request approve refused" slack_user=UMALL0006 identity=id-mallory request=` + reqID + ` code=forbidden why="you are not an approver of request ` + reqID + `"`,
+		`level=INFO msg="slackbot: request approved" slack_user=UDAVE0004 identity=id-dave request=` + reqID + ` state=submitted`,
+	} {
+		assert.Contains(t, out, want)
+	}
+	assert.NotContains(t, out, testSecret)
 }
 
 func TestExpiredRequest(t *testing.T) {
@@ -373,7 +460,8 @@ func TestExpiredRequest(t *testing.T) {
 
 	require.Equal(t, http.StatusOK, b.click(t, dave, approvals, actionApprove, reqID))
 	refusal := b.reply(t, 3)
-	assert.Contains(t, refusal.Body.Text, ":information_source: request "+reqID+" expired at")
+	assert.Equal(t, fmt.Sprintf(":alarm_clock: Request `%s` expired <!date^%d^{date_short_pretty} {time}|2026-11-26 14:00 UTC> before anyone decided it; nothing changed. Ask again if it is still needed.",
+		reqID, t0.Add(certs.DefaultRequestTTL).Unix()), refusal.Body.Text)
 	assert.Zero(t, b.tenant.Calls("ReassignAsync"))
 }
 

@@ -73,7 +73,7 @@ func BenchmarkAckLatencyUnderSlowSailPoint(b *testing.B) {
 	}
 	hk := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.Copy(io.Discard, r.Body) }))
 	defer hk.Close()
-	bot := New(Config{ApprovalsChannel: approvals, Logger: quiet()}, a.Service, fs.api())
+	bot := New(Config{ApprovalsChannel: approvals, Logger: quiet(), AnyResponseURL: true}, a.Service, fs.api())
 	bot.Start(ctx)
 	srv := httptest.NewServer(bot.HTTPHandler(HTTPOptions{SigningSecret: secret.Static(testSecret), Logger: quiet()}))
 	defer srv.Close()

@@ -41,12 +41,17 @@ type Service interface {
 	ResolveIdentity(ctx context.Context, a certs.Actor, idOrEmail string) (*certs.Identity, error)
 	PlanReassignment(ctx context.Context, a certs.Actor, in certs.PlanInput) (*certs.Plan, error)
 	RequestApproval(ctx context.Context, a certs.Actor, planID, digest string, approvers []string, refs map[string]string) (*certs.Request, error)
+	// MayDecideRequest, before asking an approver anything more (Deny's
+	// form); ListAudit, for when a request was decided.
+	MayDecideRequest(ctx context.Context, a certs.Actor, requestID string) error
 	Approve(ctx context.Context, a certs.Actor, requestID string) (*certs.Request, error)
 	Deny(ctx context.Context, a certs.Actor, requestID, reason string) (*certs.Request, error)
+	ListAudit(ctx context.Context, a certs.Actor, f certs.EventFilter) ([]certs.Event, error)
 	GetRequest(ctx context.Context, a certs.Actor, id string) (*certs.Request, error)
 	SetFrontendRefs(ctx context.Context, a certs.Actor, id string, refs map[string]string) (*certs.Request, error)
 	// The review (review.go): evidence, decisions and sign-off.
 	ListEvidence(ctx context.Context, a certs.Actor, certID string, ids []string) ([]certs.ItemEvidence, error)
+	MayDecide(ctx context.Context, a certs.Actor, certID, onBehalf string) error
 	PlanDecisions(ctx context.Context, a certs.Actor, in certs.DecisionInput) (*certs.Plan, error)
 	PlanSignOff(ctx context.Context, a certs.Actor, certID, onBehalf string) (*certs.Plan, error)
 	GetPlan(ctx context.Context, a certs.Actor, id string) (*certs.Plan, error)
@@ -111,6 +116,12 @@ type Config struct {
 	// HTTPClient posts to response_url (http.DefaultClient's settings with
 	// a 10 s timeout when nil).
 	HTTPClient *http.Client
+	// AnyResponseURL lets the bot post to a payload's response_url on any
+	// host. Off (the default), it posts only to Slack's own
+	// (https://hooks.slack.com, hooks.slack-gov.com) and answers a payload
+	// naming another with chat.postEphemeral. For a test Slack only
+	// (cmd/slackbot: a SLACK_API_URL that is not Slack's).
+	AnyResponseURL bool
 	// Now is the clock (time.Now when nil).
 	Now    func() time.Time
 	Logger *slog.Logger

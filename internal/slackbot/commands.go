@@ -122,6 +122,7 @@ func (b *Bot) commandTable() []*command {
 			Examples: []string{"evidence ef38f94347e94562b5bb8424a56397d8", "evidence ef38f94347e94562b5bb8424a56397d8 jsonl"},
 			Parse:    b.parseEvidence,
 		},
+		b.remindCommand(), // remind.go
 		{
 			Name: "status", Usage: "<request|task>", Summary: "Show where a reassignment request or a SailPoint task is.",
 			Examples: []string{"status 0f6b2c7e4b3d4a53a9d1d1e3c0b6a0f1"},
@@ -350,7 +351,7 @@ func (b *Bot) Command(ctx context.Context, sc slack.SlashCommand) message {
 		m, err := b.runAsUser(ctx, in, sc.UserName, w)
 		b.countCommand(c.Name, err)
 		if err != nil {
-			m = b.failureFor(c.Name, err)
+			m = b.failureFor(c.Name, sc.UserID, err)
 		}
 		if err := in.resp.send(ctx, m, false); err != nil {
 			b.log.Warn("slackbot: could not answer a command", "command", c.Name, "user", sc.UserID, "err", err)
@@ -374,11 +375,22 @@ func (b *Bot) runAsUser(ctx context.Context, in *invocation, slackName string, w
 	return w(ctx, in)
 }
 
-// failureFor renders err, logging what is not the user's to fix.
-func (b *Bot) failureFor(what string, err error) message {
+// failureFor renders err for the Slack user, logging what is not the
+// user's to fix at ERROR and a refusal (what the Service forbids) at INFO,
+// with the user's Slack id and ISC identity id when known.
+func (b *Bot) failureFor(what, user string, err error) message {
 	switch certs.ErrorCode(err) {
 	case certs.EINTERNAL, certs.EUNKNOWN, certs.EUNAVAILABLE:
-		b.log.Error("slackbot: "+what+" failed", "err", err)
+		b.log.Error("slackbot: "+what+" failed", "slack_user", user, "err", err)
+	case certs.EFORBIDDEN:
+		b.log.Info("slackbot: "+what+" refused", "slack_user", user, "identity", b.identityOf(user), "why", certs.ErrorMessage(err))
 	}
 	return b.render.failure(err)
+}
+
+// identityOf is the ISC identity id of a Slack user the bot has already
+// looked up ("" when it has not, or not recently): for logs, never a call.
+func (b *Bot) identityOf(user string) string {
+	p, _ := b.identities.cache.get(user)
+	return p.Identity.ID
 }

@@ -105,7 +105,7 @@ func TestEvidenceCommand_whoMayExport(t *testing.T) {
 
 	t.Run("another reviewer is told why not, and gets nothing", func(t *testing.T) {
 		_, reply := b.run(t, bob, "evidence cert-1")
-		assert.Contains(t, reply.Body.Text, "you do not review certification")
+		assert.Contains(t, reply.Body.Text, ":no_entry: You do not review certification")
 		assert.Empty(t, b.slack.Files())
 		assert.Empty(t, b.slack.Calls("files.getUploadURLExternal"))
 	})
@@ -136,7 +136,7 @@ func TestEvidenceCommand_usageAndSlackFailures(t *testing.T) {
 	t.Run("Slack refuses the upload", func(t *testing.T) {
 		b.slack.fail("files.getUploadURLExternal", failure{status: http.StatusOK, body: `{"ok":false,"error":"missing_scope","needed":"files:write"}`})
 		_, reply := b.run(t, alice, "evidence cert-1")
-		assert.Contains(t, reply.Body.Text, "the export of certification cert-1 was made (and recorded in the audit trail) but Slack did not take the file")
+		assert.Contains(t, reply.Body.Text, ":cloud: The export of certification cert-1 was made (and recorded in the audit trail) but Slack did not take the file")
 		assert.Contains(t, reply.Body.Text, "missing_scope")
 		assert.Empty(t, b.slack.Files())
 	})

@@ -169,7 +169,8 @@ type replica struct {
 func newReplica(t *testing.T, svc *certs.Service, st certs.Store, fs *fakeSlack, name string, met Metrics) *replica {
 	t.Helper()
 	r := &replica{svc: &countingService{Service: svc}}
-	r.bot = New(Config{ApprovalsChannel: approvals, Approvers: []string{dave, erin}, Workers: 16, QueueSize: 64, Logger: quiet(), Metrics: met}, r.svc, fs.api())
+	r.bot = New(Config{ApprovalsChannel: approvals, Approvers: []string{dave, erin}, Workers: 16, QueueSize: 64, Logger: quiet(), Metrics: met,
+		AnyResponseURL: true}, r.svc, fs.api())
 	r.bot.Start(context.Background())
 	t.Cleanup(func() { _ = r.bot.Shutdown(context.Background()) })
 	r.server = httptest.NewServer(r.bot.Handler(testSecret))
@@ -425,13 +426,22 @@ func TestIntegrationConcurrentApprovalsSubmitOnce(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, approvedEvents)
-	// The nine losers were told who approved, ephemerally.
-	refusals := w.hooks.Posts()[before:]
-	assert.Len(t, refusals, 9)
-	for _, r := range refusals {
+	// The winner was told what their click did, and the nine losers who
+	// approved, ephemerally.
+	answers := w.hooks.Posts()[before:]
+	assert.Len(t, answers, 10)
+	already, won := 0, 0
+	for _, r := range answers {
 		assert.False(t, r.Body.ReplaceOriginal)
-		assert.Contains(t, r.Raw, "already")
+		switch {
+		case strings.Contains(r.Body.Text, "already approved"):
+			already++
+		case strings.Contains(r.Body.Text, "You approved request `"+req.ID+"`"):
+			won++
+		}
 	}
+	assert.Equal(t, 9, already)
+	assert.Equal(t, 1, won)
 	// Both replicas' notifiers ran; the message was posted once and every
 	// update went to it.
 	var toChannel int

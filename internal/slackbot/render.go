@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
@@ -113,33 +115,60 @@ func human(d time.Duration) string {
 	}
 }
 
-// slackDate shows t in the reader's own time zone, with a fallback.
+// slackDate shows t as Slack's date formatting: each reader sees it in
+// their own time zone, and "today", "yesterday" or "tomorrow" as long as
+// the message lasts; clients that cannot format it show the UTC fallback.
+// Messages never freeze a relative time ("in 3 days") into their text.
 func slackDate(t time.Time) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
 }
 
-// due says when a certification is due, relative to now.
+// due says when a certification is due; overdue is flagged as of now.
 func (r *renderer) due(due *time.Time, completed bool) string {
-	if due == nil {
-		return "no due date"
-	}
-	d := due.Sub(r.now())
 	switch {
+	case due == nil:
+		return "no due date"
 	case completed:
 		return "was due " + slackDate(*due)
-	case d >= 0:
-		return fmt.Sprintf("due in %s (%s)", human(d), slackDate(*due))
+	case !due.Before(r.now()):
+		return "due " + slackDate(*due)
 	default:
-		return fmt.Sprintf(":warning: overdue by %s (%s)", human(-d), slackDate(*due))
+		return ":warning: overdue since " + slackDate(*due)
 	}
 }
 
-// ago says how long ago t was.
+// ago says when t was, as a Slack date (the name is older than the
+// wording: it no longer says how long ago).
 func (r *renderer) ago(t time.Time) string {
 	if t.IsZero() {
 		return "at an unknown time"
 	}
-	return human(r.now().Sub(t)) + " ago"
+	return slackDate(t)
+}
+
+// capitalize starts s with a capital letter, for text that may begin with
+// a lower-case word from the Service ("you filed request …"). A leading
+// emoji code (":no_entry: ") is skipped, so the word after it is the one
+// capitalised.
+func capitalize(s string) string {
+	rest := s
+	prefix := ""
+	for strings.HasPrefix(rest, ":") {
+		end := strings.Index(rest[1:], ":")
+		if end < 0 || strings.ContainsAny(rest[1:end+1], " \n") {
+			break
+		}
+		n := end + 2
+		for n < len(rest) && rest[n] == ' ' {
+			n++
+		}
+		prefix, rest = prefix+rest[:n], rest[n:]
+	}
+	r, size := utf8.DecodeRuneInString(rest)
+	if size == 0 || !unicode.IsLower(r) {
+		return s
+	}
+	return prefix + string(unicode.ToUpper(r)) + rest[size:]
 }
 
 // bar draws progress as ten cells.
@@ -251,10 +280,12 @@ func (r *renderer) unknownCommand(name string, cmds []*command) message {
 // failure is the one table from an error to what the user reads.
 func (r *renderer) failure(err error) message {
 	if ue, ok := err.(*usageError); ok {
-		text := fmt.Sprintf(":warning: %s\nUsage: %s", esc(ue.msg), ue.cmd.usageLine(r.command))
+		text := fmt.Sprintf(":warning: %s\nUsage: %s", esc(capitalize(ue.msg)), ue.cmd.usageLine(r.command))
 		return message{Text: text, Blocks: []slack.Block{section(text), contextLine(fmt.Sprintf("`%s help` lists every subcommand with examples.", r.command))}}
 	}
-	msg := esc(certs.ErrorMessage(err))
+	// The Service's messages start in lower case ("you filed request …"):
+	// here each is a sentence of its own.
+	msg := esc(capitalize(certs.ErrorMessage(err)))
 	var text string
 	switch certs.ErrorCode(err) {
 	case certs.EINVALID:
@@ -341,7 +372,7 @@ func (r *renderer) certification(d *certs.CertificationDetail) message {
 	if len(d.Requests) > 0 {
 		var ls []string
 		for _, q := range d.Requests {
-			ls = append(ls, fmt.Sprintf("`%s` %s · %s to %s · by %s, %s", q.ID, stateLabel(q.State), count(q.Plan.ItemCount, "item"),
+			ls = append(ls, fmt.Sprintf("`%s` %s · %s to %s · filed by %s %s", q.ID, stateLabel(q.State), count(q.Plan.ItemCount, "item"),
 				identityName(q.Plan.To), who(q.Requester), r.ago(q.Created)))
 		}
 		blocks = append(blocks, section("*Reassignment requests*\n"+strings.Join(ls, "\n")))
@@ -432,8 +463,34 @@ func taskIcon(s certs.TaskStatus) string {
 	return ":hourglass:"
 }
 
+// taskWords says a SailPoint task status in words.
+func taskWords(s certs.TaskStatus) string {
+	switch s {
+	case certs.TaskQueued:
+		return "queued"
+	case certs.TaskInProgress:
+		return "in progress"
+	case certs.TaskSuccess:
+		return "done"
+	case certs.TaskError:
+		return "failed"
+	}
+	return strings.ToLower(strings.ReplaceAll(string(s), "_", " "))
+}
+
+// taskTypeWords says what a SailPoint task does.
+func taskTypeWords(t certs.TaskType) string {
+	switch t {
+	case certs.TaskReassign:
+		return "reassignment"
+	case certs.TaskAdminReassign:
+		return "admin reassignment"
+	}
+	return strings.ToLower(strings.ReplaceAll(string(t), "_", " "))
+}
+
 func (r *renderer) taskLine(t *certs.Task) string {
-	l := fmt.Sprintf("%s `%s` %s %s, created %s", taskIcon(t.Status), t.ID, esc(string(t.Type)), strings.ToLower(string(t.Status)), r.ago(t.Created))
+	l := fmt.Sprintf("%s `%s` %s %s, created %s", taskIcon(t.Status), t.ID, esc(taskTypeWords(t.Type)), taskWords(t.Status), r.ago(t.Created))
 	if len(t.Errors) > 0 {
 		l += ": " + esc(strings.Join(t.Errors, "; "))
 	}
@@ -451,7 +508,7 @@ func (r *renderer) task(t *certs.Task) message {
 		blocks = append(blocks, section("*Moved*\n"+strings.Join(ls, "\n")))
 	}
 	blocks = append(blocks, contextLine(fmt.Sprintf("%s %s", esc(t.TargetType), t.TargetID)))
-	return message{Text: fmt.Sprintf("Task %s: %s", t.ID, t.Status), Blocks: blocks}
+	return message{Text: fmt.Sprintf("SailPoint task %s: %s", t.ID, taskWords(t.Status)), Blocks: blocks}
 }
 
 func (r *renderer) pendingTasks(certID string, ts []certs.Task) message {
@@ -552,6 +609,30 @@ func stateLabel(s certs.RequestState) string {
 	return string(s)
 }
 
+// stateWords says a request's state in words, without an emoji: for the
+// fallback text Slack shows in notifications and reads to screen readers.
+func stateWords(s certs.RequestState) string {
+	switch s {
+	case certs.StatePending:
+		return "waiting for approval"
+	case certs.StateApproved, certs.StateSubmitting:
+		return "approved, being sent to SailPoint"
+	case certs.StateSubmitted:
+		return "approved, SailPoint is moving the items"
+	case certs.StateCompleted:
+		return "done"
+	case certs.StateFailed:
+		return "failed"
+	case certs.StateDenied:
+		return "denied"
+	case certs.StateExpired:
+		return "expired without a decision"
+	case certs.StateCancelled:
+		return "cancelled"
+	}
+	return string(s)
+}
+
 // outcome says what became of a request, for the approval message and the
 // status command.
 func (r *renderer) outcome(q *certs.Request) string {
@@ -584,7 +665,7 @@ func (r *renderer) outcome(q *certs.Request) string {
 			fmt.Fprintf(&sb, " · %s moved", count(p.ItemsMoved, "item"))
 		}
 	case certs.StatePending:
-		fmt.Fprintf(&sb, "\nExpires in %s (%s)", human(q.ExpiresAt.Sub(r.now())), slackDate(q.ExpiresAt))
+		fmt.Fprintf(&sb, "\nExpires %s", slackDate(q.ExpiresAt))
 	case certs.StateExpired:
 		sb.WriteString("\nNobody decided in time; nothing was changed. Ask again if it is still needed.")
 	}
@@ -621,19 +702,29 @@ func (r *renderer) approval(q *certs.Request) message {
 		deny := slack.NewButtonBlockElement(actionDeny, q.ID, plain("Deny")).WithStyle(slack.StyleDanger)
 		blocks = append(blocks, slack.NewActionBlock("decide", approve, deny))
 	}
-	blocks = append(blocks, contextLine(fmt.Sprintf("Request `%s` · filed %s · plan `%s`", q.ID, r.ago(q.Created), q.Plan.ID)))
-	text := fmt.Sprintf("Reassignment request %s: %s of %s to %s — %s", q.ID, count(q.Plan.ItemCount, "item"), q.Plan.CertificationName, q.Plan.To.Name, q.State)
+	blocks = append(blocks, contextLine(r.requestRef(q)))
+	text := fmt.Sprintf("Reassignment request %s: %s of %s to %s — %s", q.ID, count(q.Plan.ItemCount, "item"), q.Plan.CertificationName, q.Plan.To.Name, stateWords(q.State))
 	return message{Text: text, Blocks: blocks}
+}
+
+// requestRef names a request and when it was filed. A request's id is its
+// plan's, so the plan is named only if it ever differs.
+func (r *renderer) requestRef(q *certs.Request) string {
+	ref := fmt.Sprintf("Request `%s` · filed %s", q.ID, r.ago(q.Created))
+	if q.Plan.ID != "" && q.Plan.ID != q.ID {
+		ref += fmt.Sprintf(" · plan `%s`", q.Plan.ID)
+	}
+	return ref
 }
 
 func (r *renderer) requestStatus(q *certs.Request) message {
 	if q.Plan.KindOf() != certs.KindReassign {
 		return r.reviewStatus(q)
 	}
-	blocks := []slack.Block{section(fmt.Sprintf("*Reassignment request* `%s`, by %s %s", q.ID, who(q.Requester), r.ago(q.Created)))}
+	blocks := []slack.Block{section(fmt.Sprintf("*Reassignment request* `%s`, filed by %s %s", q.ID, who(q.Requester), r.ago(q.Created)))}
 	blocks = append(blocks, r.planSummary(&q.Plan)...)
 	blocks = append(blocks, section(r.outcome(q)))
-	return message{Text: fmt.Sprintf("Request %s: %s", q.ID, q.State), Blocks: blocks}
+	return message{Text: fmt.Sprintf("Reassignment request %s: %s", q.ID, stateWords(q.State)), Blocks: blocks}
 }
 
 // requesterNotice is the DM the requester gets when their request is
@@ -666,12 +757,97 @@ func (r *renderer) requesterNotice(q *certs.Request, e certs.Event, permalink st
 	default:
 		return message{}, false
 	}
-	text = strings.ToUpper(text[:1]) + text[1:]
+	text = capitalize(text)
 	more := fmt.Sprintf("`%s status %s`", r.command, q.ID)
 	if permalink != "" {
 		more = fmt.Sprintf("<%s|See the request> · %s", permalink, more)
 	}
 	return message{Text: text, Blocks: []slack.Block{section(text), contextLine(more)}}, true
+}
+
+// approvedNow says where an approved request stands, as a sentence.
+func approvedNow(q *certs.Request) string {
+	switch q.State {
+	case certs.StateSubmitted:
+		return "SailPoint is moving the items."
+	case certs.StateCompleted:
+		return fmt.Sprintf("It is done: %s moved.", count(q.Progress().ItemsMoved, "item"))
+	case certs.StateFailed:
+		if q.Error != "" {
+			return "It failed: " + esc(q.Error)
+		}
+		return "It failed."
+	}
+	return "certops is sending it to SailPoint."
+}
+
+// whatMoves says what a request moves: "3 review items of Q4 review to
+// Carol Owner (carol@example.com)".
+func whatMoves(q *certs.Request) string {
+	return fmt.Sprintf("%s of %s to %s", count(q.Plan.ItemCount, "review item"), esc(q.Plan.CertificationName), identityName(q.Plan.To))
+}
+
+// approvedByYou tells the approver whose click approved the request what
+// it did; the approval message changes for everyone a moment later.
+func (r *renderer) approvedByYou(q *certs.Request) message {
+	text := fmt.Sprintf(":white_check_mark: You approved request `%s`: %s. %s", q.ID, whatMoves(q), approvedNow(q))
+	if !q.State.Final() {
+		text += " The approval message follows SailPoint's progress."
+	}
+	return r.notice(text)
+}
+
+// deniedByYou tells the approver who denied the request what they did.
+func (r *renderer) deniedByYou(q *certs.Request) message {
+	text := fmt.Sprintf(":no_entry_sign: You denied request `%s`: %s. Nothing changes in SailPoint.", q.ID, whatMoves(q))
+	if q.Requester.Frontend == certs.FrontendSlack && q.Requester.ID != "" {
+		told := " is told in a DM"
+		if q.DecisionReason != "" {
+			told += ", with your reason"
+		}
+		text += " " + who(q.Requester) + told + "."
+	}
+	return r.notice(text)
+}
+
+// decidedAlready answers a click on a request decided before it: who
+// decided it (a mention; "you" when it was this person's own earlier
+// click, a double click), when, and where it stands now. at is when it was
+// decided (zero: not known). ok is false for a request still pending.
+func (r *renderer) decidedAlready(q *certs.Request, a certs.Actor, at time.Time) (message, bool) {
+	mine := q.DecidedBy != nil && a.Same(*q.DecidedBy)
+	by := "someone"
+	if q.DecidedBy != nil {
+		by = who(*q.DecidedBy)
+	}
+	when := ""
+	if !at.IsZero() {
+		when = " " + slackDate(at)
+	}
+	id := "`" + q.ID + "`"
+	var text string
+	switch {
+	case q.State == certs.StateExpired || q.State == certs.StatePending && !r.now().Before(q.ExpiresAt):
+		text = fmt.Sprintf(":alarm_clock: Request %s expired %s before anyone decided it; nothing changed. Ask again if it is still needed.", id, slackDate(q.ExpiresAt))
+	case q.State == certs.StatePending:
+		return message{}, false
+	case q.State == certs.StateDenied && mine:
+		text = fmt.Sprintf(":no_entry_sign: You already denied request %s%s; this click changed nothing.", id, when)
+	case q.State == certs.StateDenied:
+		text = fmt.Sprintf(":no_entry_sign: Request %s was already denied by %s%s.", id, by, when)
+		if q.DecisionReason != "" {
+			text += fmt.Sprintf(" Reason: “%s”", esc(q.DecisionReason))
+		}
+	case q.State == certs.StateCancelled && mine:
+		text = fmt.Sprintf(":wastebasket: You cancelled request %s%s; nothing changed.", id, when)
+	case q.State == certs.StateCancelled:
+		text = fmt.Sprintf(":wastebasket: Request %s was cancelled by %s%s; nothing changed.", id, by, when)
+	case mine:
+		text = fmt.Sprintf(":information_source: You already approved request %s%s; this click changed nothing. %s", id, when, approvedNow(q))
+	default:
+		text = fmt.Sprintf(":information_source: Request %s was already approved by %s%s. %s", id, by, when, approvedNow(q))
+	}
+	return r.notice(text), true
 }
 
 // denyModal asks an approver for an optional reason.

@@ -39,6 +39,7 @@ func TestRenderGolden(t *testing.T) {
 	req := func(state certs.RequestState, mod func(*certs.Request)) *certs.Request {
 		q := &certs.Request{ID: "req-42", Plan: plan, Requester: alice, Approvers: []string{"slack:UDAVE0004"}, State: state,
 			Created: now.Add(-10 * time.Minute), ExpiresAt: now.Add(72*time.Hour - 10*time.Minute)}
+		q.Plan.ID = q.ID // as the Service files it: a request's id is its plan's
 		if mod != nil {
 			mod(q)
 		}
@@ -100,6 +101,24 @@ func TestRenderGolden(t *testing.T) {
 			m, _ := r.requesterNotice(req(certs.StateDenied, func(q *certs.Request) { q.DecidedBy, q.DecisionReason = &dave, "Carol is on leave" }), certs.Event{Action: certs.ActionRequestDenied}, "")
 			return m
 		}(),
+		"approved-by-you": r.approvedByYou(req(certs.StateSubmitted, approved)),
+		"denied-by-you":   r.deniedByYou(req(certs.StateDenied, func(q *certs.Request) { q.DecidedBy, q.DecisionReason = &dave, "Carol is on leave" })),
+		"already-approved": func() message {
+			m, _ := r.decidedAlready(req(certs.StateSubmitted, approved), alice, now.Add(-time.Minute))
+			return m
+		}(),
+		"already-approved-by-you": func() message {
+			m, _ := r.decidedAlready(req(certs.StateSubmitted, approved), dave, now.Add(-time.Minute))
+			return m
+		}(),
+		"already-denied": func() message {
+			m, _ := r.decidedAlready(req(certs.StateDenied, func(q *certs.Request) { q.DecidedBy, q.DecisionReason = &dave, "Carol is on leave" }), alice, now.Add(-time.Minute))
+			return m
+		}(),
+		"already-expired": func() message {
+			m, _ := r.decidedAlready(req(certs.StateExpired, nil), dave, time.Time{})
+			return m
+		}(),
 	}
 	for name, m := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -139,24 +158,65 @@ func TestRenderNeverLeaksInternals(t *testing.T) {
 	assert.NotContains(t, m.Text, "hunter2")
 }
 
-func TestRelativeDue(t *testing.T) {
+// Dates are Slack's date formatting, never a relative time frozen into the
+// text: each reader sees the date in their own time zone, and "today" or
+// "tomorrow" while it is so.
+func TestDueDates(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	r := &renderer{now: func() time.Time { return now }}
 	at := func(d time.Duration) *time.Time { t := now.Add(d); return &t }
+	date := func(d time.Duration) string { return slackDate(*at(d)) }
 	for _, tc := range []struct {
-		due  *time.Time
-		want string
+		due       *time.Time
+		completed bool
+		want      string
 	}{
-		{at(3 * 24 * time.Hour), "due in 3 days"},
-		{at(71*time.Hour + 50*time.Minute), "due in 3 days"},
-		{at(5 * time.Hour), "due in 5 hours"},
-		{at(1 * time.Hour), "due in 1 hour"},
-		{at(30 * time.Minute), "due in 30 minutes"},
-		{at(-2 * 24 * time.Hour), "overdue by 2 days"},
-		{at(-90 * time.Minute), "overdue by 2 hours"},
-		{nil, "no due date"},
+		{at(3 * 24 * time.Hour), false, "due " + date(3*24*time.Hour)},
+		{at(0), false, "due " + date(0)},
+		{at(-90 * time.Minute), false, ":warning: overdue since " + date(-90*time.Minute)},
+		{at(-2 * 24 * time.Hour), true, "was due " + date(-2*24*time.Hour)},
+		{nil, false, "no due date"},
 	} {
-		assert.Contains(t, r.due(tc.due, false), tc.want)
+		assert.Equal(t, tc.want, r.due(tc.due, tc.completed))
+	}
+	assert.Equal(t, "<!date^1795694400^{date_short_pretty} {time}|2026-11-26 12:00 UTC>", date(3*24*time.Hour))
+}
+
+func TestCapitalize(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		":no_entry: you filed request r-1":      ":no_entry: You filed request r-1",
+		":white_check_mark: your request `r-1`": ":white_check_mark: Your request `r-1`",
+		"you are not an approver":               "You are not an approver",
+		":warning: :snail: slow":                ":warning: :snail: Slow",
+		"<@U1> asks":                            "<@U1> asks",
+		"`r-1` is done":                         "`r-1` is done",
+		":no_entry: Already capital":            ":no_entry: Already capital",
+		"élan":                                  "Élan",
+		"":                                      "",
+		"12:30: at noon":                        "12:30: at noon",
+	} {
+		assert.Equal(t, want, capitalize(in), in)
+	}
+}
+
+func TestResponseURLsAreSlacks(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]bool{
+		"https://hooks.slack.com/commands/T0/1/abc":     true,
+		"https://hooks.slack.com/actions/T0/1/abc":      true,
+		"https://HOOKS.SLACK.COM/actions/T0/1/abc":      true,
+		"https://hooks.slack-gov.com/actions/T0/1/abc":  true,
+		"http://hooks.slack.com/actions/T0/1/abc":       false,
+		"https://hooks.slack.com:8443/actions/T0/1/abc": false,
+		"https://hooks.slack.com.evil.test/actions/x":   false,
+		"https://evil.test/hooks.slack.com/actions/x":   false,
+		"https://user@hooks.slack.com/actions/x":        false,
+		"http://127.0.0.1:8080/x":                       false,
+		"https://slack.com/api/chat.postMessage":        false,
+		"::not a url":                                   false,
+	} {
+		assert.Equal(t, want, slackResponseURL(raw), raw)
 	}
 }

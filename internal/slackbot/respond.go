@@ -3,6 +3,9 @@ package slackbot
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,7 +57,37 @@ type responder struct {
 }
 
 func (b *Bot) newResponder(url, channel, user string) *responder {
+	if url != "" && !b.cfg.AnyResponseURL && !slackResponseURL(url) {
+		// A signed payload, but the bot posts only to Slack's own hosts
+		// (the URL itself is not logged: it works as a credential).
+		b.log.Warn("slackbot: response_url is not Slack's; answering with chat.postEphemeral", "host", hostOf(url), "user", user)
+		url = ""
+	}
 	return &responder{bot: b, url: url, channel: channel, user: user, received: b.cfg.Now()}
+}
+
+// slackResponseHosts are the hosts of Slack's response_urls:
+// hooks.slack.com, and hooks.slack-gov.com for GovSlack workspaces.
+var slackResponseHosts = []string{"hooks.slack.com", "hooks.slack-gov.com"}
+
+// slackResponseURL reports whether raw is a response_url of Slack's own:
+// https, on one of slackResponseHosts, on the default port, with no user
+// info.
+func slackResponseURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.User != nil || u.Port() != "" {
+		return false
+	}
+	return slices.Contains(slackResponseHosts, strings.ToLower(u.Hostname()))
+}
+
+// hostOf is raw's host, for logs.
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return u.Host
 }
 
 // take reserves one use of the response_url, if one is left.

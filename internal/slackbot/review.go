@@ -236,7 +236,11 @@ func (b *Bot) openReview(ctx context.Context, a certs.Actor, user, certID, onBeh
 		return message{}, err
 	}
 	c := &d.Certification
-	st, signOff, err := b.seatAt(ctx, a, c, onBehalf)
+	st, err := b.seatAt(ctx, a, c, onBehalf)
+	if err != nil {
+		return message{}, err
+	}
+	signOff, err := b.signOffPlan(ctx, st, c)
 	if err != nil {
 		return message{}, err
 	}
@@ -255,33 +259,49 @@ func (b *Bot) openReview(ctx context.Context, a certs.Actor, user, certID, onBeh
 	return b.render.reviewOpened(c, len(people), channel), nil
 }
 
-// seatAt works out whether a may decide c's items, by asking the Service
-// to plan its sign-off: the Service answers EFORBIDDEN, in its own words,
-// to someone who may not decide, and plans the sign-off when ISC would take
-// it (the head's Sign off button then carries that plan).
-func (b *Bot) seatAt(ctx context.Context, a certs.Actor, c *certs.Certification, onBehalf string) (seat, *certs.Plan, error) {
+// seatAt works out whether a may decide c's items by asking the Service
+// (MayDecide, which changes nothing): it answers EFORBIDDEN, in its own
+// words, to someone who may not decide.
+func (b *Bot) seatAt(ctx context.Context, a certs.Actor, c *certs.Certification, onBehalf string) (seat, error) {
 	st := seat{Actor: a, OnBehalf: onBehalf}
 	if c.Phase != certs.PhaseActive || c.Signed != nil {
 		// The messages say it is signed off, or not active. (Completed
 		// means every item is decided: decisions may still change.)
-		return st, nil, nil
+		return st, nil
 	}
-	p, err := b.svc.PlanSignOff(ctx, a, c.ID, onBehalf)
+	err := b.svc.MayDecide(ctx, a, c.ID, onBehalf)
 	switch certs.ErrorCode(err) {
 	case "":
 		st.CanDecide = true
-		return st, p, nil
+		return st, nil
 	case certs.EFORBIDDEN:
 		st.WhyNot = certs.ErrorMessage(err)
-		return st, nil, nil
+		return st, nil
 	case certs.EINVALID:
 		if onBehalf != "" && a.IdentityID != "" && strings.EqualFold(a.IdentityID, c.Reviewer.ID) {
-			return st, nil, err // the reviewer gave an admin's reason: the Service says why not
+			return st, err // the reviewer gave an admin's reason: the Service says why not
 		}
-		st.CanDecide = true // not ready to sign off yet
-		return st, nil, nil
+		// No longer ACTIVE since c was read: a click is refused, and its
+		// message redrawn without buttons (redrawStale).
+		st.CanDecide = true
+		return st, nil
 	}
-	return st, nil, err
+	return st, err
+}
+
+// signOffPlan plans c's sign-off for the head's Sign off button, only when
+// the seat may decide and every item is decided, so that drawing a review
+// saves no plan it will not show; nil when ISC would not take the sign-off
+// yet (e.g. a task is pending).
+func (b *Bot) signOffPlan(ctx context.Context, st seat, c *certs.Certification) (*certs.Plan, error) {
+	if !st.CanDecide || c.Phase != certs.PhaseActive || c.Signed != nil || c.DecisionsMade < c.DecisionsTotal {
+		return nil, nil
+	}
+	p, err := b.svc.PlanSignOff(ctx, st.Actor, c.ID, st.OnBehalf)
+	if certs.ErrorCode(err) == certs.EINVALID {
+		return nil, nil // not ready to sign off yet
+	}
+	return p, err
 }
 
 // reviewees reads the certification's items (every page) and groups them
@@ -775,7 +795,7 @@ func (b *Bot) morePeople(ctx context.Context, u slack.User, ref reviewRef, chann
 	if err != nil {
 		return err
 	}
-	st, _, err := b.seatAt(ctx, a, &d.Certification, onBehalf)
+	st, err := b.seatAt(ctx, a, &d.Certification, onBehalf)
 	if err != nil {
 		return err
 	}
@@ -879,7 +899,7 @@ func (b *Bot) redrawPerson(ctx context.Context, st *seat, c *certs.Certification
 // decideSeat fills in whether the seat may decide, for a redraw that did
 // not come from a decision.
 func (b *Bot) decideSeat(ctx context.Context, st *seat, c *certs.Certification) {
-	full, _, err := b.seatAt(ctx, st.Actor, c, st.OnBehalf)
+	full, err := b.seatAt(ctx, st.Actor, c, st.OnBehalf)
 	if err == nil {
 		st.CanDecide, st.WhyNot = full.CanDecide, full.WhyNot
 	}
@@ -888,11 +908,14 @@ func (b *Bot) decideSeat(ctx context.Context, st *seat, c *certs.Certification) 
 func (b *Bot) redrawHead(ctx context.Context, st *seat, c *certs.Certification, channel, head string) error {
 	var signOff *certs.Plan
 	if c.Phase == certs.PhaseActive && c.Signed == nil && c.DecisionsTotal > 0 && c.DecisionsMade >= c.DecisionsTotal || !st.CanDecide && st.WhyNot == "" {
-		full, p, err := b.seatAt(ctx, st.Actor, c, st.OnBehalf)
+		full, err := b.seatAt(ctx, st.Actor, c, st.OnBehalf)
 		if err != nil {
 			return err
 		}
-		st.CanDecide, st.WhyNot, signOff = full.CanDecide, full.WhyNot, p
+		if signOff, err = b.signOffPlan(ctx, full, c); err != nil {
+			return err
+		}
+		st.CanDecide, st.WhyNot = full.CanDecide, full.WhyNot
 	}
 	unlock := b.review.lock(channel, head)
 	defer unlock()

@@ -95,7 +95,8 @@ func newReviewBot(t *testing.T, st certs.Store, tn tenant) (*bundle, reviewCast)
 	b.slack.users[admin] = cast.subject.Email
 	b.slack.users[mallory] = cast.other.Email
 	svc := newService(tn, st, "replica-1")
-	b.bot = New(Config{ApprovalsChannel: approvals, Approvers: []string{dave}, Admins: []string{admin}, Workers: 16, QueueSize: 128, Logger: quiet()}, svc, b.slack.api())
+	b.bot = New(Config{ApprovalsChannel: approvals, Approvers: []string{dave}, Admins: []string{admin}, Workers: 16, QueueSize: 128, Logger: quiet(),
+		AnyResponseURL: true}, svc, b.slack.api())
 	b.bot.Start(context.Background())
 	t.Cleanup(func() { _ = b.bot.Shutdown(context.Background()) })
 	b.server = httptest.NewServer(b.bot.Handler(testSecret))
@@ -202,14 +203,14 @@ func TestIntegrationReviewFinishACertificationFromSlack(t *testing.T) {
 				ref := reviewRef{Cert: certID, Summary: ownItem.IdentitySummary.ID, Identity: ownItem.IdentitySummary.IdentityID, Item: ownItem.ID, Rule: certs.CommentsOnRevoke}
 				b.pressValue(t, admin, own, actionReviewApprove, ref.String())
 				refusal := b.reply(t, n+1)
-				assert.Contains(t, refusal.Raw, "nobody decides on their own access")
+				assert.Contains(t, refusal.Raw, ":no_entry: Nobody decides on their own access")
 				t.Logf("admin approves their own item → %s", refusal.Body.Text)
 			}
 
 			// A reviewer of another certification is told why not.
 			refused, none := b.openReview(t, mallory, certID)
 			assert.Empty(t, none)
-			assert.Contains(t, refused.Raw, "you do not review certification")
+			assert.Contains(t, refused.Raw, ":no_entry: You do not review certification")
 			t.Logf("mallory: /certs review %s → %s", certID, refused.Body.Text)
 			assert.Equal(t, 2, decideCalls(tn.sb))
 

@@ -210,7 +210,7 @@ func TestReviewWhoMayDecide(t *testing.T) {
 		reply, msgs := b.openReview(t, mallory, "cert-r")
 		assert.Empty(t, msgs)
 		assert.Contains(t, reply.Raw, ":no_entry:")
-		assert.Contains(t, reply.Raw, "you do not review certification")
+		assert.Contains(t, reply.Raw, ":no_entry: You do not review certification")
 	})
 
 	t.Run("a forged click of someone else is refused with the reason", func(t *testing.T) {
@@ -219,7 +219,7 @@ func TestReviewWhoMayDecide(t *testing.T) {
 		n := len(b.hooks.Posts())
 		v := mustButton(t, bobMsg.Blocks, "act:item-r1", actionReviewApprove)
 		b.pressValue(t, erin, slackMsg{Channel: erin}, actionReviewApprove, v)
-		assert.Contains(t, b.reply(t, n+1).Raw, "you do not review certification")
+		assert.Contains(t, b.reply(t, n+1).Raw, ":no_entry: You do not review certification")
 		assert.Zero(t, b.tenant.Calls("Decide"))
 	})
 
@@ -267,7 +267,7 @@ func TestReviewNobodyDecidesOnTheirOwnAccess(t *testing.T) {
 	ref.Item, ref.Summary, ref.Identity = "item-own", "sum-admin", "id-admin"
 	n := len(b.hooks.Posts())
 	b.pressValue(t, admin, bobMsg, actionReviewApprove, ref.String())
-	assert.Contains(t, b.reply(t, n+1).Raw, "nobody decides on their own access")
+	assert.Contains(t, b.reply(t, n+1).Raw, ":no_entry: Nobody decides on their own access")
 	assert.Zero(t, b.tenant.Calls("Decide"))
 }
 
@@ -369,4 +369,60 @@ func TestReviewIsInHelp(t *testing.T) {
 	raw, err := json.Marshal(ack.Blocks)
 	require.NoError(t, err)
 	assert.Contains(t, string(raw), "`/certs review \\u0026lt;cert\\u0026gt; [because \\u0026lt;reason\\u0026gt;]`")
+}
+
+// Drawing a review asks the Service whether the person may decide
+// (MayDecide, which saves nothing); a sign-off plan is made only for a head
+// that shows Sign off, never to draw a person's message.
+func TestReviewDrawingSavesNoPlanItDoesNotShow(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	due := t0.Add(72 * time.Hour)
+	p := people[alice]
+	b.tenant.AddCertification(certs.Certification{ID: "cert-d", Name: "Alice's decided review", Phase: certs.PhaseActive, Due: &due,
+		Campaign: certs.Campaign{ID: "camp-r", Name: "Q4 access", CampaignType: certs.CampaignManager},
+		Reviewer: certs.Reviewer{ID: p.ID, Name: p.Name, Email: p.Email, Type: certs.ReviewerIdentity}})
+	bob := certs.IdentitySummary{ID: "sum-dbob", Name: "Bob Worker", IdentityID: "id-bob"}
+	for i := range reviewItemsPerMessage + 1 { // two pages of Bob's items, all decided
+		b.tenant.AddItems("cert-d", certs.ReviewItem{ID: fmt.Sprintf("item-d%02d", i), IdentitySummary: bob, Completed: true, Decision: certs.DecisionApprove,
+			Access: certs.Access{Type: certs.AccessEntitlement, ID: fmt.Sprintf("acc-d%02d", i), Name: fmt.Sprintf("app_%02d", i), SourceName: "AD"}})
+	}
+	plans := func() int {
+		n := 0
+		for _, e := range b.store.Events() {
+			if e.Action == certs.ActionPlanCreated {
+				n++
+			}
+		}
+		return n
+	}
+
+	_, msgs := b.openReview(t, alice, "cert-d")
+	require.Len(t, msgs, 2, "the head and Bob")
+	_, ok := findButton(msgs[0].Blocks, "signoff", actionReviewSignOff)
+	require.True(t, ok, "every item is decided: Sign off is offered")
+	assert.Equal(t, 1, plans(), "the sign-off plan the button carries")
+
+	// Paging Bob's items redraws his message only.
+	updates := len(b.slack.Calls("chat.update"))
+	bobMsg := personMessage(t, b.slack, alice, "Bob Worker")
+	b.press(t, alice, bobMsg, "", actionReviewPage)
+	waitFor(t, "Bob's second page", func() bool { return len(b.slack.Calls("chat.update")) > updates })
+	waitFor(t, "the click handled", func() bool { return b.bot.pool.idle() })
+	assert.Equal(t, 1, plans(), "drawing a person's message plans nothing")
+
+	// Refresh redraws the head too: one new plan, for its Sign off.
+	b.press(t, alice, personMessage(t, b.slack, alice, "Bob Worker"), "", actionReviewRefresh)
+	waitFor(t, "the head redrawn", func() bool { return len(b.slack.Calls("chat.update")) >= updates+3 })
+	waitFor(t, "the click handled", func() bool { return b.bot.pool.idle() })
+	assert.Equal(t, 2, plans())
+
+	// Someone who may not decide is shown the review without a plan made.
+	before := plans()
+	b.slack.users[admin] = people[admin].Email
+	reply, msgs := b.openReview(t, admin, "cert-d")
+	assert.Contains(t, reply.Raw, "Alice's decided review")
+	require.NotEmpty(t, msgs)
+	assert.Contains(t, msgs[0].Blocks, "You can look, not decide")
+	assert.Equal(t, before, plans())
 }

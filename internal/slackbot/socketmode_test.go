@@ -89,7 +89,7 @@ func TestSocketModeAcksEnvelopes(t *testing.T) {
 	waitFor(t, "approve ack", func() bool { _, ok := acks()["env-approve"]; return ok })
 	refusal := b.reply(t, 2)
 	assert.Equal(t, "/socket-click", refusal.Path)
-	assert.Contains(t, refusal.Body.Text, ":mag: request req-unknown not found", "the Service was asked")
+	assert.Contains(t, refusal.Body.Text, ":mag: Request req-unknown not found", "the Service was asked")
 
 	// Slack's documented slash_commands envelope lacks is_enterprise_install,
 	// which slack-go rejects; the bot still answers it.
