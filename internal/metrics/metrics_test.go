@@ -128,11 +128,9 @@ func TestRecordedValuesAreServed(t *testing.T) {
 	assert.Equal(t, uint64(1), bucket(t, age, 4*3600))
 }
 
-func TestExpositionFollowsConventions(t *testing.T) {
-	t.Parallel()
-	reg := prometheus.NewRegistry()
-	m := metrics.New(reg)
-	// Vectors appear once they have a series.
+// recordOneOfEach calls each recording method once: every vector then has
+// a series.
+func recordOneOfEach(m *metrics.Metrics) {
 	m.ToolCall("t", "ok")
 	m.SlashCommand("s", "ok")
 	m.SailPointRequest("op", 200, time.Millisecond)
@@ -140,6 +138,14 @@ func TestExpositionFollowsConventions(t *testing.T) {
 	m.RateLimiterWait("interactive", time.Millisecond)
 	m.Approval("approved")
 	m.RequestState(certs.StateCompleted, time.Minute)
+}
+
+func TestExpositionFollowsConventions(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	m := metrics.New(reg)
+	// Vectors appear once they have a series.
+	recordOneOfEach(m)
 	m.InstrumentHandler("mcp", http.NotFoundHandler()).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
 
 	families := scrape(t, reg)
@@ -177,13 +183,7 @@ func TestNilMetricsRecordNothing(t *testing.T) {
 	for name, m := range map[string]*metrics.Metrics{"nil": nil, "zero value": {}} {
 		t.Run(name, func(t *testing.T) {
 			assert.NotPanics(t, func() {
-				m.ToolCall("t", "ok")
-				m.SlashCommand("s", "ok")
-				m.SailPointRequest("op", 429, time.Second)
-				m.SailPointRetry("op", "rate_limited")
-				m.RateLimiterWait("background", time.Second)
-				m.Approval("approved")
-				m.RequestState(certs.StatePending, time.Second)
+				recordOneOfEach(m)
 			})
 			next := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusAccepted) })
 			h := m.InstrumentHandler("mcp", next)
