@@ -28,6 +28,9 @@ type tokens struct {
 	// secret file is used from the next token on.
 	secret  secret.Source
 	conf    *clientcredentials.Config // ClientSecret is set per fetch
+	// source, when set, gives the tokens instead of conf: a person's
+	// (NewPerson). Each Token call must fetch a new access token.
+	source oauth2.TokenSource
 	http    *http.Client
 	now     func() time.Time
 	timeout time.Duration
@@ -144,7 +147,13 @@ func (t *tokens) request(ctx context.Context) (*oauth2.Token, error) {
 	conf := *t.conf
 	conf.ClientSecret = t.secret.Value()
 	start := time.Now()
-	tok, err := conf.Token(ctx)
+	var tok *oauth2.Token
+	var err error
+	if t.source != nil {
+		tok, err = t.source.Token()
+	} else {
+		tok, err = conf.Token(ctx)
+	}
 	status := http.StatusOK
 	if err != nil {
 		status = 0 // no response
@@ -175,6 +184,10 @@ func credentialsRefused(err error) bool {
 // body verbatim (oauth2's RetrieveError does): only status and OAuth error
 // code, which cannot echo a credential.
 func tokenError(err error) error {
+	var ce *certs.Error
+	if errors.As(err, &ce) {
+		return err // a person's token source says it in its own words
+	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
 		status := re.Response.StatusCode
