@@ -26,11 +26,11 @@ import (
 type tokens struct {
 	// secret is the client secret, read at each fetch so that a rotated
 	// secret file is used from the next token on.
-	secret  secret.Source
-	conf    *clientcredentials.Config // ClientSecret is set per fetch
+	secret secret.Source
+	conf   *clientcredentials.Config // ClientSecret is set per fetch
 	// source, when set, gives the tokens instead of conf: a person's
 	// (NewPerson). Each Token call must fetch a new access token.
-	source oauth2.TokenSource
+	source  oauth2.TokenSource
 	http    *http.Client
 	now     func() time.Time
 	timeout time.Duration
