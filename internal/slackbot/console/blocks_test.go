@@ -40,8 +40,12 @@ func TestMrkdwnIsMadePlain(t *testing.T) {
 
 func TestBlocksAreDrawnWithNumberedButtons(t *testing.T) {
 	t.Parallel()
-	plain := func(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.PlainTextType, s, false, false) }
-	md := func(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.MarkdownType, s, false, false) }
+	plain := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.PlainTextType, s, false, false)
+	}
+	md := func(s string) *slack.TextBlockObject {
+		return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+	}
 	approve := slack.NewButtonBlockElement("certops.request.approve", "req-1", plain("Approve")).
 		WithConfirm(slack.NewConfirmationBlockObject(plain("Approve?"), plain("It moves."), plain("Approve"), plain("Back")))
 	deny := slack.NewButtonBlockElement("certops.request.deny", "req-1", plain("Deny"))
