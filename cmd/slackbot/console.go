@@ -60,7 +60,9 @@ func runConsole(ctx context.Context, a *app.App, o consoleOptions, stdin io.Read
 		Command:          o.Command,
 		ApprovalsChannel: console.ApprovalsChannel,
 		Approvers:        []string{approver.SlackID},
-		Logger:           logger.With("component", "slackbot"),
+		// The response_urls are the console's, on loopback.
+		AnyResponseURL: true,
+		Logger:         logger.With("component", "slackbot"),
 	}, a.Service, con.API())
 	bot.Start(ctx)
 
