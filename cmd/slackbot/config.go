@@ -34,6 +34,10 @@ type slackConfig struct {
 	// takes over its claim.
 	NotifierLease time.Duration `envconfig:"SLACK_NOTIFIER_LEASE" default:"30s"`
 
+	// The reminder sweep's settings (reminders.go), read and checked with
+	// the others.
+	reminders reminderSettings
+
 	// The secrets, from the variables above.
 	botToken, signingSecret, appToken secret.Source
 }
@@ -72,6 +76,9 @@ func loadConfig(sandbox bool, logger *slog.Logger) (slackConfig, app.Config, err
 	if c.NotifierLease <= 0 && !errs.Has("SLACK_NOTIFIER_LEASE") {
 		errs.Add(settings.Invalidf("SLACK_NOTIFIER_LEASE", "must be positive, got %s", c.NotifierLease))
 	}
+	var err error
+	c.reminders, err = loadReminders()
+	errs.Add(err) // CERTOPS_REMINDERS*, CERTOPS_ESCALATION*: at start-up, not when the sweep starts
 	if c.APIURL != "" && !strings.HasSuffix(c.APIURL, "/") {
 		c.APIURL += "/" // slack-go joins method names onto it
 	}

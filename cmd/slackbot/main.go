@@ -170,7 +170,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return bot.NewNotifier(slackbot.NotifierConfig{Lease: sc.NotifierLease}).Run(gctx)
 	})
 	g.Go(func() error { // reminders.go: digests and escalations
-		return runReminders(gctx, a.Service, api, sc.Command, sc.CertificationURL, logger)
+		return runReminders(gctx, a.Service, api, sc.reminders, sc.Command, sc.CertificationURL, logger)
 	})
 	if sc.appToken != nil {
 		g.Go(func() error {

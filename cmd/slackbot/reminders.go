@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
@@ -29,8 +28,16 @@ type reminderConfig struct {
 	PostEvery time.Duration `envconfig:"CERTOPS_REMINDERS_POST_EVERY" default:"250ms"`
 }
 
-// loadReminders reads the reminder settings, every problem at once.
-func loadReminders() (certs.ReminderSchedule, reminderConfig, error) {
+// reminderSettings are the reminder settings read: the schedule, and the
+// variables as set.
+type reminderSettings struct {
+	Schedule certs.ReminderSchedule
+	reminderConfig
+}
+
+// loadReminders reads the reminder settings, every problem at once
+// (loadConfig reports them with the bot's others, at start-up).
+func loadReminders() (reminderSettings, error) {
 	var c reminderConfig
 	var errs settings.Errors
 	errs.Add(settings.Process("", &c))
@@ -54,17 +61,14 @@ func loadReminders() (certs.ReminderSchedule, reminderConfig, error) {
 			break
 		}
 	}
-	return s, c, errs.Err()
+	return reminderSettings{Schedule: s, reminderConfig: c}, errs.Err()
 }
 
 // runReminders sweeps until ctx ends (the worker's and notifier's sibling).
-func runReminders(ctx context.Context, svc slackbot.ReminderService, api slackbot.ReminderAPI, command, certURL string, logger *slog.Logger) error {
-	sched, c, err := loadReminders()
-	if err != nil {
-		return errors.New("reminders: " + err.Error())
-	}
+// The settings were checked at start-up (loadConfig).
+func runReminders(ctx context.Context, svc slackbot.ReminderService, api slackbot.ReminderAPI, c reminderSettings, command, certURL string, logger *slog.Logger) error {
 	return slackbot.NewReminders(svc, api, slackbot.RemindersConfig{
-		Schedule: sched, AdminsChannel: c.Channel, Command: command, CertificationURL: certURL,
+		Schedule: c.Schedule, AdminsChannel: c.Channel, Command: command, CertificationURL: certURL,
 		Interval: c.Interval, PostEvery: c.PostEvery, Logger: logger.With("component", "reminders"),
 	}).Run(certs.Background(ctx))
 }
