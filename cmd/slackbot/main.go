@@ -125,6 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ApproverGroup:    sc.ApproverGroup,
 		Admins:           sc.Admins,
 		CertificationURL: sc.CertificationURL,
+		ReminderHours:    sc.reminders.Schedule.Hours, // the Snooze buttons
 		Logger:           logger.With("component", "slackbot"),
 		Metrics:          met,
 	}, a.Service, botAPI)

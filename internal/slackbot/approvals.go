@@ -61,6 +61,8 @@ func (b *Bot) Interaction(ctx context.Context, ic slack.InteractionCallback) any
 			b.denySubmitted(ic)
 		case callbackReviewDecide:
 			return b.reviewSubmitted(ic) // errors in the modal, or nil
+		case callbackReminderReassign:
+			return b.reminderReassignSubmitted(ic) // reminder_actions.go
 		}
 		return nil // an empty 200 closes the modal
 	}
@@ -89,7 +91,7 @@ func (b *Bot) blockAction(ctx context.Context, ic slack.InteractionCallback, act
 	case actionDeny:
 		b.denyClicked(ctx, ic, act.Value, resp)
 	default:
-		if !b.reviewAction(ctx, ic, act) {
+		if !b.reviewAction(ctx, ic, act) && !b.reminderAction(ctx, ic, act) {
 			b.log.Warn("slackbot: unknown action", "action_id", act.ActionID)
 		}
 	}

@@ -122,6 +122,10 @@ type Config struct {
 	// naming another with chat.postEphemeral. For a test Slack only
 	// (cmd/slackbot: a SLACK_API_URL that is not Slack's).
 	AnyResponseURL bool
+	// ReminderHours are the working hours of reminders (CERTOPS_REMINDERS_HOURS,
+	// _DAYS): a digest's Snooze buttons wait until they start again
+	// (certs.DefaultWorkingHours when zero).
+	ReminderHours certs.WorkingHours
 	// Now is the clock (time.Now when nil).
 	Now    func() time.Time
 	Logger *slog.Logger
