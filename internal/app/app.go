@@ -23,6 +23,7 @@ import (
 	"github.com/certops/certops/internal/sandbox"
 	"github.com/certops/certops/internal/secret"
 	"github.com/certops/certops/internal/settings"
+	"github.com/certops/certops/internal/signin"
 	"github.com/certops/certops/internal/store"
 )
 
@@ -51,6 +52,9 @@ type Config struct {
 	ClaimLease  time.Duration `envconfig:"CERTOPS_CLAIM_LEASE" default:"1m"`
 	// ShutdownGrace bounds the drain after SIGTERM (see AwaitShutdown).
 	ShutdownGrace time.Duration `envconfig:"CERTOPS_SHUTDOWN_GRACE" default:"25s"`
+	// Identity is CERTOPS_IDENTITY and, in oauth mode, the sign-in
+	// settings (identity.go).
+	Identity IdentityConfig `ignored:"true"`
 }
 
 // SandboxHint is said after missing SailPoint settings: how to try certops
@@ -112,6 +116,11 @@ func LoadConfig(sandbox bool) (Config, error) {
 			errs.Hint(SandboxHint)
 		}
 	}
+	if !errs.Missing("SAIL_") {
+		id, err := loadIdentity(cfg.Sail, sandbox)
+		errs.Add(err)
+		cfg.Identity = id
+	}
 	if err := errs.Err(); err != nil {
 		return Config{}, err
 	}
@@ -160,6 +169,10 @@ type App struct {
 	// Sandbox and SandboxURL are set with Options.Sandbox.
 	Sandbox    *sandbox.Sandbox
 	SandboxURL string
+	// SignIn signs people in with SailPoint (CERTOPS_IDENTITY=oauth; nil in
+	// email mode). The Service's Tenant is then a certs.PersonRouter: front
+	// ends put each person's Tenant in their calls' context (SignIn.Bind).
+	SignIn *signin.Service
 
 	cfg     Config
 	logger  *slog.Logger
@@ -240,8 +253,12 @@ func Open(ctx context.Context, cfg Config, opts Options) (_ *App, err error) {
 	a.Store = st
 	a.closers = append(a.closers, st.Close)
 
+	svcTenant, err := a.openSignIn(ctx, cfg, spOpts, tenant)
+	if err != nil {
+		return nil, err
+	}
 	a.Service = certs.NewService(certs.Options{
-		Tenant:      tenant,
+		Tenant:      svcTenant,
 		Store:       st,
 		Logger:      logger,
 		Owner:       opts.Owner,
