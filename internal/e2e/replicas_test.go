@@ -93,8 +93,13 @@ func TestReplicasActAsOneProduct(t *testing.T) {
 	bin := func(name string) string { return filepath.Join(bins, name) }
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 
-	// Slack, as the bots see it, and the response_url endpoints.
+	// Slack, as the bots see it, and the response_url endpoints. The
+	// approvers are Slack users from the start (the bots check
+	// SLACK_APPROVERS at start-up); their emails come once the tenant's
+	// people are known.
 	fake := newFakeSlack(t)
+	fake.setUser(approver1, "")
+	fake.setUser(approver2, "")
 	hooks := newResponseHooks(t)
 
 	// The tenant.
@@ -390,9 +395,9 @@ func TestReplicasActAsOneProduct(t *testing.T) {
 		assert.NotContains(t, work.items, str(it, "id"), "a moved item is still in certification %s", work.certID)
 	}
 
-	// The approval message's last update says completed.
+	// The approval message's last update says it is done.
 	var lastUpdate slackCall
-	eventually(t, doneCtx, "the approval message updated to completed", 100*time.Millisecond, func() (bool, string) {
+	eventually(t, doneCtx, "the approval message updated to done", 100*time.Millisecond, func() (bool, string) {
 		var updates []slackCall
 		for _, c := range fake.Calls("chat.update") {
 			if c.Form.Get("channel") == approvalsChannel && c.Form.Get("ts") == posted.TS {
@@ -403,7 +408,7 @@ func TestReplicasActAsOneProduct(t *testing.T) {
 			return false, "no chat.update of the approval message"
 		}
 		lastUpdate = updates[len(updates)-1]
-		return strings.HasSuffix(lastUpdate.Form.Get("text"), "completed"), lastUpdate.Form.Get("text")
+		return strings.HasSuffix(lastUpdate.Form.Get("text"), "— done"), lastUpdate.Form.Get("text")
 	})
 	assert.True(t, lastUpdate.At.After(killedAt), "a survivor updated the message after the kill")
 	assert.Contains(t, lastUpdate.Form.Get("blocks"), "done", "the message shows the request done")
