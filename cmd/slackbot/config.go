@@ -33,6 +33,8 @@ type slackConfig struct {
 	// in the middle of telling Slack about events; another replica then
 	// takes over its claim.
 	NotifierLease time.Duration `envconfig:"SLACK_NOTIFIER_LEASE" default:"30s"`
+	// LogLevel is the least level logged, as for the MCP server.
+	LogLevel string `envconfig:"CERTOPS_LOG_LEVEL" default:"info"`
 
 	// The reminder sweep's settings (reminders.go), read and checked with
 	// the others.
@@ -40,6 +42,8 @@ type slackConfig struct {
 
 	// The secrets, from the variables above.
 	botToken, signingSecret, appToken secret.Source
+	// level is LogLevel's.
+	level slog.Level
 }
 
 // loadConfig reads the bot's settings and app.Config's, and reports every
@@ -73,6 +77,9 @@ func loadConfig(sandbox bool, logger *slog.Logger) (slackConfig, app.Config, err
 	if c.CertificationURL != "" && (!strings.Contains(c.CertificationURL, "{id}") || !strings.HasPrefix(c.CertificationURL, "https://")) {
 		errs.Add(settings.Invalidf("SLACK_CERTIFICATION_URL", "must be an https URL with {id} where the certification id goes"))
 	}
+	if err := c.level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		errs.Add(settings.Invalidf("CERTOPS_LOG_LEVEL", "must be debug, info, warn or error, got %q", c.LogLevel))
+	}
 	if c.NotifierLease <= 0 && !errs.Has("SLACK_NOTIFIER_LEASE") {
 		errs.Add(settings.Invalidf("SLACK_NOTIFIER_LEASE", "must be positive, got %s", c.NotifierLease))
 	}
@@ -93,6 +100,17 @@ func loadConfig(sandbox bool, logger *slog.Logger) (slackConfig, app.Config, err
 // consoleHint is said after missing Slack settings: how to try the bot
 // without a workspace.
 const consoleHint = "No Slack workspace at hand? Run with --sandbox --console: Slack in this terminal, against the emulated tenant, no SLACK_* setting needed."
+
+// logLevel is CERTOPS_LOG_LEVEL's level for the logger made before the
+// settings are read; info when it is unset or wrong (loadConfig reports a
+// wrong one).
+func logLevel(getenv func(string) string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.TrimSpace(getenv("CERTOPS_LOG_LEVEL")))); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
 
 // appTokenVar is the variable the app-level token came from.
 func appTokenVar(src secret.Source) string {

@@ -325,6 +325,7 @@ func TestConsoleReviewApproveRevokeWithACommentApproveTheRestAndSignOff(t *testi
 func TestRunSandboxMapsEverySlackUserToASandboxPerson(t *testing.T) {
 	fake := slackfake.New(t)
 	fake.PutUser("UJANE0001", slackfake.User{Email: "jane@corp.example", RealName: "Jane"})
+	fake.SetUser("UDAVE0004", "dave@corp.example") // setEnv's SLACK_APPROVERS: start-up checks Slack knows it
 	hooks := &testkit.Buffer{}
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(hooks, r.Body)

@@ -78,7 +78,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	// CERTOPS_LOG_LEVEL, as the MCP server reads it (checked with the other
+	// settings by loadConfig).
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(os.Getenv)}))
 	if *migrateOnly {
 		if *useSandbox {
 			return errors.New("--migrate-only and --sandbox: the sandbox's database is a temporary file; migrate the one you use (DATABASE_URL, CERTOPS_SQLITE_PATH)")
@@ -107,6 +109,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	// is used without a restart; every client rebuilt for a new token gets
 	// apiOpts, the timeout included.
 	api := slackbot.NewRotatingAPI(sc.botToken, func(token string) *slack.Client { return slack.New(token, apiOpts...) })
+	// The approvers must be people and a group Slack knows (approvers.go).
+	if err := checkApprovers(ctx, api, sc.Approvers, sc.ApproverGroup, logger); err != nil {
+		return err
+	}
+	// A test Slack names response_urls of its own, on any host; Slack's are
+	// its own hosts, and the bot posts nowhere else.
+	anyResponseURL := testSlack(sc.APIURL)
+	if anyResponseURL {
+		logger.Warn("SLACK_API_URL is not Slack's: the bot posts to response_urls on any host, as a test Slack names them")
+	}
 	var botAPI slackbot.SlackAPI = api
 	if *useSandbox {
 		// Nobody's email is an emulated person's: each Slack user stands
@@ -126,6 +138,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Admins:           sc.Admins,
 		CertificationURL: sc.CertificationURL,
 		ReminderHours:    sc.reminders.Schedule.Hours, // the Snooze buttons
+		AnyResponseURL:   anyResponseURL,
 		Logger:           logger.With("component", "slackbot"),
 		Metrics:          met,
 	}, a.Service, botAPI)
