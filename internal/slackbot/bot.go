@@ -212,6 +212,7 @@ type Bot struct {
 	pool       *pool
 	render     *renderer
 	review     *reviewState
+	home       *homeState // home.go: Home tab refreshes
 	// side tracks the few Slack calls made beside an ack (views.open), so
 	// that Shutdown waits for them too.
 	side sync.WaitGroup
@@ -228,6 +229,7 @@ func New(cfg Config, svc Service, api SlackAPI) *Bot {
 		seen:   newTTLCache[string, struct{}](50000, 30*time.Minute, cfg.Now),
 		render: &renderer{now: cfg.Now, command: cfg.Command, certURL: cfg.CertificationURL},
 		review: newReviewState(),
+		home:   newHomeState(),
 	}
 	b.identities = newIdentityResolver(svc, api, cfg)
 	b.commands = b.commandTable()

@@ -192,6 +192,9 @@ func (n *Notifier) Once(ctx context.Context) (int, error) {
 		done = e.Seq
 		handled++
 	}
+	// The Home tabs of the people these requests concern (home.go,
+	// throttled).
+	n.bot.refreshHomes(events[:handled], current)
 	// Acknowledge what is done (and release the lease, so a retry need not
 	// wait for it to expire).
 	if err := n.bot.svc.AckNotifications(context.WithoutCancel(ctx), n.cfg.Consumer, n.cfg.Owner, done); err != nil {

@@ -83,6 +83,8 @@ func (b *Bot) reminderAction(ctx context.Context, ic slack.InteractionCallback, 
 		reply("snooze", func(ctx context.Context) (message, bool, error) {
 			return b.snooze(ctx, ic.User, until)
 		})
+	case actionHomeRefresh: // home.go
+		b.homeOpened(ic.User.ID)
 	default:
 		b.log.Warn("slackbot: unknown reminder action", "action_id", act.ActionID)
 	}

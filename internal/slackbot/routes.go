@@ -38,6 +38,7 @@ type HTTPMetrics interface {
 //	GET  /metrics             Prometheus, when HTTPOptions.MetricsHandler is set
 //	POST /slack/commands      slash commands              (HTTP mode: Handler)
 //	POST /slack/interactions  buttons and modals          (HTTP mode: Handler)
+//	POST /slack/events        Events API: app_home_opened (HTTP mode: Handler)
 //
 // With HTTPOptions.Metrics each route is counted in
 // certops_http_requests_total under the handler name given here: a request
@@ -62,6 +63,7 @@ func (b *Bot) HTTPHandler(o HTTPOptions) http.Handler {
 		slack := b.HandlerFrom(o.SigningSecret)
 		mux.Handle("/slack/commands", instrument("slack_commands", slack))
 		mux.Handle("/slack/interactions", instrument("slack_interactions", slack))
+		mux.Handle("/slack/events", instrument("slack_events", slack))
 		mux.Handle("/slack/", instrument("slack_other", slack))
 	}
 	return mux
@@ -84,5 +86,6 @@ func (b *Bot) HandlerFrom(src secret.Source) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /slack/commands", b.verified(src, http.HandlerFunc(b.serveCommand)))
 	mux.Handle("POST /slack/interactions", b.verified(src, http.HandlerFunc(b.serveInteraction)))
+	mux.Handle("POST /slack/events", b.verified(src, http.HandlerFunc(b.serveEvent))) // events.go
 	return mux
 }

@@ -53,7 +53,8 @@ func TestHTTPHandlerRoutes(t *testing.T) {
 			{http.MethodPost, "/slack/commands", http.StatusUnauthorized, "slack_commands"},
 			{http.MethodGet, "/slack/commands", http.StatusMethodNotAllowed, "slack_commands"},
 			{http.MethodPost, "/slack/interactions", http.StatusUnauthorized, "slack_interactions"},
-			{http.MethodPost, "/slack/events", http.StatusNotFound, "slack_other"},
+			{http.MethodPost, "/slack/events", http.StatusUnauthorized, "slack_events"},
+			{http.MethodPost, "/slack/elsewhere", http.StatusNotFound, "slack_other"},
 		} {
 			assert.Equal(t, tc.code, serve(h, tc.method, tc.path), "%s %s", tc.method, tc.path)
 			f := scrape()

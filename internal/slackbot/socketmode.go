@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 )
 
@@ -32,6 +33,9 @@ func (b *Bot) RunSocketMode(ctx context.Context, client *socketmode.Client, stat
 	})
 	h.Handle(socketmode.EventTypeInteractive, func(evt *socketmode.Event, c *socketmode.Client) {
 		b.socketEvent(ctx, evt, c)
+	})
+	h.Handle(socketmode.EventTypeEventsAPI, func(evt *socketmode.Event, c *socketmode.Client) {
+		b.socketEvent(ctx, evt, c) // app_home_opened (events.go)
 	})
 	h.HandleDefault(func(evt *socketmode.Event, c *socketmode.Client) {
 		if bad, ok := evt.Data.(*socketmode.ErrorBadMessage); ok {
@@ -243,6 +247,8 @@ func (b *Bot) SocketPayload(ctx context.Context, evt *socketmode.Event) any {
 		}
 	case slack.InteractionCallback:
 		return b.Interaction(ctx, data)
+	case slackevents.EventsAPIEvent:
+		b.Event(ctx, data) // a bare ack
 	}
 	return nil
 }
