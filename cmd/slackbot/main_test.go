@@ -203,6 +203,7 @@ func TestManifestMatchesTheBot(t *testing.T) {
 		Features struct {
 			AppHome struct {
 				MessagesTab bool `yaml:"messages_tab_enabled"`
+				HomeTab     bool `yaml:"home_tab_enabled"`
 			} `yaml:"app_home"`
 			SlashCommands []struct {
 				Command      string `yaml:"command"`
@@ -220,7 +221,11 @@ func TestManifestMatchesTheBot(t *testing.T) {
 				Enabled    bool   `yaml:"is_enabled"`
 				RequestURL string `yaml:"request_url"`
 			} `yaml:"interactivity"`
-			SocketMode bool `yaml:"socket_mode_enabled"`
+			SocketMode         bool `yaml:"socket_mode_enabled"`
+			EventSubscriptions struct {
+				RequestURL string   `yaml:"request_url"`
+				BotEvents  []string `yaml:"bot_events"`
+			} `yaml:"event_subscriptions"`
 		} `yaml:"settings"`
 	}
 	require.NoError(t, yaml.Unmarshal(raw, &m))
@@ -232,4 +237,7 @@ func TestManifestMatchesTheBot(t *testing.T) {
 	assert.True(t, strings.HasSuffix(m.Settings.Interactivity.RequestURL, "/slack/interactions"))
 	assert.ElementsMatch(t, []string{"commands", "chat:write", "users:read", "users:read.email", "usergroups:read", "files:write", "im:write", "im:history", "channels:history"}, m.OAuth.Scopes.Bot)
 	assert.True(t, m.Features.AppHome.MessagesTab, "/certs review posts to the app's DM with the reviewer")
+	assert.True(t, m.Features.AppHome.HomeTab, "the bot publishes a Home tab")
+	assert.Equal(t, []string{"app_home_opened"}, m.Settings.EventSubscriptions.BotEvents)
+	assert.True(t, strings.HasSuffix(m.Settings.EventSubscriptions.RequestURL, "/slack/events"), "the Events API request URL the HTTP transport serves")
 }
