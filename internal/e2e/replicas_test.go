@@ -422,10 +422,15 @@ func TestReplicasActAsOneProduct(t *testing.T) {
 	}
 	assert.Equal(t, 1, approvalPosts, "exactly one replica posted the approval message")
 
-	// The losing approver was told who approved.
+	// The losing approver was told who approved (a mention), the winner
+	// what their click did.
 	eventually(t, doneCtx, "the losing approver told", 50*time.Millisecond, func() (bool, string) {
 		posts := hooks.Posts("/actions/" + loser)
-		return slices.ContainsFunc(posts, func(p string) bool { return strings.Contains(p, "already approved") }), strings.Join(posts, " | ")
+		return slices.ContainsFunc(posts, func(p string) bool { return strings.Contains(p, `already approved by \u003c@`+winner+`\u003e`) }), strings.Join(posts, " | ")
+	})
+	eventually(t, doneCtx, "the winning approver told", 50*time.Millisecond, func() (bool, string) {
+		posts := hooks.Posts("/actions/" + winner)
+		return slices.ContainsFunc(posts, func(p string) bool { return strings.Contains(p, "You approved request `"+reqID+"`") }), strings.Join(posts, " | ")
 	})
 
 	// SailPoint applied exactly one reassignment, from one call.
