@@ -1,6 +1,7 @@
 package slackbot
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -145,4 +148,32 @@ func TestHomeTabsRefreshWhenARequestChanges(t *testing.T) {
 	waitFor(t, "the tabs again", func() bool { return len(b.slack.PublishedViews(alice)) == 2 && len(b.slack.PublishedViews(dave)) == 2 })
 	assert.NotContains(t, b.homeText(t, alice), r.ID)
 	assert.NotContains(t, b.homeText(t, dave), r.ID)
+}
+
+// In Socket Mode app_home_opened arrives as an events_api envelope: acked
+// bare, and the Home tab published.
+func TestHomeTabOverSocketMode(t *testing.T) {
+	b := setup(t)
+	api := slack.New("xoxb-test", slack.OptionAPIURL(b.slack.GetAPIURL()), slack.OptionAppLevelToken("xapp-1-test"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- b.bot.RunSocketMode(ctx, socketmode.New(api), nil) }()
+
+	env := fmt.Sprintf(`{"envelope_id":"env-home","type":"events_api","accepts_response_payload":false,"retry_attempt":0,"retry_reason":"",`+
+		`"payload":{"token":"XXYYZZ","team_id":"T0001","api_app_id":"A0001","type":"event_callback","event_id":"Ev0SOCKET","event_time":1795000000,`+
+		`"event":{"type":"app_home_opened","user":%q,"channel":"D0HOME","tab":"home","event_ts":"1795000000.000100"}}}`, alice)
+	b.slack.SendToWebsocket(env)
+	waitFor(t, "the envelope acked", func() bool {
+		for _, m := range b.slack.GetSeenInboundMessages() {
+			if strings.Contains(m, `"envelope_id":"env-home"`) {
+				return true
+			}
+		}
+		return false
+	})
+	waitFor(t, "Alice's Home tab", func() bool { return len(b.slack.PublishedViews(alice)) == 1 })
+	assert.Contains(t, b.homeText(t, alice), "2 open certifications to review")
+	cancel()
+	<-done
 }
