@@ -123,6 +123,16 @@ func slackDate(t time.Time) string {
 	return fmt.Sprintf("<!date^%d^{date_short_pretty} {time}|%s>", t.Unix(), t.UTC().Format("2006-01-02 15:04 UTC"))
 }
 
+// factTime shows a time the Service gives as text ("2006-01-02 15:04
+// UTC", as in a review's decided fact) as a Slack date; any other text as
+// it is.
+func factTime(s string) string {
+	if t, err := time.Parse("2006-01-02 15:04 UTC", s); err == nil {
+		return slackDate(t)
+	}
+	return esc(s)
+}
+
 // due says when a certification is due; overdue is flagged as of now.
 func (r *renderer) due(due *time.Time, completed bool) string {
 	switch {

@@ -100,7 +100,7 @@ func (r *renderer) evidenceLine(ev certs.ItemEvidence, own bool) string {
 			sb.WriteString(" by " + esc(d.By))
 		}
 		if d.At != "" {
-			sb.WriteString(", " + esc(d.At))
+			sb.WriteString(", " + factTime(d.At))
 		}
 		if d.Comments != "" {
 			fmt.Fprintf(&sb, ": “%s”", esc(short(d.Comments, 200)))

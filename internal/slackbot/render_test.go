@@ -220,3 +220,9 @@ func TestResponseURLsAreSlacks(t *testing.T) {
 		assert.Equal(t, want, slackResponseURL(raw), raw)
 	}
 }
+
+func TestFactTime(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "<!date^1795442520^{date_short_pretty} {time}|2026-11-23 14:02 UTC>", factTime("2026-11-23 14:02 UTC"), "the Service's UTC text, as a Slack date")
+	assert.Equal(t, "yesterday &lt;noon&gt;", factTime("yesterday <noon>"), "anything else as it is")
+}
