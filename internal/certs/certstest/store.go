@@ -59,6 +59,8 @@ type database struct {
 	prefs     map[string]certs.ReminderPrefs
 	// grants: grants.go (made on first use).
 	grants map[string]certs.Grant
+	// links: links.go (made on first use).
+	links map[string]certs.Link
 }
 
 type lease struct {

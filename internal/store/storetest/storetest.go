@@ -51,6 +51,7 @@ func Run(t *testing.T, newDB NewDatabase) {
 		{"reminder claim race has one winner", testReminderClaimRace},
 		{"reminder preferences", testReminderPrefs},
 		{"grants", testGrants},
+		{"links", testLinks},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
