@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/certops/certops/internal/certs"
 )
 
 // DefaultMaxBodyBytes caps an MCP request body. The largest legitimate
@@ -46,7 +48,27 @@ type HTTPOptions struct {
 	// route. *metrics.Metrics and metrics.Handler fit.
 	Metrics        HTTPMetrics
 	MetricsHandler http.Handler
+	// OAuth, when set (CERTOPS_IDENTITY=oauth), makes certops the OAuth
+	// authorization server of its MCP clients (internal/mcpauth): its
+	// endpoints are served, its access tokens are accepted beside Auth's
+	// static ones, and a 401 points to its protected resource metadata.
+	OAuth OAuthResource
 }
+
+// OAuthResource is the authorization server's side the MCP endpoint uses
+// (*mcpauth.Server).
+type OAuthResource interface {
+	// Verify checks an access token; bound carries the person's ISC client.
+	Verify(ctx context.Context, token string) (bound context.Context, identityID string, ok bool, err error)
+	// Challenge is a 401's WWW-Authenticate ("" errCode: no token sent).
+	Challenge(errCode string) string
+	// Routes registers the authorization server's endpoints.
+	Routes(mux *http.ServeMux, wrap func(name string, h http.Handler) http.Handler)
+}
+
+// OAuthActorPrefix starts the Actor.ID of a person authorized through
+// OAuth (the rest is their ISC identity id).
+const OAuthActorPrefix = "oauth:"
 
 // HTTPMetrics counts the requests a handler serves under a fixed route name.
 type HTTPMetrics interface {
@@ -80,7 +102,10 @@ func isLoopback(host string) bool {
 // the probes and, with MetricsHandler, /metrics: every path is listed in
 // routes.go.
 func NewHTTPHandler(s *server.MCPServer, o HTTPOptions) (*HTTPHandler, error) {
-	if o.Auth == nil || o.Auth.Len() == 0 {
+	if o.Auth == nil {
+		o.Auth = &Authenticator{}
+	}
+	if o.Auth.Len() == 0 && o.OAuth == nil {
 		return nil, errors.New("HTTP needs at least one bearer token (CERTOPS_MCP_TOKENS_FILE)")
 	}
 	if len(o.AllowedHosts) == 0 {
@@ -194,15 +219,41 @@ func guard(o HTTPOptions, next http.Handler) http.Handler {
 		}
 		token, ok := bearerToken(r)
 		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="certops"`)
+			// A browser-based client must be able to read the challenge:
+			// the 401 carries CORS headers for an allowed origin.
+			setCORS(w, r, o.AllowedOrigins)
+			challenge := `Bearer realm="certops"`
+			if o.OAuth != nil {
+				challenge = o.OAuth.Challenge("")
+			}
+			w.Header().Set("WWW-Authenticate", challenge)
 			http.Error(w, "unauthorized: send Authorization: Bearer <token>", http.StatusUnauthorized)
 			return
 		}
+		ctx := r.Context()
 		actor, ok := o.Auth.Authenticate(token)
+		if !ok && o.OAuth != nil {
+			bound, identityID, valid, err := o.OAuth.Verify(ctx, token)
+			if err != nil {
+				o.Logger.Error("refused request: the token could not be checked", "err", err)
+				setCORS(w, r, o.AllowedOrigins)
+				http.Error(w, "the token could not be checked; try again", http.StatusServiceUnavailable)
+				return
+			}
+			if valid {
+				ok, ctx = true, bound
+				actor = certs.Actor{ID: OAuthActorPrefix + identityID, Name: identityID, Frontend: certs.FrontendMCP, Role: certs.RoleReviewer, IdentityID: identityID}
+			}
+		}
 		if !ok {
 			// Neither the token nor its hash is logged.
 			o.Logger.Warn("refused request: unknown bearer token", "remote", r.RemoteAddr)
-			w.Header().Set("WWW-Authenticate", `Bearer realm="certops", error="invalid_token", error_description="the token is not valid"`)
+			setCORS(w, r, o.AllowedOrigins)
+			challenge := `Bearer realm="certops", error="invalid_token", error_description="the token is not valid"`
+			if o.OAuth != nil {
+				challenge = o.OAuth.Challenge("invalid_token")
+			}
+			w.Header().Set("WWW-Authenticate", challenge)
 			http.Error(w, "unauthorized: the token is not valid", http.StatusUnauthorized)
 			return
 		}
@@ -225,8 +276,20 @@ func guard(o HTTPOptions, next http.Handler) http.Handler {
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
-		next.ServeHTTP(w, r.WithContext(WithActor(r.Context(), actor)))
+		next.ServeHTTP(w, r.WithContext(WithActor(ctx, actor)))
 	})
+}
+
+// setCORS lets an allowed browser origin read an answer the MCP transport
+// does not write itself (the 401s): Allow-Origin and the headers exposed.
+func setCORS(w http.ResponseWriter, r *http.Request, allowed []string) {
+	origin := r.Header.Get("Origin")
+	if origin == "" || len(allowed) == 0 || !originAllowed(origin, allowed) {
+		return
+	}
+	w.Header().Set("Access-Control-Allow-Origin", origin)
+	w.Header().Set("Access-Control-Expose-Headers", "WWW-Authenticate, Mcp-Session-Id")
+	w.Header().Add("Vary", "Origin")
 }
 
 func bearerToken(r *http.Request) (string, bool) {

@@ -167,4 +167,22 @@ func TestHTTPCORSForConfiguredOrigins(t *testing.T) {
 	w = httptest.NewRecorder()
 	h.ServeHTTP(w, pre)
 	assert.Equal(t, http.StatusForbidden, w.Code, "a preflight from another origin is refused")
+
+	// The 401s too: a browser client reads the challenge.
+	for _, token := range []string{"", "wrong"} {
+		r = mcpRequest(listToolsBody, func(r *http.Request) {
+			r.Host = "mcp.example.com"
+			r.Header.Set("Origin", "https://app.example.com")
+			r.Header.Del("Authorization")
+			if token != "" {
+				r.Header.Set("Authorization", "Bearer "+token)
+			}
+		})
+		w = httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		assert.Equal(t, http.StatusUnauthorized, w.Code)
+		assert.Equal(t, "https://app.example.com", w.Header().Get("Access-Control-Allow-Origin"), "token %q", token)
+		assert.Contains(t, w.Header().Get("Access-Control-Expose-Headers"), "WWW-Authenticate")
+		assert.NotEmpty(t, w.Header().Get("WWW-Authenticate"))
+	}
 }
