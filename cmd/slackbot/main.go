@@ -130,7 +130,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(sc.Approvers) == 0 && sc.ApproverGroup == "" && len(cfg.Approvers) == 0 {
 		logger.Warn("no approvers configured (SLACK_APPROVERS, SLACK_APPROVER_GROUP, CERTOPS_APPROVERS): reassignment requests cannot be filed")
 	}
+	signIn, err := slackSignIn(a, cfg) // signin.go: CERTOPS_IDENTITY=oauth
+	if err != nil {
+		return err
+	}
 	bot := slackbot.New(slackbot.Config{
+		SignIn:           signIn,
 		Command:          sc.Command,
 		ApprovalsChannel: sc.ApprovalsChannel,
 		Approvers:        sc.Approvers,

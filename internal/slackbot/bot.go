@@ -131,6 +131,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics counts slash commands (none when nil; *metrics.Metrics fits).
 	Metrics Metrics
+	// SignIn, when set (CERTOPS_IDENTITY=oauth), has people sign in with
+	// SailPoint from Slack and act in ISC as themselves; no email is
+	// matched (signin.go).
+	SignIn *SignInConfig
 }
 
 // Metrics receives one record per /certs command: the subcommand (one of
@@ -212,7 +216,8 @@ type Bot struct {
 	pool       *pool
 	render     *renderer
 	review     *reviewState
-	home       *homeState // home.go: Home tab refreshes
+	home       *homeState   // home.go: Home tab refreshes
+	signIn     *signInState // signin.go: nil in email mode
 	// side tracks the few Slack calls made beside an ack (views.open), so
 	// that Shutdown waits for them too.
 	side sync.WaitGroup
@@ -231,8 +236,17 @@ func New(cfg Config, svc Service, api SlackAPI) *Bot {
 		review: newReviewState(),
 		home:   newHomeState(),
 	}
-	b.identities = newIdentityResolver(svc, api, cfg)
-	b.commands = b.commandTable()
+	if cfg.SignIn != nil {
+		s, err := newSignInState(*cfg.SignIn, cfg.Command, cfg.Now)
+		if err != nil {
+			panic(err) // checked with the other settings at start-up
+		}
+		b.signIn = s
+		b.svc = personService{Service: svc, signIn: cfg.SignIn.Service}
+	}
+	b.identities = newIdentityResolver(b.svc, api, cfg)
+	b.identities.signIn = b.signIn
+	b.commands = append(b.commandTable(), b.signInCommands()...)
 	b.pool = newPool(cfg.Workers, cfg.QueueSize, cfg.JobTimeout, cfg.Logger)
 	return b
 }

@@ -379,6 +379,9 @@ func (b *Bot) runAsUser(ctx context.Context, in *invocation, slackName string, w
 // user's to fix at ERROR and a refusal (what the Service forbids) at INFO,
 // with the user's Slack id and ISC identity id when known.
 func (b *Bot) failureFor(what, user string, err error) message {
+	if m, ok := b.signInPrompt(user, err); ok { // signin.go
+		return m
+	}
 	switch certs.ErrorCode(err) {
 	case certs.EINTERNAL, certs.EUNKNOWN, certs.EUNAVAILABLE:
 		b.log.Error("slackbot: "+what+" failed", "slack_user", user, "err", err)

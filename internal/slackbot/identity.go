@@ -33,6 +33,9 @@ type identityResolver struct {
 	// flight makes concurrent lookups of one user share one users.info
 	// and one ResolveIdentity.
 	flight singleflight.Group
+	// signIn, in oauth mode, maps Slack users by their sign-in with
+	// SailPoint instead of by email (signin.go).
+	signIn *signInState
 }
 
 func newIdentityResolver(svc Service, api SlackAPI, cfg Config) *identityResolver {
@@ -56,6 +59,9 @@ func (r *identityResolver) lookup(ctx context.Context, caller certs.Actor, slack
 }
 
 func (r *identityResolver) fetch(ctx context.Context, caller certs.Actor, slackUserID string, self bool) (person, error) {
+	if r.signIn != nil {
+		return r.fetchLinked(ctx, caller, slackUserID, self)
+	}
 	who := fmt.Sprintf("<@%s>", slackUserID)
 	u, err := r.api.GetUserInfoContext(ctx, slackUserID)
 	if err != nil {

@@ -39,6 +39,8 @@ type HTTPMetrics interface {
 //	POST /slack/commands      slash commands              (HTTP mode: Handler)
 //	POST /slack/interactions  buttons and modals          (HTTP mode: Handler)
 //	POST /slack/events        Events API: app_home_opened (HTTP mode: Handler)
+//	GET  /oauth/slack/start   a "Sign in with SailPoint" link (oauth mode: signin.go)
+//	GET  /oauth/callback      ISC's redirect back (CERTOPS_OAUTH_REDIRECT_URL's path; oauth mode)
 //
 // With HTTPOptions.Metrics each route is counted in
 // certops_http_requests_total under the handler name given here: a request
@@ -59,6 +61,7 @@ func (b *Bot) HTTPHandler(o HTTPOptions) http.Handler {
 	if o.MetricsHandler != nil {
 		mux.Handle("GET /metrics", instrument("metrics", o.MetricsHandler))
 	}
+	b.signInRoutes(mux, instrument) // signin.go: oauth mode only
 	if o.SigningSecret != nil {
 		slack := b.HandlerFrom(o.SigningSecret)
 		mux.Handle("/slack/commands", instrument("slack_commands", slack))
