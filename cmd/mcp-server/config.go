@@ -34,6 +34,10 @@ type mcpConfig struct {
 	// MaxBodyBytes caps HTTP request bodies.
 	MaxBodyBytes int64  `envconfig:"CERTOPS_MCP_MAX_BODY_BYTES" default:"1048576"`
 	LogLevel     string `envconfig:"CERTOPS_LOG_LEVEL" default:"info"`
+	// PublicURL is the server's base URL as MCP clients reach it, with
+	// CERTOPS_IDENTITY=oauth: the OAuth issuer, and PublicURL/mcp the
+	// resource its tokens are for (default: http://{--http address}).
+	PublicURL string `envconfig:"CERTOPS_MCP_PUBLIC_URL"`
 
 	// What the settings above turn into.
 	level  slog.Level
@@ -43,6 +47,8 @@ type mcpConfig struct {
 	// CERTOPS_MCP_SANDBOX_TOKEN_FILE names: an assistant configured with it
 	// keeps working across restarts. Nil: a fresh token.
 	sandboxToken secret.Source
+	// redirectURL is CERTOPS_OAUTH_REDIRECT_URL (oauth mode), from app.Config.
+	redirectURL string
 }
 
 // minSandboxTokenLength keeps a guessable word out of CERTOPS_MCP_SANDBOX_TOKEN.

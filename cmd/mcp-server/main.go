@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -26,7 +27,9 @@ import (
 
 	"github.com/certops/certops/internal/app"
 	"github.com/certops/certops/internal/certs"
+	"github.com/certops/certops/internal/mcpauth"
 	"github.com/certops/certops/internal/metrics"
+	"github.com/certops/certops/internal/sandbox"
 	"github.com/certops/certops/internal/tools"
 )
 
@@ -132,6 +135,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			logger.Info("serving MCP over stdio", "identity", identityID, "role", mc.Role, "read_only", *readOnly)
 			return serveStdio(ctx, srv, actor, stdin, stdout, logger, cfg.ShutdownGrace)
 		}
+		mc.redirectURL = cfg.Identity.SignIn.RedirectURL
 		return serveHTTP(ctx, srv, a, mc, *httpAddr, *sandboxMode, identityID, stdout, logger, httpMetrics{met, reg}, cfg.ShutdownGrace)
 	})
 	err = app.AwaitShutdown(stopping, g.Wait, cfg.ShutdownGrace, logger)
@@ -179,7 +183,17 @@ func serveHTTP(ctx context.Context, srv *server.MCPServer, a *app.App, mc mcpCon
 	if len(hosts) == 0 {
 		hosts = tools.DefaultAllowedHosts(ln.Addr().String())
 	}
+	oauth, err := oauthServer(a, mc, ln.Addr().String(), logger)
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("configuration: %w", err)
+	}
+	var oauthRes tools.OAuthResource
+	if oauth != nil {
+		oauthRes = oauth
+	}
 	handler, err := tools.NewHTTPHandler(srv, tools.HTTPOptions{
+		OAuth:          oauthRes,
 		Auth:           auth,
 		AllowedHosts:   hosts,
 		AllowedOrigins: mc.AllowedOrigins,
@@ -205,7 +219,10 @@ func serveHTTP(ctx context.Context, srv *server.MCPServer, a *app.App, mc mcpCon
 	case sandboxMode:
 		fmt.Fprintf(stdout, "sandbox token: %s\n", describeSandboxToken(mc.sandboxToken))
 	}
-	logger.Info("serving MCP over HTTP", "url", url, "tokens", auth.Len(), "allowed_hosts", strings.Join(hosts, ","))
+	if oauth != nil {
+		fmt.Fprintf(stdout, "OAuth (CERTOPS_IDENTITY=oauth): protected resource metadata at %s\n", oauth.ResourceMetadataURL())
+	}
+	logger.Info("serving MCP over HTTP", "url", url, "oauth", oauth != nil, "tokens", auth.Len(), "allowed_hosts", strings.Join(hosts, ","))
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -224,6 +241,34 @@ func serveHTTP(ctx context.Context, srv *server.MCPServer, a *app.App, mc mcpCon
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// oauthServer is certops as the OAuth authorization server of its MCP
+// clients, with CERTOPS_IDENTITY=oauth (nil otherwise): issuer
+// CERTOPS_MCP_PUBLIC_URL (default http://{listen address}), resource
+// {issuer}/mcp, ISC's callback at CERTOPS_OAUTH_REDIRECT_URL's path. With
+// --sandbox that callback is registered in the sandbox's certops client.
+func oauthServer(a *app.App, mc mcpConfig, listen string, logger *slog.Logger) (*mcpauth.Server, error) {
+	if a.SignIn == nil {
+		return nil, nil
+	}
+	issuer := strings.TrimRight(mc.PublicURL, "/")
+	if issuer == "" {
+		issuer = "http://" + listen
+	}
+	cb, err := neturl.Parse(mc.redirectURL)
+	if err != nil || cb.Path == "" || cb.Path == "/" || cb.Path == tools.MCPPath {
+		return nil, errors.New("CERTOPS_OAUTH_REDIRECT_URL must name a path of this server, e.g. /oauth/callback")
+	}
+	if a.Sandbox != nil {
+		if err := a.Sandbox.AddRedirectURIs(sandbox.CertopsClientID, mc.redirectURL); err != nil {
+			return nil, err
+		}
+	}
+	return mcpauth.New(mcpauth.Config{
+		Issuer: issuer, Resource: issuer + tools.MCPPath, CallbackPath: cb.Path,
+		SignIn: a.SignIn, AllowedOrigins: mc.AllowedOrigins, Logger: logger,
+	})
 }
 
 // sandboxReviewer picks whom a sandbox session acts as when no identity
