@@ -2,10 +2,10 @@ package slackbot
 
 import (
 	"bytes"
-	"encoding/json"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
