@@ -286,3 +286,52 @@ func TestEvidence_factsAndRemarks(t *testing.T) {
 	_, err = w.svc.GetItemEvidence(ctx, w.rev, w.cert.ID, "nope")
 	requireCode(t, certs.ENOTFOUND, err)
 }
+
+// Twenty clicks on the same item's button, on two replicas at once, each
+// planning and confirming in one go: one plan, one ISC call.
+func TestReviewDecisions_sameClickOnTwoReplicasDecidesOnce(t *testing.T) {
+	for _, st := range stores {
+		t.Run(st.name, func(t *testing.T) {
+			ctx := context.Background()
+			w := newReviewWorld(t, st.open, certs.CommentsNever, 1, 0)
+			in := certs.DecisionInput{CertificationID: w.cert.ID, SameIntentSamePlan: true,
+				Decisions: []certs.ItemDecision{{ItemID: w.open[0].ID, Decision: certs.DecisionApprove}}}
+			var wg sync.WaitGroup
+			plans := make([]string, 20)
+			for i := range 20 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					svc := w.svc
+					if i%2 == 1 {
+						svc = w.two
+					}
+					p, err := svc.PlanDecisions(ctx, w.rev, in)
+					if !assert.NoError(t, err) {
+						return
+					}
+					plans[i] = p.ID
+					_, err = svc.SubmitPlan(ctx, w.rev, p.ID, p.Digest)
+					if err != nil {
+						assert.Equal(t, certs.ECONFLICT, certs.ErrorCode(err), certs.ErrorMessage(err))
+					}
+				}()
+			}
+			wg.Wait()
+			for _, id := range plans {
+				assert.Equal(t, plans[0], id, "every click found the same plan")
+			}
+			assert.Equal(t, 1, decideCalls(w.sb), "20 clicks on two replicas, one ISC call")
+
+			// The same click after the decision landed is another intent:
+			// a revoke, then the approve again, each sent.
+			r, err := w.decide(t, w.rev, certs.DecisionInput{SameIntentSamePlan: true, Decisions: []certs.ItemDecision{{ItemID: w.open[0].ID, Decision: certs.DecisionRevoke, Comments: "no"}}})
+			require.NoError(t, err)
+			assert.Equal(t, certs.StateCompleted, r.State)
+			r, err = w.decide(t, w.rev, in)
+			require.NoError(t, err)
+			assert.Equal(t, certs.StateCompleted, r.State, "approving again after the revoke is a new plan")
+			assert.Equal(t, 3, decideCalls(w.sb))
+		})
+	}
+}

@@ -42,6 +42,13 @@ type DecisionInput struct {
 	Comments string `json:"comments,omitempty"`
 	// OnBehalf is an admin's reason for deciding in the reviewer's place.
 	OnBehalf string `json:"onBehalf,omitempty"`
+	// SameIntentSamePlan makes the plan's id a hash of who decides, what,
+	// and each item's decision as it stands: the same click made twice,
+	// on any replica, before either landed, finds the same plan, so it is
+	// submitted once (a double click on a button that plans and confirms
+	// in one go). A click after the decision landed sees another state
+	// and makes another plan.
+	SameIntentSamePlan bool `json:"sameIntentSamePlan,omitempty"`
 }
 
 // ItemSelection picks the certification's open (undecided) items: of the
@@ -121,7 +128,39 @@ func (s *Service) PlanDecisions(ctx context.Context, a Actor, in DecisionInput) 
 	}
 	p.Summary = summarizeDecisions(p, c)
 	p.Warnings = decisionWarnings(c, decisions, byID)
-	return s.savePlan(ctx, a, p)
+	if !in.SameIntentSamePlan {
+		return s.savePlan(ctx, a, p)
+	}
+	p.ID = intentID(a, p)
+	if existing, err := s.opts.Store.GetPlan(ctx, p.ID); err == nil {
+		return existing, nil
+	}
+	saved, err := s.savePlan(ctx, a, p)
+	if ErrorCode(err) == ECONFLICT {
+		return s.opts.Store.GetPlan(ctx, p.ID) // the other click saved it first
+	}
+	return saved, err
+}
+
+// intentID names a decision plan by who decides, on whose behalf, which
+// decisions, and each item's decision as it stood (the request that made
+// it, or ISC's value): see DecisionInput.SameIntentSamePlan.
+func intentID(a Actor, p *Plan) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "v1\x00%s\x00%s\x00%s\x00%s", strings.ToLower(a.FrontendKey()), strings.ToLower(a.IdentityID), p.CertificationID, p.OnBehalf)
+	for _, c := range p.Decisions {
+		for _, d := range c.Items {
+			fmt.Fprintf(h, "\x00%s\x00%s\x00%s\x00%v", d.ItemID, d.Decision, d.Comments, d.ProposedEndDate)
+		}
+	}
+	for _, ev := range p.Evidence {
+		prior := "open"
+		if ev.Decided != nil {
+			prior = string(ev.Decided.Decision) + "/" + ev.Decided.RequestID + "/" + ev.Decided.Comments
+		}
+		fmt.Fprintf(h, "\x00%s\x00%s", ev.Item.ID, prior)
+	}
+	return "intent-" + hex.EncodeToString(h.Sum(nil))[:32]
 }
 
 // PlanSignOff plans signing a certification off; it changes nothing in ISC.

@@ -602,8 +602,10 @@ func commentRequired(rule string, d certs.Decision) bool {
 
 // decideItem plans one decision and submits it: the click (or the modal)
 // is the person's confirmation. A second click on the same item while the
-// first is handled does nothing; one arriving after finds the item decided
-// (in the plan's evidence) and submits nothing.
+// first is handled does nothing; clicks reaching other replicas at the same
+// moment find the same plan (SameIntentSamePlan) and submit it once; one
+// arriving after finds the item decided (in the plan's evidence) and
+// submits nothing.
 func (b *Bot) decideItem(ctx context.Context, u slack.User, ref reviewRef, channel, ts string, d certs.ItemDecision, onBehalf string) (message, bool, error) {
 	a, err := b.identities.actor(ctx, u.ID, u.Name)
 	if err != nil {
@@ -615,7 +617,7 @@ func (b *Bot) decideItem(ctx context.Context, u slack.User, ref reviewRef, chann
 	}
 	defer b.review.end(key)
 	st := seat{Actor: a, OnBehalf: onBehalf}
-	p, err := b.svc.PlanDecisions(ctx, a, certs.DecisionInput{CertificationID: ref.Cert, Decisions: []certs.ItemDecision{d}, OnBehalf: onBehalf})
+	p, err := b.svc.PlanDecisions(ctx, a, certs.DecisionInput{CertificationID: ref.Cert, Decisions: []certs.ItemDecision{d}, OnBehalf: onBehalf, SameIntentSamePlan: true})
 	if err != nil {
 		b.redrawStale(ctx, st, ref, channel, ts, err)
 		return message{}, false, err // the Service says which rule
