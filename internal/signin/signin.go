@@ -361,6 +361,7 @@ func (s *Service) forgetIf(identityID string, src *source) {
 func (s *Service) newPerson(identityID string) (*person, error) {
 	src := &source{s: s, identityID: identityID}
 	opts := s.opts.Client
+	opts.HTTPClient = guardedClient(opts.HTTPClient, src)
 	if opts.Logger == nil {
 		opts.Logger = s.log
 	}
