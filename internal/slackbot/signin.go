@@ -377,6 +377,9 @@ func (b *Bot) signInPrompt(user string, err error) (message, bool) {
 		}
 		team = t
 	}
+	if need.again {
+		b.dropStaleLink(ctx, team, user)
+	}
 	m, err := b.signInMessage(team, user, capitalize(need.msg)+".")
 	if err != nil {
 		b.log.Error("slackbot: no sign-in link could be made", "slack_user", user, "err", err)
