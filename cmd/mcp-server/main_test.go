@@ -70,7 +70,7 @@ var sandboxURLPattern = regexp.MustCompile(`msg="sandbox tenant started" url=(\S
 
 // startHTTP runs run() with --sandbox --http 127.0.0.1:0 and extra args,
 // and returns once it printed its URL and token.
-func startHTTP(t *testing.T, extra ...string) *httpServer {
+func startHTTP(t testing.TB, extra ...string) *httpServer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()

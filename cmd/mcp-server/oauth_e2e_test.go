@@ -35,7 +35,7 @@ var loginField = regexp.MustCompile(`name="login" value="([^"]+)"`)
 // oauthWorld is mcp-server --http --sandbox with CERTOPS_IDENTITY=oauth,
 // and every secret the clients saw (none may be logged).
 type oauthWorld struct {
-	t    *testing.T
+	t    testing.TB
 	mu   sync.Mutex
 	ids  []string // client ids registered, in order
 	srv  *httpServer
@@ -111,7 +111,7 @@ func (r recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	return res, nil
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
@@ -119,7 +119,7 @@ func freePort(t *testing.T) string {
 	return port
 }
 
-func startOAuth(t *testing.T) *oauthWorld {
+func startOAuth(t testing.TB) *oauthWorld {
 	port := freePort(t)
 	base := "http://127.0.0.1:" + port
 	t.Setenv("CERTOPS_IDENTITY", "oauth")
