@@ -24,7 +24,9 @@
 //     When ISC refuses the refresh token (invalid_grant: revoked, reused,
 //     expired, the identity inactive), or no configured key opens it, the
 //     grant is deleted and the call fails EFORBIDDEN with ErrSignInAgain's
-//     words. Bind puts it in a call's context for certs.PersonRouter.
+//     words; the same when ISC answers one of the person's calls 401/403
+//     saying the identity is inactive or gone (inactive.go). Bind puts it
+//     in a call's context for certs.PersonRouter.
 //  4. SignOut deletes the grant.
 //
 // Nothing secret is logged: tokens, codes, states and verifiers appear in
