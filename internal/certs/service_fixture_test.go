@@ -11,10 +11,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/certops/certops/internal/testkit"
-
 	"github.com/certops/certops/internal/certs"
 	"github.com/certops/certops/internal/certs/certstest"
+	"github.com/certops/certops/internal/testkit"
 )
 
 // Unit-test fixture: the Service over the in-memory fakes, with a clock the
