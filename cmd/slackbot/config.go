@@ -39,6 +39,8 @@ type slackConfig struct {
 	// The reminder sweep's settings (reminders.go), read and checked with
 	// the others.
 	reminders reminderSettings
+	// The campaign tracker's (tracker.go).
+	tracker trackerSettings
 
 	// The secrets, from the variables above.
 	botToken, signingSecret, appToken secret.Source
@@ -86,6 +88,8 @@ func loadConfig(sandbox bool, logger *slog.Logger) (slackConfig, app.Config, err
 	var err error
 	c.reminders, err = loadReminders()
 	errs.Add(err) // CERTOPS_REMINDERS*, CERTOPS_ESCALATION*: at start-up, not when the sweep starts
+	c.tracker, err = loadTracker()
+	errs.Add(err) // CERTOPS_TRACKER*
 	if c.APIURL != "" && !strings.HasSuffix(c.APIURL, "/") {
 		c.APIURL += "/" // slack-go joins method names onto it
 	}

@@ -191,6 +191,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	g.Go(func() error { // reminders.go: digests and escalations
 		return runReminders(gctx, a.Service, api, sc.reminders, sc.Command, sc.CertificationURL, logger)
 	})
+	g.Go(func() error { // tracker.go: campaign trackers (CERTOPS_TRACKER)
+		return runTracker(gctx, a.Service, api, sc.tracker, logger)
+	})
 	if sc.appToken != nil {
 		g.Go(func() error {
 			return runSocketMode(gctx, bot, sc.appToken, func(appToken string) *socketmode.Client {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +38,8 @@ type TrackerService interface {
 	CampaignProgress(ctx context.Context, campaignID string) (*certs.CampaignProgress, error)
 	ClaimReminder(ctx context.Context, r certs.Reminder, owner string, lease time.Duration) (*certs.Reminder, bool, error)
 	FinishReminder(ctx context.Context, r *certs.Reminder, owner string, state certs.ReminderState, channel, ts string, snapshot []certs.ReminderCert, action certs.Action, certID, detail string) (*certs.Reminder, error)
+	ClaimNotifications(ctx context.Context, consumer, owner string, lease time.Duration, limit int) ([]certs.Notification, error)
+	AckNotifications(ctx context.Context, consumer, owner string, seq int64) error
 }
 
 var _ TrackerService = (*certs.Service)(nil)
@@ -56,6 +59,13 @@ type TrackerConfig struct {
 	// MinInterval is the least time between two updates of one
 	// campaign's message (30s): chat.update is Tier 3.
 	MinInterval time.Duration
+	// Every refreshes every tracked campaign at least this often (5m), for
+	// decisions made in ISC itself, which certops hears nothing of.
+	Every time.Duration
+	// Consumer names the tracker's cursor in the Service's outbox
+	// ("slack-tracker"): the events of decisions and reassignments made
+	// through certops, each read by one replica, which refreshes.
+	Consumer string
 	// Owner and Lease as in RemindersConfig.
 	Owner string
 	Lease time.Duration
@@ -84,8 +94,15 @@ func NewTracker(svc TrackerService, api TrackerAPI, cfg TrackerConfig) *Tracker 
 	if cfg.Lease <= 0 {
 		cfg.Lease = 2 * time.Minute
 	}
+	if cfg.Every <= 0 {
+		cfg.Every = 5 * time.Minute
+	}
+	if cfg.Consumer == "" {
+		cfg.Consumer = "slack-tracker"
+	}
 	if cfg.Owner == "" {
-		cfg.Owner = "certops-tracker"
+		host, _ := os.Hostname()
+		cfg.Owner = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -135,13 +152,51 @@ func (t *Tracker) Flush(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// Run flushes every second until ctx ends.
+// Run, every second until ctx ends, reads the outbox for changed
+// certifications (Events), refreshes every campaign each Every, and
+// Flushes.
 func (t *Tracker) Run(ctx context.Context) error {
 	for {
+		if err := t.Events(ctx); err != nil && ctx.Err() == nil {
+			t.cfg.Logger.Warn("slackbot: campaign tracker could not read what changed; will retry", "err", err)
+		}
+		now := t.cfg.Now()
+		t.mu.Lock()
+		for id := range t.cfg.Campaigns {
+			if last, ok := t.last[id]; ok && now.Sub(last) >= t.cfg.Every {
+				t.dirty[id] = true
+			}
+		}
+		t.mu.Unlock()
 		if _, err := t.Flush(ctx); err != nil && ctx.Err() == nil {
 			t.cfg.Logger.Warn("slackbot: campaign tracker update failed; will retry", "err", err)
 		}
 		if err := sleepCtx(ctx, time.Second); err != nil {
+			return nil
+		}
+	}
+}
+
+// Events claims the outbox events after the tracker's cursor and marks
+// the campaigns of the certifications they are about as Changed.
+func (t *Tracker) Events(ctx context.Context) error {
+	for {
+		evs, err := t.svc.ClaimNotifications(ctx, t.cfg.Consumer, t.cfg.Owner, t.cfg.Lease, 500)
+		if err != nil || len(evs) == 0 {
+			return err
+		}
+		for _, ev := range evs {
+			if ev.CertificationID != "" {
+				t.Changed(ev.CertificationID)
+			}
+			if ev.Request != nil {
+				t.Changed(ev.Request.Plan.CertificationID)
+			}
+		}
+		if err := t.svc.AckNotifications(ctx, t.cfg.Consumer, t.cfg.Owner, evs[len(evs)-1].Seq); err != nil {
+			return err
+		}
+		if len(evs) < 500 {
 			return nil
 		}
 	}

@@ -158,3 +158,33 @@ func TestTrackerPostgresTwoBotsOneMessage(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, ts, got.TS)
 }
+
+// What certops records about a certification (a decision, a reassignment)
+// reaches the tracker through the outbox: the campaign is refreshed; an
+// event about another certification is not.
+func TestTrackerHearsOfChangesThroughTheOutbox(t *testing.T) {
+	e := newReminderEnv(t)
+	ctx := t.Context()
+	tr := e.tracker("bot-a", e.store)
+	_, err := tr.Flush(ctx) // the first post; it also records an event (reminder.sent)
+	require.NoError(t, err)
+	require.NoError(t, tr.Events(ctx))
+	e.clock.Advance(time.Minute)
+	n, err := tr.Flush(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "the tracker's own event is about no certification")
+
+	require.NoError(t, e.store.AppendEvents(ctx, certs.Event{Actor: certs.SystemActor, Action: certs.ActionReminderSent, CertificationID: "cert-elsewhere"}))
+	require.NoError(t, tr.Events(ctx))
+	n, err = tr.Flush(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+
+	require.NoError(t, e.store.AppendEvents(ctx, certs.Event{Actor: certs.SystemActor, Action: certs.ActionReminderSent, CertificationID: "cert-b"}))
+	require.NoError(t, tr.Events(ctx))
+	n, err = tr.Flush(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	assert.Len(t, e.slack.Calls("chat.update"), 1)
+	assert.Len(t, e.slack.Calls("chat.postMessage"), 1)
+}
