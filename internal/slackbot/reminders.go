@@ -140,10 +140,16 @@ type Reminders struct {
 	log *slog.Logger
 
 	mu        sync.Mutex
-	people    map[string]slackPerson // by email, for one sweep
+	people    map[string]slackPerson // by email, kept for peopleTTL across sweeps
+	peopleAt  time.Time              // when people was last emptied
 	lastPost  time.Time
 	byChannel map[string]time.Time // last post per channel
 }
+
+// peopleTTL is how long a Slack user found by email is reused: looking
+// everyone up on every sweep would spend users.lookupByEmail's Tier 3
+// budget (about 50 a minute) again every few minutes.
+const peopleTTL = 6 * time.Hour
 
 type slackPerson struct {
 	ID  string
@@ -185,7 +191,9 @@ func (r *Reminders) Sweep(ctx context.Context) (SweepStats, error) {
 		return st, err
 	}
 	r.mu.Lock()
-	r.people = map[string]slackPerson{}
+	if r.people == nil || r.cfg.Now().Sub(r.peopleAt) >= peopleTTL {
+		r.people, r.peopleAt = map[string]slackPerson{}, r.cfg.Now()
+	}
 	r.mu.Unlock()
 	var errs []error
 	for _, rc := range all {
@@ -430,7 +438,7 @@ func (r *Reminders) withRetry(ctx context.Context, channel string, call func() e
 	}
 }
 
-// person finds a Slack user by email (cached for the sweep): their id and
+// person finds a Slack user by email (cached for peopleTTL): their id and
 // time zone (UTC when Slack has none). An unknown email is no user.
 func (r *Reminders) person(ctx context.Context, email string) (slackPerson, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
