@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -85,9 +86,13 @@ func TestShutdownFinishesInFlightWork(t *testing.T) {
 		done <- run(ctx, []string{"slackbot", "--addr", "127.0.0.1:0"}, pw, logs)
 		pw.Close()
 	}()
-	buf := make([]byte, 4096)
-	n, _ := pr.Read(buf)
-	m := regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(string(buf[:n]))
+	// Read stdout line by line until the listening line: one Read may
+	// return less, or another line first.
+	lines := bufio.NewScanner(pr)
+	var m []string
+	for m == nil && lines.Scan() {
+		m = regexp.MustCompile(`listening on (http://\S+)`).FindStringSubmatch(lines.Text())
+	}
 	require.NotNil(t, m, "logs:\n%s", logs.String())
 	base := m[1]
 	go io.Copy(io.Discard, pr)
