@@ -15,6 +15,10 @@ type Identity struct {
 	ManagerID string `json:"managerId,omitempty"`
 }
 
+// MaxIdentitiesPerRead is how many ids one Tenant.ListIdentities takes: an
+// "id in (…)" filter of that many keeps the URL well under common limits.
+const MaxIdentitiesPerRead = 50
+
 // Active reports whether the identity can take review work.
 func (i *Identity) Active() bool { return i.State == "" || i.State == "ACTIVE" }
 

@@ -104,6 +104,11 @@ type Tenant interface {
 	// GetIdentity returns a public identity by id, or ENOTFOUND.
 	GetIdentity(ctx context.Context, id string) (*Identity, error)
 
+	// ListIdentities returns the public identities with these ids (at most
+	// MaxIdentitiesPerRead) in one call; ids no identity has are left out,
+	// not an error. EINVALID names a malformed id.
+	ListIdentities(ctx context.Context, ids []string) ([]Identity, error)
+
 	// FindIdentityByEmail returns the identity with this email (compared
 	// case-insensitively), ENOTFOUND when none has it, or ECONFLICT when
 	// several do, whatever their spelling.

@@ -197,6 +197,14 @@ func (r PersonRouter) FindIdentityByEmail(ctx context.Context, email string) (*I
 	return t.FindIdentityByEmail(ctx, email)
 }
 
+func (r PersonRouter) ListIdentities(ctx context.Context, ids []string) ([]Identity, error) {
+	t, err := r.For(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return t.ListIdentities(ctx, ids)
+}
+
 func (r PersonRouter) SearchIdentities(ctx context.Context, s IdentitySearch) (Page[Identity], error) {
 	t, err := r.For(ctx)
 	if err != nil {

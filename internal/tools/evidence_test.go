@@ -95,12 +95,13 @@ func TestGetReviewItem(t *testing.T) {
 	})
 	t.Run("a page of evidence costs no call per item", func(t *testing.T) {
 		addItems(b.tenant, 40)
-		items, identities := b.tenant.Calls("ListReviewItems"), b.tenant.Calls("GetIdentity")
+		items, identities, one := b.tenant.Calls("ListReviewItems"), b.tenant.Calls("ListIdentities"), b.tenant.Calls("GetIdentity")
 		res := callTool(t, s, "get_review_item", map[string]any{"certification_id": "cert-1", "identity_summary_id": "sum-bob", "limit": 25})
 		require.False(t, res.IsError, resultText(res))
 		assert.Len(t, structured[ItemEvidenceList](t, res).Items, 25)
 		assert.LessOrEqual(t, b.tenant.Calls("ListReviewItems")-items, 2, "the page, and the certification's items once")
-		assert.Equal(t, 2, b.tenant.Calls("GetIdentity")-identities, "Bob and his manager, once each")
+		assert.Equal(t, 2, b.tenant.Calls("ListIdentities")-identities, "Bob, then his manager: one batch read each")
+		assert.Equal(t, one, b.tenant.Calls("GetIdentity"), "no identity read one at a time")
 	})
 }
 

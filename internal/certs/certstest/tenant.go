@@ -892,6 +892,29 @@ func (t *Tenant) GetIdentity(ctx context.Context, id string) (*certs.Identity, e
 	return &ii, nil
 }
 
+func (t *Tenant) ListIdentities(ctx context.Context, ids []string) ([]certs.Identity, error) {
+	if len(ids) > certs.MaxIdentitiesPerRead {
+		return nil, certs.Errorf(certs.EINVALID, "%d identity ids in one read; at most %d", len(ids), certs.MaxIdentitiesPerRead)
+	}
+	if err := certs.ValidateIDs("identity id", ids...); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.enter("ListIdentities"); err != nil {
+		return nil, err
+	}
+	var out []certs.Identity
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if i, ok := t.identities[id]; ok && !seen[id] {
+			seen[id] = true
+			out = append(out, *i)
+		}
+	}
+	return out, nil
+}
+
 func (t *Tenant) FindIdentityByEmail(ctx context.Context, email string) (*certs.Identity, error) {
 	if err := certs.ValidateText("email", email, certs.TextRule{Required: true}); err != nil {
 		return nil, err

@@ -719,6 +719,25 @@ func testIdentities(t *testing.T, f Fixture) {
 
 	_, err = tn.GetIdentity(ctx, unknownID)
 	requireCode(t, certs.ENOTFOUND, err, unknownID)
+
+	// Several at once: the known ones, unknown ids left out.
+	_, someItems := certWithItems(t, tn, 1)
+	many, err := tn.ListIdentities(ctx, []string{id.ID, unknownID, someItems[0].IdentitySummary.IdentityID})
+	require.NoError(t, err)
+	got := map[string]certs.Identity{}
+	for _, m := range many {
+		got[m.ID] = m
+	}
+	assert.Equal(t, *id, got[id.ID], "the same identity as GetIdentity's")
+	assert.Contains(t, got, someItems[0].IdentitySummary.IdentityID)
+	assert.NotContains(t, got, unknownID)
+	none, err := tn.ListIdentities(ctx, nil)
+	require.NoError(t, err)
+	assert.Empty(t, none)
+	_, err = tn.ListIdentities(ctx, []string{"../x"})
+	requireCode(t, certs.EINVALID, err)
+	_, err = tn.ListIdentities(ctx, make([]string, certs.MaxIdentitiesPerRead+1))
+	requireCode(t, certs.EINVALID, err)
 	for _, email := range []string{"nobody@acme.example", `o"brien@acme.example`, `back\slash@acme.example`, `x" or email sw "`, `"`} {
 		_, err = tn.FindIdentityByEmail(ctx, email)
 		requireCode(t, certs.ENOTFOUND, err)
