@@ -93,6 +93,42 @@ func (s *consoleSession) expect(sub string) string {
 	}
 }
 
+// expectEach waits until the console has written every one of subs after
+// what was read so far, in any order (the bot's answer to a click and the
+// notifier's post race each other), and returns, for each, the message
+// drawing that holds it.
+func (s *consoleSession) expectEach(subs ...string) []string {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out := s.out.String()
+		rest, end, found := out[s.pos:], s.pos, make([]string, len(subs))
+		all := true
+		for k, sub := range subs {
+			i := strings.Index(rest, sub)
+			if i < 0 {
+				all = false
+				break
+			}
+			start := strings.LastIndex(rest[:i], "\n── ") + 1
+			stop := strings.Index(rest[i:], "\n── ")
+			if stop < 0 {
+				stop = len(rest) - i
+			}
+			found[k] = rest[start : i+stop]
+			end = max(end, s.pos+i+len(sub))
+		}
+		if all {
+			s.pos = end
+			return found
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("the console never wrote all of %q; after what was read it wrote:\n%s", subs, rest)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // drawing is the last drawing of a message whose first line is first, up
 // to the next one.
 func (s *consoleSession) drawing(first string) string {
@@ -162,11 +198,12 @@ func TestConsoleReassignmentRequestedConfirmedAndApprovedByTheApprover(t *testin
 	assert.Contains(t, plan, "Why\n>"+target.Name+" took over this team")
 
 	s.typeLine("press " + button(t, plan, "Ask for approval"))
-	filed := s.expect("is waiting for approval in #certops-approvals")
+	// The plan replaced by where the request went, and the request in the
+	// approvals channel with its buttons, in whichever order they come.
+	both := s.expectEach("is waiting for approval in #certops-approvals", "· filed ")
+	filed, req := both[0], both[1]
 	assert.Contains(t, filed, "· updated ──", "the plan is replaced by where the request went")
 
-	// The request in the approvals channel, with its buttons.
-	req := s.expect("· filed ")
 	assert.Contains(t, req, "#certops-approvals ──")
 	assert.Contains(t, req, "Status: ⏳ waiting for approval")
 	approve := button(t, req, "Approve")
